@@ -1,0 +1,40 @@
+package io.fetchq.api;
+
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
+import jakarta.validation.constraints.NotNull;
+import java.time.Duration;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.validation.annotation.Validated;
+
+/**
+ * Settings of the read side of the REST API.
+ *
+ * @param maxWait longest a {@code wait_ms} long-poll may hold a request. Default 60s; keep it below
+ *     the idle timeout of any proxy in front of the API.
+ * @param waitPollInterval how often a long-poll looks at the database again. Default 200ms;
+ *     shorter answers sooner and queries more.
+ * @param defaultPageSize jobs per page of a listing when {@code limit} is absent. Default 100.
+ * @param maxPageSize largest {@code limit} of a listing. Default 1,000.
+ */
+@Validated
+@ConfigurationProperties("fetchq.api")
+public record ApiProperties(
+        @DefaultValue("60s") @NotNull Duration maxWait,
+        @DefaultValue("200ms") @NotNull Duration waitPollInterval,
+        @DefaultValue("100") @Min(1) @Max(10_000) int defaultPageSize,
+        @DefaultValue("1000") @Min(1) @Max(10_000) int maxPageSize) {
+
+    public ApiProperties {
+        if (waitPollInterval != null && (waitPollInterval.isNegative() || waitPollInterval.isZero())) {
+            throw new IllegalArgumentException("fetchq.api.wait-poll-interval must be positive");
+        }
+        if (maxWait != null && maxWait.isNegative()) {
+            throw new IllegalArgumentException("fetchq.api.max-wait must not be negative");
+        }
+        if (defaultPageSize > maxPageSize) {
+            throw new IllegalArgumentException("fetchq.api.default-page-size must not exceed fetchq.api.max-page-size");
+        }
+    }
+}

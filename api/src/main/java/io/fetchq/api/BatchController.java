@@ -1,0 +1,79 @@
+package io.fetchq.api;
+
+import io.fetchq.api.intake.Intake;
+import io.fetchq.api.problem.ApiProblem;
+import io.fetchq.db.BatchQueries;
+import io.fetchq.db.BatchRow;
+import io.fetchq.db.IdempotencyKeyConflictException;
+import io.fetchq.db.JobQueries;
+import io.fetchq.db.NewJob;
+import jakarta.servlet.http.HttpServletRequest;
+import java.net.URI;
+import java.util.List;
+import java.util.stream.Collectors;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RestController;
+
+/** Batches: submit many jobs at once, follow their progress, cancel them. */
+@RestController
+@RequestMapping("/api/v1/batches")
+class BatchController {
+
+    private final Intake intake;
+    private final JobQueries jobs;
+    private final BatchQueries batches;
+    private final LongPoll longPoll;
+
+    BatchController(Intake intake, JobQueries jobs, BatchQueries batches, LongPoll longPoll) {
+        this.intake = intake;
+        this.jobs = jobs;
+        this.batches = batches;
+        this.longPoll = longPoll;
+    }
+
+    @PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE)
+    ResponseEntity<BatchResource> submitJson(HttpServletRequest request) {
+        return insert(intake.jsonBatch(intake.readBody(request)));
+    }
+
+    @PostMapping(consumes = MediaType.TEXT_PLAIN_VALUE)
+    ResponseEntity<BatchResource> submitText(HttpServletRequest request) {
+        return insert(intake.textBatch(intake.readBody(request), request.getParameterMap()));
+    }
+
+    private ResponseEntity<BatchResource> insert(List<NewJob> batch) {
+        long id;
+        try {
+            id = jobs.insertBatch(batch);
+        } catch (IdempotencyKeyConflictException e) {
+            String where = e.indexes().isEmpty() ? "" : " at jobs "
+                    + e.indexes().stream().map(String::valueOf).collect(Collectors.joining(", "));
+            throw new ApiProblem(HttpStatus.CONFLICT, "Idempotency key reused",
+                    "idempotency_key already used by existing jobs" + where + "; nothing was inserted");
+        }
+        return ResponseEntity.created(URI.create("/api/v1/batches/" + id)).body(read(id));
+    }
+
+    @GetMapping("/{id}")
+    BatchResource get(@PathVariable long id, @RequestParam(name = "wait_ms", required = false) Long waitMs) {
+        return longPoll.await(waitMs, () -> batches.getById(id), BatchRow::done)
+                .map(BatchResource::of)
+                .orElseThrow(() -> ApiProblem.notFound("batch " + id));
+    }
+
+    @PostMapping("/{id}/cancel")
+    BatchResource cancel(@PathVariable long id) {
+        return batches.cancel(id).map(BatchResource::of).orElseThrow(() -> ApiProblem.notFound("batch " + id));
+    }
+
+    private BatchResource read(long id) {
+        return batches.getById(id).map(BatchResource::of).orElseThrow(() -> ApiProblem.notFound("batch " + id));
+    }
+}

@@ -1,0 +1,78 @@
+package io.fetchq.api;
+
+import io.fetchq.db.EmbeddedDatabase;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.support.DefaultListableBeanFactory;
+import org.springframework.boot.context.event.ApplicationEnvironmentPreparedEvent;
+import org.springframework.boot.context.event.ApplicationFailedEvent;
+import org.springframework.boot.context.event.ApplicationPreparedEvent;
+import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.context.ApplicationEvent;
+import org.springframework.context.ApplicationListener;
+import org.springframework.core.env.ConfigurableEnvironment;
+import org.springframework.core.env.MapPropertySource;
+
+/**
+ * One-command mode: when no {@code spring.datasource.url} is configured, starts an embedded
+ * PostgreSQL 17 whose data survives restarts and points the datasource at it.
+ *
+ * <p>Registered by {@code main} only, so tests and production deployments that configure a
+ * datasource never start one. The server is registered as a bean that the datasource depends on,
+ * so that it stops after everything that uses the database has shut down.
+ */
+final class EmbeddedDatabaseLauncher implements ApplicationListener<ApplicationEvent> {
+
+    private static final Logger log = LoggerFactory.getLogger(EmbeddedDatabaseLauncher.class);
+    static final String BEAN_NAME = "fetchqEmbeddedDatabase";
+
+    private EmbeddedDatabase database;
+
+    @Override
+    public void onApplicationEvent(ApplicationEvent event) {
+        switch (event) {
+            case ApplicationEnvironmentPreparedEvent e -> start(e.getEnvironment());
+            case ApplicationPreparedEvent e -> register(e);
+            case ApplicationFailedEvent e -> stop();
+            default -> {
+            }
+        }
+    }
+
+    private void start(ConfigurableEnvironment environment) {
+        String url = environment.getProperty("spring.datasource.url");
+        EmbeddedProperties properties = Binder.get(environment)
+                .bindOrCreate("fetchq.embedded", EmbeddedProperties.class);
+        if ((url != null && !url.isBlank()) || !properties.enabled()) {
+            return;
+        }
+        log.info("No spring.datasource.url configured: starting embedded PostgreSQL 17 on port {} with data in {}",
+                properties.port(), properties.dataDirectory());
+        database = EmbeddedDatabase.start(properties.dataDirectory(), properties.port());
+        environment.getPropertySources().addFirst(new MapPropertySource("fetchq-embedded-database", Map.of(
+                "spring.datasource.url", database.jdbcUrl(),
+                "spring.datasource.username", "postgres")));
+        log.info("Embedded PostgreSQL is up at {}", database.jdbcUrl());
+    }
+
+    private void register(ApplicationPreparedEvent event) {
+        if (database == null) {
+            return;
+        }
+        if (event.getApplicationContext().getBeanFactory() instanceof DefaultListableBeanFactory beans) {
+            beans.registerSingleton(BEAN_NAME, database);
+            beans.registerDisposableBean(BEAN_NAME, this::stop);
+            // Destroy the datasource (and so everything using it) before the server.
+            beans.registerDependentBean(BEAN_NAME, "dataSource");
+        }
+    }
+
+    private synchronized void stop() {
+        if (database != null) {
+            log.info("Stopping embedded PostgreSQL");
+            database.close();
+            database = null;
+        }
+    }
+}

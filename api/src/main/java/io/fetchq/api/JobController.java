@@ -1,0 +1,143 @@
+package io.fetchq.api;
+
+import io.fetchq.api.intake.Intake;
+import io.fetchq.api.problem.ApiProblem;
+import io.fetchq.api.problem.FieldError;
+import io.fetchq.db.InsertOutcome;
+import io.fetchq.db.JobFilter;
+import io.fetchq.db.JobQueries;
+import io.fetchq.db.JobRow;
+import io.fetchq.db.JobState;
+import io.fetchq.db.RetryOutcome;
+import io.fetchq.db.StoredBody;
+import jakarta.servlet.http.HttpServletRequest;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RestController;
+
+/** Single jobs: submit, read, list, cancel, retry. */
+@RestController
+@RequestMapping("/api/v1/jobs")
+class JobController {
+
+    private final Intake intake;
+    private final JobQueries jobs;
+    private final LongPoll longPoll;
+    private final ApiProperties properties;
+
+    JobController(Intake intake, JobQueries jobs, LongPoll longPoll, ApiProperties properties) {
+        this.intake = intake;
+        this.jobs = jobs;
+        this.longPoll = longPoll;
+        this.properties = properties;
+    }
+
+    @PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE)
+    ResponseEntity<JobResource> submit(HttpServletRequest request) {
+        InsertOutcome outcome = jobs.insertOne(intake.job(intake.readBody(request)));
+        return switch (outcome) {
+            case InsertOutcome.Created created -> ResponseEntity
+                    .created(URI.create("/api/v1/jobs/" + created.jobId()))
+                    .body(read(created.jobId()));
+            case InsertOutcome.Existing existing -> ResponseEntity.ok()
+                    .location(URI.create("/api/v1/jobs/" + existing.jobId()))
+                    .body(read(existing.jobId()));
+            case InsertOutcome.KeyConflict conflict -> throw new ApiProblem(HttpStatus.CONFLICT,
+                    "Idempotency key reused", "idempotency_key is already used by job " + conflict.jobId()
+                            + " for a different request");
+        };
+    }
+
+    @GetMapping("/{id}")
+    JobResource get(@PathVariable long id, @RequestParam(name = "wait_ms", required = false) Long waitMs) {
+        return longPoll.await(waitMs, () -> jobs.getById(id), JobRow::isFinal)
+                .map(JobResource::of)
+                .orElseThrow(() -> ApiProblem.notFound("job " + id));
+    }
+
+    @GetMapping
+    JobPage list(
+            @RequestParam(required = false) String state,
+            @RequestParam(name = "batch_id", required = false) Long batchId,
+            @RequestParam(required = false) String host,
+            @RequestParam(required = false) Integer limit,
+            @RequestParam(name = "after_id", required = false, defaultValue = "0") long afterId) {
+        List<FieldError> errors = new ArrayList<>();
+        if (state != null && !JobState.ALL.contains(state)) {
+            errors.add(FieldError.atParameter("state", "must be one of " + String.join(", ", JobState.ALL)));
+        }
+        int size = limit == null ? properties.defaultPageSize() : limit;
+        if (size < 1 || size > properties.maxPageSize()) {
+            errors.add(FieldError.atParameter("limit", "must be between 1 and " + properties.maxPageSize()));
+        }
+        if (afterId < 0) {
+            errors.add(FieldError.atParameter("after_id", "must not be negative"));
+        }
+        if (!errors.isEmpty()) {
+            throw ApiProblem.invalid(errors, errors.size());
+        }
+        String hostName = host == null ? null : host.toLowerCase(Locale.ROOT);
+        List<JobResource> page = jobs.list(new JobFilter(state, batchId, hostName, afterId, size)).stream()
+                .map(JobResource::of)
+                .toList();
+        Long next = page.size() == size ? page.getLast().id() : null;
+        return new JobPage(page, next);
+    }
+
+    /** A page of jobs; pass {@code next_after_id} as {@code after_id} for the next one (null at the end). */
+    record JobPage(List<JobResource> jobs, Long nextAfterId) {
+    }
+
+    @GetMapping("/{id}/attempts")
+    AttemptList attempts(@PathVariable long id) {
+        read(id);
+        return new AttemptList(id, jobs.attemptsOf(id).stream().map(AttemptResource::of).toList());
+    }
+
+    record AttemptList(long jobId, List<AttemptResource> attempts) {
+    }
+
+    @GetMapping("/{id}/body")
+    ResponseEntity<byte[]> body(@PathVariable long id) {
+        read(id);
+        StoredBody body = jobs.bodyOf(id)
+                .orElseThrow(() -> new ApiProblem(HttpStatus.NOT_FOUND, "Not found", "job " + id + " has no stored body"));
+        MediaType type;
+        try {
+            type = body.contentType() == null ? MediaType.APPLICATION_OCTET_STREAM : MediaType.parseMediaType(body.contentType());
+        } catch (IllegalArgumentException e) {
+            type = MediaType.APPLICATION_OCTET_STREAM;
+        }
+        return ResponseEntity.ok().contentType(type).body(body.body());
+    }
+
+    @PostMapping("/{id}/cancel")
+    JobResource cancel(@PathVariable long id) {
+        return jobs.cancel(id).map(JobResource::of).orElseThrow(() -> ApiProblem.notFound("job " + id));
+    }
+
+    @PostMapping("/{id}/retry")
+    JobResource retry(@PathVariable long id) {
+        RetryOutcome outcome = jobs.retry(id);
+        return switch (outcome) {
+            case RETRIED -> read(id);
+            case NOT_FOUND -> throw ApiProblem.notFound("job " + id);
+            case NOT_RETRYABLE -> throw new ApiProblem(HttpStatus.CONFLICT, "Job not retryable",
+                    "job " + id + " is " + read(id).state() + ": only failed or cancelled jobs can be retried");
+        };
+    }
+
+    private JobResource read(long id) {
+        return jobs.getById(id).map(JobResource::of).orElseThrow(() -> ApiProblem.notFound("job " + id));
+    }
+}

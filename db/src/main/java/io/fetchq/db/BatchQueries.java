@@ -1,0 +1,61 @@
+package io.fetchq.db;
+
+import java.util.Optional;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Repository;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/** Every SQL statement on batches: progress and cancellation. Batches are inserted by {@link JobQueries}. */
+@Repository
+public class BatchQueries {
+
+    private static final String CANCEL_QUEUED = """
+            WITH q AS (
+                DELETE FROM fetchq.queue q
+                USING fetchq.job j
+                WHERE j.batch_id = :batch AND j.state = 'queued' AND q.job_id = j.id AND q.state = 'queued'
+                RETURNING q.job_id, q.attempt
+            )
+            UPDATE fetchq.job j
+            SET state = 'cancelled', attempts = q.attempt, finished_at = now(),
+                error_kind = 'cancelled', error_message = 'cancelled by request'
+            FROM q
+            WHERE j.id = q.job_id
+            """;
+
+    private static final String FLAG_RUNNING = """
+            UPDATE fetchq.queue q
+            SET cancel_requested = true
+            FROM fetchq.job j
+            WHERE j.batch_id = :batch AND j.state = 'queued' AND q.job_id = j.id AND q.state = 'running'
+            """;
+
+    private final JdbcClient jdbc;
+    private final TransactionTemplate tx;
+
+    public BatchQueries(JdbcClient jdbc, TransactionTemplate tx) {
+        this.jdbc = jdbc;
+        this.tx = tx;
+    }
+
+    public Optional<BatchRow> getById(long id) {
+        return jdbc.sql("SELECT * FROM fetchq.batch_progress WHERE batch_id = :id")
+                .param("id", id)
+                .query(BatchRow.class)
+                .optional();
+    }
+
+    /**
+     * Cancels every queued job of a batch now and flags its running ones; final jobs are left as
+     * they are.
+     *
+     * @return the batch after the request, or empty when there is no such batch
+     */
+    public Optional<BatchRow> cancel(long id) {
+        return tx.execute(status -> {
+            jdbc.sql(CANCEL_QUEUED).param("batch", id).update();
+            jdbc.sql(FLAG_RUNNING).param("batch", id).update();
+            return getById(id);
+        });
+    }
+}

@@ -1,0 +1,317 @@
+package io.fetchq.db;
+
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Repository;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/**
+ * Every SQL statement on jobs outside the worker's hot path: intake, reads, cancel and retry.
+ *
+ * <p>Intake writes a job row and its queue row in one statement, many jobs at a time: the rows
+ * travel as one array per column and are expanded by {@code unnest}, so a batch of 100,000 jobs
+ * takes a few round trips rather than 100,000.
+ */
+@Repository
+public class JobQueries {
+
+    /** Jobs per insert statement: large enough to amortise the round trip, small enough to keep arrays cheap. */
+    static final int INSERT_CHUNK = 5_000;
+
+    /** Channel on which workers listen for newly due jobs. */
+    public static final String NOTIFY_CHANNEL = "fetchq_jobs";
+
+    private static final String INSERT_MANY = """
+            WITH j AS (
+                INSERT INTO fetchq.job (batch_id, url, host, method, headers, body, priority, run_at,
+                                        max_attempts, timeout_ms, max_body_bytes, store_body,
+                                        follow_redirects, extract, idempotency_key, request_hash, metadata)
+                SELECT ?, u.url, u.host, u.method, u.headers::jsonb, u.body, u.priority,
+                       COALESCE(u.run_at::timestamptz, now() + u.delay_ms * interval '1 millisecond'),
+                       u.max_attempts, u.timeout_ms, u.max_body_bytes, u.store_body, u.follow_redirects,
+                       string_to_array(u.extract, ','), u.idempotency_key, u.request_hash, u.metadata::jsonb
+                FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::bytea[], ?::int[], ?::text[],
+                            ?::bigint[], ?::smallint[], ?::int[], ?::int[], ?::boolean[], ?::boolean[],
+                            ?::text[], ?::text[], ?::bytea[], ?::text[])
+                     WITH ORDINALITY AS u(url, host, method, headers, body, priority, run_at, delay_ms,
+                                          max_attempts, timeout_ms, max_body_bytes, store_body,
+                                          follow_redirects, extract, idempotency_key, request_hash,
+                                          metadata, ord)
+                ORDER BY u.ord
+                ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+                RETURNING id, priority, run_at, host, max_attempts
+            ), q AS (
+                INSERT INTO fetchq.queue (job_id, priority, run_at, host, attempt_limit)
+                SELECT id, priority, run_at, host, max_attempts FROM j
+            )
+            SELECT id FROM j
+            """;
+
+    private static final String CANCEL_QUEUED = """
+            WITH q AS (
+                DELETE FROM fetchq.queue
+                WHERE job_id = :id AND state = 'queued'
+                RETURNING job_id, attempt
+            )
+            UPDATE fetchq.job j
+            SET state = 'cancelled', attempts = q.attempt, finished_at = now(),
+                error_kind = 'cancelled', error_message = 'cancelled by request'
+            FROM q
+            WHERE j.id = q.job_id
+            """;
+
+    private static final String RETRY = """
+            WITH j AS (
+                UPDATE fetchq.job
+                SET state = 'queued', budget_base = attempts, run_at = now(), started_at = NULL,
+                    finished_at = NULL, status_code = NULL, content_type = NULL, body_bytes = NULL,
+                    body_truncated = NULL, body_sha256 = NULL, title = NULL, links = NULL,
+                    final_url = NULL, error_kind = NULL, error_message = NULL, total_ms = NULL
+                WHERE id = :id AND state IN ('failed', 'cancelled')
+                RETURNING id, priority, run_at, host, attempts, max_attempts
+            ), b AS (
+                DELETE FROM fetchq.body WHERE job_id IN (SELECT id FROM j)
+            ), q AS (
+                INSERT INTO fetchq.queue (job_id, priority, run_at, host, attempt, attempt_limit)
+                SELECT id, priority, run_at, host, attempts, attempts + max_attempts FROM j
+            )
+            SELECT count(*) FROM j
+            """;
+
+    private final JdbcClient jdbc;
+    private final JdbcTemplate template;
+    private final TransactionTemplate tx;
+
+    public JobQueries(JdbcClient jdbc, JdbcTemplate template, TransactionTemplate tx) {
+        this.jdbc = jdbc;
+        this.template = template;
+        this.tx = tx;
+    }
+
+    /**
+     * Inserts one job outside any batch. With an idempotency key already held by another job,
+     * inserts nothing and says whether that job came from the same request.
+     */
+    public InsertOutcome insertOne(NewJob job) {
+        return tx.execute(status -> {
+            List<Long> ids = insertChunk(null, List.of(job));
+            if (!ids.isEmpty()) {
+                notifyWorkers();
+                return new InsertOutcome.Created(ids.getFirst());
+            }
+            // ON CONFLICT waited for the holder of the key to commit, so it is visible now.
+            return jdbc.sql("SELECT id, request_hash FROM fetchq.job WHERE idempotency_key = :key")
+                    .param("key", job.idempotencyKey())
+                    .query((rs, n) -> Arrays.equals(rs.getBytes("request_hash"), job.requestHash())
+                            ? (InsertOutcome) new InsertOutcome.Existing(rs.getLong("id"))
+                            : new InsertOutcome.KeyConflict(rs.getLong("id")))
+                    .optional()
+                    .orElseThrow(() -> new IllegalStateException(
+                            "idempotency key conflicted but no job holds it: " + job.idempotencyKey()));
+        });
+    }
+
+    /**
+     * Inserts a batch and all its jobs in one transaction: all or nothing.
+     *
+     * @return the new batch's id
+     * @throws IdempotencyKeyConflictException when a job's idempotency key is already taken
+     */
+    public long insertBatch(List<NewJob> jobs) {
+        if (jobs.isEmpty()) {
+            throw new IllegalArgumentException("a batch needs at least one job");
+        }
+        return tx.execute(status -> {
+            rejectTakenKeys(jobs);
+            long batchId = jdbc.sql("INSERT INTO fetchq.batch (total) VALUES (:total) RETURNING id")
+                    .param("total", jobs.size())
+                    .query(Long.class)
+                    .single();
+            for (int from = 0; from < jobs.size(); from += INSERT_CHUNK) {
+                List<NewJob> chunk = jobs.subList(from, Math.min(jobs.size(), from + INSERT_CHUNK));
+                if (insertChunk(batchId, chunk).size() != chunk.size()) {
+                    // A concurrent request took one of our keys after rejectTakenKeys looked.
+                    throw new IdempotencyKeyConflictException(List.of());
+                }
+            }
+            notifyWorkers();
+            return batchId;
+        });
+    }
+
+    private void rejectTakenKeys(List<NewJob> jobs) {
+        Map<String, Integer> indexByKey = new HashMap<>();
+        for (int i = 0; i < jobs.size(); i++) {
+            if (jobs.get(i).idempotencyKey() != null) {
+                indexByKey.put(jobs.get(i).idempotencyKey(), i);
+            }
+        }
+        if (indexByKey.isEmpty()) {
+            return;
+        }
+        List<String> taken = template.execute((Connection c) -> {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT idempotency_key FROM fetchq.job WHERE idempotency_key = ANY (?)")) {
+                ps.setArray(1, c.createArrayOf("text", indexByKey.keySet().toArray(String[]::new)));
+                List<String> keys = new ArrayList<>();
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        keys.add(rs.getString(1));
+                    }
+                }
+                return keys;
+            }
+        });
+        if (!taken.isEmpty()) {
+            throw new IdempotencyKeyConflictException(taken.stream().map(indexByKey::get).sorted().toList());
+        }
+    }
+
+    private List<Long> insertChunk(Long batchId, List<NewJob> jobs) {
+        return template.execute((Connection c) -> {
+            int n = jobs.size();
+            String[] url = new String[n], host = new String[n], method = new String[n], headers = new String[n],
+                    runAt = new String[n], extract = new String[n], key = new String[n], metadata = new String[n];
+            byte[][] body = new byte[n][], hash = new byte[n][];
+            Integer[] priority = new Integer[n], timeout = new Integer[n], maxBody = new Integer[n];
+            Long[] delay = new Long[n];
+            Short[] maxAttempts = new Short[n];
+            Boolean[] storeBody = new Boolean[n], follow = new Boolean[n];
+            for (int i = 0; i < n; i++) {
+                NewJob j = jobs.get(i);
+                url[i] = j.url();
+                host[i] = j.host();
+                method[i] = j.method();
+                headers[i] = j.headersJson();
+                body[i] = j.body();
+                priority[i] = j.priority();
+                runAt[i] = j.runAt() == null ? null : j.runAt().toString();
+                delay[i] = j.delayMs();
+                maxAttempts[i] = (short) j.maxAttempts();
+                timeout[i] = j.timeoutMs();
+                maxBody[i] = j.maxBodyBytes();
+                storeBody[i] = j.storeBody();
+                follow[i] = j.followRedirects();
+                extract[i] = String.join(",", j.extract());
+                key[i] = j.idempotencyKey();
+                hash[i] = j.requestHash();
+                metadata[i] = j.metadataJson();
+            }
+            try (PreparedStatement ps = c.prepareStatement(INSERT_MANY)) {
+                int p = 1;
+                if (batchId == null) {
+                    ps.setNull(p++, java.sql.Types.BIGINT);
+                } else {
+                    ps.setLong(p++, batchId);
+                }
+                Array[] arrays = {
+                    c.createArrayOf("text", url), c.createArrayOf("text", host), c.createArrayOf("text", method),
+                    c.createArrayOf("text", headers), c.createArrayOf("bytea", body),
+                    c.createArrayOf("int4", priority), c.createArrayOf("text", runAt),
+                    c.createArrayOf("int8", delay), c.createArrayOf("int2", maxAttempts),
+                    c.createArrayOf("int4", timeout), c.createArrayOf("int4", maxBody),
+                    c.createArrayOf("bool", storeBody), c.createArrayOf("bool", follow),
+                    c.createArrayOf("text", extract), c.createArrayOf("text", key),
+                    c.createArrayOf("bytea", hash), c.createArrayOf("text", metadata)
+                };
+                for (Array array : arrays) {
+                    ps.setArray(p++, array);
+                }
+                List<Long> ids = new ArrayList<>(n);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        ids.add(rs.getLong(1));
+                    }
+                }
+                return ids;
+            }
+        });
+    }
+
+    private void notifyWorkers() {
+        // Sent at commit, once per request however many jobs it inserted; workers treat it as a
+        // hint and poll as well.
+        jdbc.sql("SELECT pg_notify('" + NOTIFY_CHANNEL + "', '')").query().singleRow();
+    }
+
+    public Optional<JobRow> getById(long id) {
+        return jdbc.sql("SELECT * FROM fetchq.job_results WHERE job_id = :id")
+                .param("id", id)
+                .query(JobRow.class)
+                .optional();
+    }
+
+    /** One page of jobs in id order, after {@code filter.afterId()}. */
+    public List<JobRow> list(JobFilter filter) {
+        StringBuilder sql = new StringBuilder("SELECT * FROM fetchq.job_results WHERE job_id > :after");
+        Map<String, Object> params = new HashMap<>();
+        params.put("after", filter.afterId());
+        params.put("limit", filter.limit());
+        if (filter.state() != null) {
+            sql.append(" AND state = :state");
+            params.put("state", filter.state());
+        }
+        if (filter.batchId() != null) {
+            sql.append(" AND batch_id = :batch");
+            params.put("batch", filter.batchId());
+        }
+        if (filter.host() != null) {
+            sql.append(" AND host = :host");
+            params.put("host", filter.host());
+        }
+        sql.append(" ORDER BY job_id LIMIT :limit");
+        return jdbc.sql(sql.toString()).params(params).query(JobRow.class).list();
+    }
+
+    /**
+     * Cancels a job: a queued one becomes {@code cancelled} now, a running one is flagged so that
+     * its worker cancels it at its next step; a final one is left as it is.
+     *
+     * @return the job after the request, or empty when there is no such job
+     */
+    public Optional<JobRow> cancel(long id) {
+        return tx.execute(status -> {
+            jdbc.sql(CANCEL_QUEUED).param("id", id).update();
+            jdbc.sql("UPDATE fetchq.queue SET cancel_requested = true WHERE job_id = :id AND state = 'running'")
+                    .param("id", id)
+                    .update();
+            return getById(id);
+        });
+    }
+
+    /** Queues a failed or cancelled job again with a fresh attempt budget. */
+    public RetryOutcome retry(long id) {
+        return tx.execute(status -> {
+            long retried = jdbc.sql(RETRY).param("id", id).query(Long.class).single();
+            if (retried == 1) {
+                notifyWorkers();
+                return RetryOutcome.RETRIED;
+            }
+            return getById(id).isPresent() ? RetryOutcome.NOT_RETRYABLE : RetryOutcome.NOT_FOUND;
+        });
+    }
+
+    public List<AttemptRow> attemptsOf(long jobId) {
+        return jdbc.sql("SELECT * FROM fetchq.attempts WHERE job_id = :id ORDER BY attempt")
+                .param("id", jobId)
+                .query(AttemptRow.class)
+                .list();
+    }
+
+    public Optional<StoredBody> bodyOf(long jobId) {
+        return jdbc.sql("SELECT content_type, body FROM fetchq.job_bodies WHERE job_id = :id")
+                .param("id", jobId)
+                .query((rs, n) -> new StoredBody(rs.getString("content_type"), rs.getBytes("body")))
+                .optional();
+    }
+}
