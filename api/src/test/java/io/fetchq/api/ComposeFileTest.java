@@ -1,0 +1,80 @@
+package io.fetchq.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+
+/**
+ * docker-compose.yml cannot be run here (no Docker engine), so it is checked by reading: the
+ * services exist, point at each other consistently, and build the jars this repository produces.
+ */
+class ComposeFileTest {
+
+    private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> map(Object o) {
+        return (Map<String, Object>) o;
+    }
+
+    private static Map<String, Object> compose() throws IOException {
+        return new Yaml(new LoaderOptions()).load(Files.readString(ROOT.resolve("docker-compose.yml")));
+    }
+
+    @Test
+    void postgresIs17WithAHealthcheckAndAVolume() throws IOException {
+        Map<String, Object> postgres = map(map(compose().get("services")).get("postgres"));
+        assertThat((String) postgres.get("image")).startsWith("postgres:17");
+        assertThat(map(postgres.get("healthcheck")).get("test").toString()).contains("pg_isready");
+        assertThat((List<String>) postgres.get("volumes")).anyMatch(v -> v.endsWith(":/var/lib/postgresql/data"));
+    }
+
+    @Test
+    void apiAndWorkerUseThePostgresServiceAndItsCredentials() throws IOException {
+        Map<String, Object> services = map(compose().get("services"));
+        Map<String, Object> pgEnv = map(map(services.get("postgres")).get("environment"));
+        for (String app : List.of("api", "worker")) {
+            Map<String, Object> service = map(services.get(app));
+            Map<String, Object> env = map(service.get("environment"));
+            assertThat(env.get("SPRING_DATASOURCE_URL"))
+                    .as(app).isEqualTo("jdbc:postgresql://postgres:5432/" + pgEnv.get("POSTGRES_DB"));
+            assertThat(env.get("SPRING_DATASOURCE_USERNAME")).as(app).isEqualTo(pgEnv.get("POSTGRES_USER"));
+            assertThat(env.get("SPRING_DATASOURCE_PASSWORD")).as(app).isEqualTo(pgEnv.get("POSTGRES_PASSWORD"));
+            assertThat(map(map(service.get("depends_on")).get("postgres")).get("condition"))
+                    .as(app).isEqualTo("service_healthy");
+        }
+    }
+
+    @Test
+    void eachAppBuildsItsOwnJarFromTheRepositoryRoot() throws IOException {
+        Map<String, Object> services = map(compose().get("services"));
+        for (String app : List.of("api", "worker")) {
+            Map<String, Object> build = map(map(services.get(app)).get("build"));
+            assertThat(build.get("context")).isEqualTo(".");
+            Path dockerfile = ROOT.resolve((String) build.get("dockerfile"));
+            assertThat(dockerfile).exists();
+            String text = Files.readString(dockerfile);
+            assertThat(text).contains("-pl " + app + " -am package")
+                    .contains("/src/" + app + "/target/fetchq-" + app + ".jar")
+                    .containsPattern("ENTRYPOINT \\[\"java\".*fetchq-" + app + "\\.jar\"\\]");
+            assertThat(ROOT.resolve(app).resolve("pom.xml")).exists();
+            assertThat(Files.readString(ROOT.resolve(app).resolve("pom.xml")))
+                    .contains("<finalName>fetchq-" + app + "</finalName>");
+        }
+    }
+
+    @Test
+    void workersScale() throws IOException {
+        Map<String, Object> worker = map(map(compose().get("services")).get("worker"));
+        // A fixed name or a published port would stop `--scale worker=N` from starting a second one.
+        assertThat(worker).doesNotContainKeys("container_name", "ports");
+        assertThat(map(map(compose().get("services")).get("api")).get("ports").toString()).contains("8080:8080");
+    }
+}
