@@ -63,8 +63,8 @@ CREATE TABLE fetchq.job (
 );
 
 CREATE UNIQUE INDEX job_idempotency_key ON fetchq.job (idempotency_key) WHERE idempotency_key IS NOT NULL;
-CREATE INDEX job_batch ON fetchq.job (batch_id, state) WHERE batch_id IS NOT NULL;
-CREATE INDEX job_host ON fetchq.job (host, id);
+-- Batch progress counts and "is it done" checks read only this index.
+CREATE INDEX job_batch ON fetchq.job (batch_id, state) INCLUDE (finished_at) WHERE batch_id IS NOT NULL;
 
 -- The hot table. Kept narrow: everything a claim needs, nothing else.
 CREATE TABLE fetchq.queue (
@@ -175,32 +175,36 @@ SELECT a.job_id,
        a.redirects
 FROM fetchq.attempt a;
 
--- Jobs keep job.state = 'queued' until final, so a batch is done when none of
--- its jobs is still 'queued' (index job_batch); only unfinished jobs need the
--- queue row to tell queued from running.
+-- Jobs keep job.state = 'queued' until final, so final counts and "done" come from
+-- job alone (index job_batch); running jobs are counted from the queue's running
+-- rows (index queue_lease), which are few, rather than by probing every job.
 CREATE VIEW fetchq.batch_progress AS
-SELECT b.id                         AS batch_id,
+SELECT b.id                                   AS batch_id,
        b.total,
-       c.queued,
-       c.running,
+       c.unfinished - r.running               AS queued,
+       r.running,
        c.completed,
        c.failed,
        c.cancelled,
-       (c.queued + c.running = 0)   AS done,
+       (c.unfinished = 0)                     AS done,
        b.created_at,
-       CASE WHEN c.queued + c.running = 0 THEN c.last_finished_at END AS finished_at
+       CASE WHEN c.unfinished = 0 THEN c.last_finished_at END AS finished_at
 FROM fetchq.batch b
 CROSS JOIN LATERAL (
-    SELECT count(*) FILTER (WHERE j.state = 'queued' AND q.state IS DISTINCT FROM 'running') AS queued,
-           count(*) FILTER (WHERE q.state = 'running')  AS running,
+    SELECT count(*) FILTER (WHERE j.state = 'queued')    AS unfinished,
            count(*) FILTER (WHERE j.state = 'completed') AS completed,
            count(*) FILTER (WHERE j.state = 'failed')    AS failed,
            count(*) FILTER (WHERE j.state = 'cancelled') AS cancelled,
            max(j.finished_at)                            AS last_finished_at
     FROM fetchq.job j
-    LEFT JOIN fetchq.queue q ON q.job_id = j.id AND j.state = 'queued'
     WHERE j.batch_id = b.id
-) c;
+) c
+CROSS JOIN LATERAL (
+    SELECT count(*) AS running
+    FROM fetchq.queue q
+    JOIN fetchq.job j ON j.id = q.job_id
+    WHERE q.state = 'running' AND j.batch_id = b.id
+) r;
 
 CREATE VIEW fetchq.job_bodies AS
 SELECT b.job_id, b.content_type, b.body

@@ -3,7 +3,6 @@ package io.fetchq.api;
 import io.fetchq.api.intake.Intake;
 import io.fetchq.api.problem.ApiProblem;
 import io.fetchq.db.BatchQueries;
-import io.fetchq.db.BatchRow;
 import io.fetchq.db.IdempotencyKeyConflictException;
 import io.fetchq.db.JobQueries;
 import io.fetchq.db.NewJob;
@@ -63,7 +62,7 @@ class BatchController {
 
     @GetMapping("/{id}")
     BatchResource get(@PathVariable long id, @RequestParam(name = "wait_ms", required = false) Long waitMs) {
-        return longPoll.await(waitMs, () -> batches.getById(id), BatchRow::done)
+        return longPoll.await(waitMs, () -> batches.isDone(id), () -> batches.getById(id))
                 .map(BatchResource::of)
                 .orElseThrow(() -> ApiProblem.notFound("batch " + id));
     }

@@ -6,7 +6,6 @@ import io.fetchq.api.problem.FieldError;
 import io.fetchq.db.InsertOutcome;
 import io.fetchq.db.JobFilter;
 import io.fetchq.db.JobQueries;
-import io.fetchq.db.JobRow;
 import io.fetchq.db.JobState;
 import io.fetchq.db.RetryOutcome;
 import io.fetchq.db.StoredBody;
@@ -60,7 +59,7 @@ class JobController {
 
     @GetMapping("/{id}")
     JobResource get(@PathVariable long id, @RequestParam(name = "wait_ms", required = false) Long waitMs) {
-        return longPoll.await(waitMs, () -> jobs.getById(id), JobRow::isFinal)
+        return longPoll.await(waitMs, () -> jobs.isFinal(id), () -> jobs.getById(id))
                 .map(JobResource::of)
                 .orElseThrow(() -> ApiProblem.notFound("job " + id));
     }

@@ -4,7 +4,7 @@ import io.fetchq.api.problem.ApiProblem;
 import io.fetchq.api.problem.FieldError;
 import java.util.List;
 import java.util.Optional;
-import java.util.function.Predicate;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import org.springframework.stereotype.Component;
 
@@ -22,25 +22,29 @@ class LongPoll {
         this.properties = properties;
     }
 
-    <T> Optional<T> await(Long waitMs, Supplier<Optional<T>> read, Predicate<T> done) {
+    /**
+     * Waits until {@code finished} says so (a cheap check, made every poll interval) or the wait
+     * is up, then reads once.
+     */
+    <T> Optional<T> await(Long waitMs, BooleanSupplier finished, Supplier<Optional<T>> read) {
         if (waitMs != null && waitMs < 0) {
             throw ApiProblem.invalid(List.of(FieldError.atParameter("wait_ms", "must not be negative")), 1);
         }
         long wait = waitMs == null ? 0 : Math.min(waitMs, properties.maxWait().toMillis());
         long deadline = System.nanoTime() + wait * 1_000_000;
         long interval = properties.waitPollInterval().toMillis();
-        while (true) {
-            Optional<T> current = read.get();
+        while (wait > 0) {
             long left = (deadline - System.nanoTime()) / 1_000_000;
-            if (current.isEmpty() || done.test(current.get()) || left <= 0) {
-                return current;
+            if (left <= 0 || finished.getAsBoolean()) {
+                break;
             }
             try {
                 Thread.sleep(Math.min(interval, left));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                return current;
+                break;
             }
         }
+        return read.get();
     }
 }

@@ -45,6 +45,14 @@ public class BatchQueries {
                 .optional();
     }
 
+    /** Whether no job of the batch is unfinished; true for an unknown batch too. Reads only an index. */
+    public boolean isDone(long id) {
+        return jdbc.sql("SELECT NOT EXISTS (SELECT 1 FROM fetchq.job WHERE batch_id = :id AND state = 'queued')")
+                .param("id", id)
+                .query(Boolean.class)
+                .single();
+    }
+
     /**
      * Cancels every queued job of a batch now and flags its running ones; final jobs are left as
      * they are.

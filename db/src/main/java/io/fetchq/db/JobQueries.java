@@ -251,6 +251,14 @@ public class JobQueries {
                 .optional();
     }
 
+    /** Whether the job is final; also true when there is no such job (nothing to wait for). */
+    public boolean isFinal(long id) {
+        return jdbc.sql("SELECT COALESCE((SELECT state <> 'queued' FROM fetchq.job WHERE id = :id), true)")
+                .param("id", id)
+                .query(Boolean.class)
+                .single();
+    }
+
     /** One page of jobs in id order, after {@code filter.afterId()}. */
     public List<JobRow> list(JobFilter filter) {
         StringBuilder sql = new StringBuilder("SELECT * FROM fetchq.job_results WHERE job_id > :after");

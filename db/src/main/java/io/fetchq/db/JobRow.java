@@ -29,8 +29,4 @@ public record JobRow(
         OffsetDateTime startedAt,
         OffsetDateTime finishedAt,
         Integer totalMs) {
-
-    public boolean isFinal() {
-        return JobState.isFinal(state);
-    }
 }

@@ -15,8 +15,4 @@ public final class JobState {
 
     private JobState() {
     }
-
-    public static boolean isFinal(String state) {
-        return COMPLETED.equals(state) || FAILED.equals(state) || CANCELLED.equals(state);
-    }
 }
