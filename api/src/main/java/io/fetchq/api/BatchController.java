@@ -3,6 +3,7 @@ package io.fetchq.api;
 import io.fetchq.api.intake.Intake;
 import io.fetchq.api.problem.ApiProblem;
 import io.fetchq.db.BatchQueries;
+import io.fetchq.db.BatchRow;
 import io.fetchq.db.IdempotencyKeyConflictException;
 import io.fetchq.db.JobQueries;
 import io.fetchq.db.NewJob;
@@ -38,16 +39,16 @@ class BatchController {
     }
 
     @PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE)
-    ResponseEntity<BatchResource> submitJson(HttpServletRequest request) {
+    ResponseEntity<BatchRow> submitJson(HttpServletRequest request) {
         return insert(intake.jsonBatch(intake.readBody(request)));
     }
 
     @PostMapping(consumes = MediaType.TEXT_PLAIN_VALUE)
-    ResponseEntity<BatchResource> submitText(HttpServletRequest request) {
+    ResponseEntity<BatchRow> submitText(HttpServletRequest request) {
         return insert(intake.textBatch(intake.readBody(request), request.getParameterMap()));
     }
 
-    private ResponseEntity<BatchResource> insert(List<NewJob> batch) {
+    private ResponseEntity<BatchRow> insert(List<NewJob> batch) {
         long id;
         try {
             id = jobs.insertBatch(batch);
@@ -61,18 +62,17 @@ class BatchController {
     }
 
     @GetMapping("/{id}")
-    BatchResource get(@PathVariable long id, @RequestParam(name = "wait_ms", required = false) Long waitMs) {
+    BatchRow get(@PathVariable long id, @RequestParam(name = "wait_ms", required = false) Long waitMs) {
         return longPoll.await(waitMs, () -> batches.isDone(id), () -> batches.getById(id))
-                .map(BatchResource::of)
                 .orElseThrow(() -> ApiProblem.notFound("batch " + id));
     }
 
     @PostMapping("/{id}/cancel")
-    BatchResource cancel(@PathVariable long id) {
-        return batches.cancel(id).map(BatchResource::of).orElseThrow(() -> ApiProblem.notFound("batch " + id));
+    BatchRow cancel(@PathVariable long id) {
+        return batches.cancel(id).orElseThrow(() -> ApiProblem.notFound("batch " + id));
     }
 
-    private BatchResource read(long id) {
-        return batches.getById(id).map(BatchResource::of).orElseThrow(() -> ApiProblem.notFound("batch " + id));
+    private BatchRow read(long id) {
+        return batches.getById(id).orElseThrow(() -> ApiProblem.notFound("batch " + id));
     }
 }

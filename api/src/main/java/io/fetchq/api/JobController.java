@@ -3,6 +3,7 @@ package io.fetchq.api;
 import io.fetchq.api.intake.Intake;
 import io.fetchq.api.problem.ApiProblem;
 import io.fetchq.api.problem.FieldError;
+import io.fetchq.db.AttemptRow;
 import io.fetchq.db.InsertOutcome;
 import io.fetchq.db.JobFilter;
 import io.fetchq.db.JobQueries;
@@ -100,10 +101,10 @@ class JobController {
     @GetMapping("/{id}/attempts")
     AttemptList attempts(@PathVariable long id) {
         read(id);
-        return new AttemptList(id, jobs.attemptsOf(id).stream().map(AttemptResource::of).toList());
+        return new AttemptList(id, jobs.attemptsOf(id));
     }
 
-    record AttemptList(long jobId, List<AttemptResource> attempts) {
+    record AttemptList(long jobId, List<AttemptRow> attempts) {
     }
 
     @GetMapping("/{id}/body")

@@ -1,8 +1,9 @@
 package io.fetchq.db;
 
+import com.fasterxml.jackson.annotation.JsonRawValue;
 import java.time.OffsetDateTime;
 
-/** One row of the public view {@code fetchq.attempts}; {@code redirects} is JSON text. */
+/** One row of the public view {@code fetchq.attempts}; also the REST representation of an attempt. */
 public record AttemptRow(
         long jobId,
         int attempt,
@@ -18,5 +19,5 @@ public record AttemptRow(
         Integer ttfbMs,
         Integer totalMs,
         String remoteIp,
-        String redirects) {
+        @JsonRawValue String redirects) {
 }

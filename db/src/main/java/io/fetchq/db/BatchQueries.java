@@ -39,7 +39,10 @@ public class BatchQueries {
     }
 
     public Optional<BatchRow> getById(long id) {
-        return jdbc.sql("SELECT * FROM fetchq.batch_progress WHERE batch_id = :id")
+        return jdbc.sql("""
+                SELECT batch_id AS id, total, queued, running, completed, failed, cancelled, done, created_at,
+                       finished_at
+                FROM fetchq.batch_progress WHERE batch_id = :id""")
                 .param("id", id)
                 .query(BatchRow.class)
                 .optional();

@@ -2,9 +2,9 @@ package io.fetchq.db;
 
 import java.time.OffsetDateTime;
 
-/** One row of the public view {@code fetchq.batch_progress}. */
+/** One row of the public view {@code fetchq.batch_progress}, {@code batch_id} as {@code id}; also the REST representation of a batch. */
 public record BatchRow(
-        long batchId,
+        long id,
         int total,
         long queued,
         long running,

@@ -1,6 +1,7 @@
 package io.fetchq.api.intake;
 
 import io.fetchq.api.problem.FieldError;
+import java.util.function.Function;
 
 /** Where in a request a job's fields came from, to name them in errors. */
 interface Where {
@@ -28,17 +29,7 @@ interface Where {
 
     /** A list element that is itself the URL (the {@code urls} shape): every field is the element. */
     static Where item(String pointer) {
-        return new Where() {
-            @Override
-            public FieldError field(String name, String detail) {
-                return FieldError.atPointer(pointer, detail);
-            }
-
-            @Override
-            public FieldError self(String detail) {
-                return FieldError.atPointer(pointer, detail);
-            }
-        };
+        return whole(detail -> FieldError.atPointer(pointer, detail));
     }
 
     /** Query parameters of a text/plain batch, named like the JSON fields ({@code header} for headers). */
@@ -58,15 +49,20 @@ interface Where {
 
     /** One line of a text/plain batch; every field of it is its URL. */
     static Where line(int line) {
+        return whole(detail -> FieldError.atLine(line, detail));
+    }
+
+    /** A place where every field is the place itself. */
+    private static Where whole(Function<String, FieldError> error) {
         return new Where() {
             @Override
             public FieldError field(String name, String detail) {
-                return FieldError.atLine(line, detail);
+                return error.apply(detail);
             }
 
             @Override
             public FieldError self(String detail) {
-                return FieldError.atLine(line, detail);
+                return error.apply(detail);
             }
         };
     }
