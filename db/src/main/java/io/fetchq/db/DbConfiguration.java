@@ -14,6 +14,6 @@ public class DbConfiguration {
 
     @Bean
     UrlPolicy urlPolicy(FetchProperties properties) {
-        return new UrlPolicy(properties.allowPrivateNetworks());
+        return new UrlPolicy(properties.allowPrivateNetworks(), properties.allowedNetworks());
     }
 }

@@ -15,8 +15,29 @@ import java.util.Optional;
  */
 public final class BlockedAddresses {
 
-    private record Range(byte[] network, int prefix, String reason) {
-        boolean contains(byte[] address) {
+    /** An address range in CIDR form. */
+    public record Range(byte[] network, int prefix, String reason) {
+
+        /** Parses {@code 10.1.2.0/24} or {@code fd00::/8}; a bare address is a range of one. */
+        public static Range parse(String cidr) {
+            String[] parts = cidr.strip().split("/", 2);
+            byte[] network;
+            try {
+                if (!parts[0].matches("[0-9a-fA-F:.]+")) {
+                    throw new IllegalArgumentException("not an IP address: " + cidr);
+                }
+                network = InetAddress.getByName(parts[0]).getAddress();
+            } catch (UnknownHostException e) {
+                throw new IllegalArgumentException("not an IP address: " + cidr, e);
+            }
+            int prefix = parts.length == 1 ? network.length * 8 : Integer.parseInt(parts[1]);
+            if (prefix < 0 || prefix > network.length * 8) {
+                throw new IllegalArgumentException("bad prefix length in " + cidr);
+            }
+            return new Range(network, prefix, cidr);
+        }
+
+        public boolean contains(byte[] address) {
             if (address.length != network.length) {
                 return false;
             }

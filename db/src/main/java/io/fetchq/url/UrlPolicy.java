@@ -2,6 +2,7 @@ package io.fetchq.url;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.regex.Pattern;
@@ -28,9 +29,19 @@ public final class UrlPolicy {
     private static final Pattern SCHEME = Pattern.compile("^([A-Za-z][A-Za-z0-9+.-]*):");
 
     private final boolean allowPrivateNetworks;
+    private final List<BlockedAddresses.Range> allowedNetworks;
 
     public UrlPolicy(boolean allowPrivateNetworks) {
+        this(allowPrivateNetworks, List.of());
+    }
+
+    /**
+     * @param allowedNetworks ranges allowed even though they are blocked by default (CIDR), e.g. one
+     *     internal service's subnet
+     */
+    public UrlPolicy(boolean allowPrivateNetworks, List<String> allowedNetworks) {
         this.allowPrivateNetworks = allowPrivateNetworks;
+        this.allowedNetworks = allowedNetworks.stream().map(BlockedAddresses.Range::parse).toList();
     }
 
     public boolean allowsPrivateNetworks() {
@@ -78,7 +89,7 @@ public final class UrlPolicy {
             return UrlCheck.allowed(input, url);
         }
         Optional<String> blocked = literal != null
-                ? BlockedAddresses.reason(literal).map(r -> "host " + literal.getHostAddress() + " is a " + r)
+                ? blockedAddress(literal).map(r -> "host " + literal.getHostAddress() + " is a " + r)
                 : localName(host);
         return blocked.map(reason -> UrlCheck.blocked(input, url, reason))
                 .orElseGet(() -> UrlCheck.allowed(input, url));
@@ -86,7 +97,16 @@ public final class UrlPolicy {
 
     /** Why a resolved address must not be connected to, or empty when it may. */
     public Optional<String> blockedAddress(InetAddress address) {
-        return allowPrivateNetworks ? Optional.empty() : BlockedAddresses.reason(address);
+        if (allowPrivateNetworks) {
+            return Optional.empty();
+        }
+        byte[] bytes = address.getAddress();
+        for (BlockedAddresses.Range allowed : allowedNetworks) {
+            if (allowed.contains(bytes)) {
+                return Optional.empty();
+            }
+        }
+        return BlockedAddresses.reason(address);
     }
 
     private static Optional<String> localName(String host) {

@@ -1,13 +1,12 @@
 package io.fetchq.worker;
 
-import io.fetchq.db.DbConfiguration;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.context.annotation.Import;
 
 /** A fetchq worker process: it needs only the database URL. */
 @SpringBootApplication
-@Import(DbConfiguration.class)
+@Import(WorkerConfiguration.class)
 public class FetchqWorkerApplication {
 
     public static void main(String[] args) {

@@ -1,0 +1,315 @@
+package io.fetchq.db;
+
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.function.Function;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.stereotype.Repository;
+
+/**
+ * The worker's hot path: claim due jobs, record attempts, complete many jobs in one statement, and
+ * keep leases alive. Every write after a claim is fenced by the claim ({@code lease_token} and
+ * {@code attempt} still match, state still running): a worker that lost its lease changes nothing.
+ */
+@Repository
+public class QueueQueries {
+
+    /**
+     * Claims up to {@code limit} due jobs, highest priority first, then earliest due, and at most
+     * as many per host as the caller can start (host-aware claiming: one busy host must not hold
+     * leases on hundreds of jobs while others wait). Candidates come from a window of the claim
+     * order read from the partial index; the window is not locked, the picked rows are (SKIP
+     * LOCKED), so concurrent claimers take disjoint sets.
+     */
+    private static final String CLAIM_DUE = """
+            WITH candidates AS (
+                SELECT job_id, host, priority, run_at
+                FROM fetchq.queue
+                WHERE state = 'queued' AND run_at <= now()
+                ORDER BY priority DESC, run_at
+                LIMIT ?
+            ), ranked AS (
+                SELECT c.job_id, c.priority, c.run_at,
+                       row_number() OVER (PARTITION BY c.host ORDER BY c.priority DESC, c.run_at) AS host_rank,
+                       COALESCE(b.free, ?) AS host_free
+                FROM candidates c
+                LEFT JOIN unnest(?::text[], ?::int[]) AS b(host, free) ON b.host = c.host
+            ), picked AS (
+                SELECT q.job_id
+                FROM fetchq.queue q
+                JOIN ranked r ON r.job_id = q.job_id
+                WHERE r.host_rank <= r.host_free AND q.state = 'queued' AND q.run_at <= now()
+                ORDER BY r.priority DESC, r.run_at
+                LIMIT ?
+                FOR UPDATE OF q SKIP LOCKED
+            )
+            UPDATE fetchq.queue q
+            SET state = 'running', attempt = q.attempt + 1, lease_token = ?,
+                lease_expires_at = now() + ? * interval '1 millisecond', worker_id = ?,
+                first_started_at = COALESCE(q.first_started_at, now())
+            FROM picked p, fetchq.job j
+            WHERE q.job_id = p.job_id AND j.id = q.job_id
+            RETURNING q.job_id, q.attempt, q.attempt_limit, j.max_attempts, j.url, j.host, j.method, j.headers::text AS headers,
+                      j.body, j.timeout_ms, j.max_body_bytes, j.store_body, j.follow_redirects, j.extract
+            """;
+
+    /**
+     * Records a failed attempt and starts the next one under the same claim: the attempt counter
+     * moves first, so a crash during the next request can never let a job exceed its budget.
+     */
+    private static final String NEXT_ATTEMPT = """
+            WITH claim AS (
+                UPDATE fetchq.queue
+                SET attempt = attempt + 1, lease_expires_at = now() + ? * interval '1 millisecond'
+                WHERE job_id = ? AND lease_token = ? AND attempt = ? AND state = 'running'
+                  AND NOT cancel_requested AND attempt < attempt_limit
+                RETURNING job_id
+            )
+            INSERT INTO fetchq.attempt (job_id, attempt, worker_id, started_at, finished_at, status_code, content_type,
+                                        body_bytes, error_kind, error_message, dns_ms, connect_ms, tls_ms, ttfb_ms,
+                                        total_ms, remote_ip, redirects)
+            SELECT job_id, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::inet, ?::jsonb FROM claim
+            ON CONFLICT DO NOTHING
+            RETURNING job_id
+            """;
+
+    /**
+     * One statement for a whole batch of ended attempts. {@code fenced} keeps the rows whose claim
+     * still holds and locks them; final ones (and requeues of jobs whose cancel was requested) leave
+     * the queue and write the job's result; the others go back to the queue with a due time;
+     * releases give the attempt back. Attempt rows are written for fenced, non-released rows only.
+     */
+    private static final String COMPLETE_MANY = """
+            WITH input AS (
+                SELECT * FROM unnest(?::bigint[], ?::uuid[], ?::int[], ?::text[], ?::bigint[], ?::boolean[],
+                                     ?::timestamptz[], ?::timestamptz[], ?::int[], ?::text[], ?::bigint[],
+                                     ?::boolean[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],
+                                     ?::int[], ?::int[], ?::int[], ?::int[], ?::int[], ?::text[], ?::text[], ?::bytea[])
+                    AS u(job_id, lease_token, attempt, final_state, retry_delay_ms, release, started_at, finished_at,
+                         status_code, content_type, body_bytes, body_truncated, body_sha256, title, links, final_url,
+                         error_kind, error_message, dns_ms, connect_ms, tls_ms, ttfb_ms, total_ms, remote_ip,
+                         redirects, body)
+            ), fenced AS (
+                SELECT i.*, q.first_started_at,
+                       CASE WHEN i.final_state IS NOT NULL THEN i.final_state
+                            WHEN q.cancel_requested THEN 'cancelled' END AS end_state
+                FROM input i
+                JOIN fetchq.queue q ON q.job_id = i.job_id AND q.lease_token = i.lease_token
+                                   AND q.attempt = i.attempt AND q.state = 'running'
+                FOR UPDATE OF q
+            ), ended AS (
+                DELETE FROM fetchq.queue q USING fenced f
+                WHERE q.job_id = f.job_id AND f.end_state IS NOT NULL
+            ), requeued AS (
+                UPDATE fetchq.queue q
+                SET state = 'queued', lease_token = NULL, lease_expires_at = NULL, worker_id = NULL,
+                    run_at = now() + f.retry_delay_ms * interval '1 millisecond',
+                    attempt = CASE WHEN f.release THEN q.attempt - 1 ELSE q.attempt END
+                FROM fenced f
+                WHERE q.job_id = f.job_id AND f.end_state IS NULL
+            ), results AS (
+                UPDATE fetchq.job j
+                SET state = f.end_state, attempts = CASE WHEN f.release THEN f.attempt - 1 ELSE f.attempt END,
+                    started_at = f.first_started_at, finished_at = now(),
+                    status_code = f.status_code, content_type = f.content_type, body_bytes = f.body_bytes,
+                    body_truncated = f.body_truncated, body_sha256 = f.body_sha256, title = f.title,
+                    links = f.links::jsonb, final_url = f.final_url,
+                    error_kind = CASE WHEN f.final_state IS NULL THEN 'cancelled' ELSE f.error_kind END,
+                    error_message = CASE WHEN f.final_state IS NULL THEN 'cancelled by request' ELSE f.error_message END,
+                    total_ms = f.total_ms
+                FROM fenced f
+                WHERE j.id = f.job_id AND f.end_state IS NOT NULL
+            ), attempts AS (
+                INSERT INTO fetchq.attempt (job_id, attempt, worker_id, started_at, finished_at, status_code,
+                                            content_type, body_bytes, error_kind, error_message, dns_ms, connect_ms,
+                                            tls_ms, ttfb_ms, total_ms, remote_ip, redirects)
+                SELECT f.job_id, f.attempt, ?, f.started_at, f.finished_at, f.status_code, f.content_type,
+                       f.body_bytes, f.error_kind, f.error_message, f.dns_ms, f.connect_ms, f.tls_ms, f.ttfb_ms,
+                       f.total_ms, f.remote_ip::inet, f.redirects::jsonb
+                FROM fenced f
+                WHERE NOT f.release
+                ON CONFLICT DO NOTHING
+            ), bodies AS (
+                INSERT INTO fetchq.body (job_id, content_type, body)
+                SELECT f.job_id, f.content_type, f.body
+                FROM fenced f
+                WHERE f.final_state IS NOT NULL AND f.body IS NOT NULL
+                ON CONFLICT (job_id) DO UPDATE SET content_type = EXCLUDED.content_type, body = EXCLUDED.body
+            )
+            SELECT job_id FROM fenced
+            """;
+
+    private final JdbcTemplate jdbc;
+
+    public QueueQueries(JdbcTemplate jdbc) {
+        this.jdbc = jdbc;
+    }
+
+    /**
+     * Claims due jobs and commits before returning: no transaction is held while they are fetched.
+     *
+     * @param limit most jobs to claim (the caller's free slots)
+     * @param scan how far down the claim order to look for jobs of hosts with room
+     * @param perHost jobs the caller can take of a host not in {@code hostRoom}
+     * @param hostRoom jobs the caller can still take of hosts it is busy with (0 for none)
+     */
+    public List<ClaimedJob> claimDue(String workerId, int limit, int scan, int perHost, Map<String, Integer> hostRoom,
+            Duration lease) {
+        UUID token = UUID.randomUUID();
+        return jdbc.execute((Connection c) -> {
+            try (PreparedStatement ps = c.prepareStatement(CLAIM_DUE)) {
+                ps.setInt(1, scan);
+                ps.setInt(2, perHost);
+                ps.setArray(3, c.createArrayOf("text", hostRoom.keySet().toArray()));
+                ps.setArray(4, c.createArrayOf("int4", hostRoom.values().toArray()));
+                ps.setInt(5, limit);
+                ps.setObject(6, token);
+                ps.setLong(7, lease.toMillis());
+                ps.setString(8, workerId);
+                List<ClaimedJob> claimed = new ArrayList<>(limit);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        Array extract = rs.getArray("extract");
+                        claimed.add(new ClaimedJob(rs.getLong("job_id"), token, rs.getInt("attempt"),
+                                rs.getInt("attempt_limit"), rs.getInt("max_attempts"), rs.getString("url"), rs.getString("host"),
+                                rs.getString("method"), rs.getString("headers"), rs.getBytes("body"),
+                                rs.getInt("timeout_ms"), rs.getInt("max_body_bytes"), rs.getBoolean("store_body"),
+                                rs.getBoolean("follow_redirects"), List.of((String[]) extract.getArray())));
+                    }
+                }
+                return claimed;
+            }
+        });
+    }
+
+    /**
+     * Records {@code failed} (an attempt that ended retryably) and counts the next attempt under the
+     * same claim, in one statement.
+     *
+     * @return false when the claim no longer holds, the budget is spent or a cancel was requested:
+     *     then nothing was written and the caller must not make another request
+     */
+    public boolean nextAttempt(Completion failed, String workerId, Duration lease) {
+        return Boolean.TRUE.equals(jdbc.execute((Connection c) -> {
+            try (PreparedStatement ps = c.prepareStatement(NEXT_ATTEMPT)) {
+                int p = 1;
+                ps.setLong(p++, lease.toMillis());
+                ps.setLong(p++, failed.jobId());
+                ps.setObject(p++, failed.leaseToken());
+                ps.setInt(p++, failed.attempt());
+                ps.setInt(p++, failed.attempt());
+                ps.setString(p++, workerId);
+                ps.setObject(p++, OffsetDateTime.ofInstant(failed.startedAt(), ZoneOffset.UTC));
+                ps.setObject(p++, OffsetDateTime.ofInstant(failed.finishedAt(), ZoneOffset.UTC));
+                ps.setObject(p++, failed.statusCode());
+                ps.setString(p++, failed.contentType());
+                ps.setObject(p++, failed.bodyBytes());
+                ps.setString(p++, failed.errorKind());
+                ps.setString(p++, failed.errorMessage());
+                ps.setObject(p++, failed.dnsMs());
+                ps.setObject(p++, failed.connectMs());
+                ps.setObject(p++, failed.tlsMs());
+                ps.setObject(p++, failed.ttfbMs());
+                ps.setObject(p++, failed.totalMs());
+                ps.setString(p++, failed.remoteIp());
+                ps.setString(p, failed.redirectsJson());
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next();
+                }
+            }
+        }));
+    }
+
+    /**
+     * Writes a batch of ended attempts in one statement.
+     *
+     * @return ids of the jobs whose claim still held (the others were rescued or cancelled
+     *     elsewhere: their writes were dropped)
+     */
+    public List<Long> completeMany(Collection<Completion> completions, String workerId) {
+        List<Completion> list = List.copyOf(completions);
+        return jdbc.execute((Connection c) -> {
+            try (PreparedStatement ps = c.prepareStatement(COMPLETE_MANY)) {
+                int p = 1;
+                ps.setArray(p++, array(c, "int8", list, Completion::jobId));
+                ps.setArray(p++, array(c, "uuid", list, Completion::leaseToken));
+                ps.setArray(p++, array(c, "int4", list, Completion::attempt));
+                ps.setArray(p++, array(c, "text", list, Completion::finalState));
+                ps.setArray(p++, array(c, "int8", list, Completion::retryDelayMs));
+                ps.setArray(p++, array(c, "bool", list, Completion::release));
+                ps.setArray(p++, array(c, "text", list, x -> x.startedAt().toString()));
+                ps.setArray(p++, array(c, "text", list, x -> x.finishedAt().toString()));
+                ps.setArray(p++, array(c, "int4", list, Completion::statusCode));
+                ps.setArray(p++, array(c, "text", list, Completion::contentType));
+                ps.setArray(p++, array(c, "int8", list, Completion::bodyBytes));
+                ps.setArray(p++, array(c, "bool", list, Completion::bodyTruncated));
+                ps.setArray(p++, array(c, "text", list, Completion::bodySha256));
+                ps.setArray(p++, array(c, "text", list, Completion::title));
+                ps.setArray(p++, array(c, "text", list, Completion::linksJson));
+                ps.setArray(p++, array(c, "text", list, Completion::finalUrl));
+                ps.setArray(p++, array(c, "text", list, Completion::errorKind));
+                ps.setArray(p++, array(c, "text", list, Completion::errorMessage));
+                ps.setArray(p++, array(c, "int4", list, Completion::dnsMs));
+                ps.setArray(p++, array(c, "int4", list, Completion::connectMs));
+                ps.setArray(p++, array(c, "int4", list, Completion::tlsMs));
+                ps.setArray(p++, array(c, "int4", list, Completion::ttfbMs));
+                ps.setArray(p++, array(c, "int4", list, Completion::totalMs));
+                ps.setArray(p++, array(c, "text", list, Completion::remoteIp));
+                ps.setArray(p++, array(c, "text", list, Completion::redirectsJson));
+                byte[][] bodies = new byte[list.size()][];
+                for (int i = 0; i < bodies.length; i++) {
+                    bodies[i] = list.get(i).body();
+                }
+                ps.setArray(p++, c.createArrayOf("bytea", bodies));
+                ps.setString(p, workerId);
+                List<Long> written = new ArrayList<>(list.size());
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        written.add(rs.getLong(1));
+                    }
+                }
+                return written;
+            }
+        });
+    }
+
+    /** Extends the leases of jobs this worker still holds; one statement per heartbeat. */
+    public int extendLeases(Collection<ClaimedJob> jobs, Duration lease) {
+        if (jobs.isEmpty()) {
+            return 0;
+        }
+        List<ClaimedJob> list = List.copyOf(jobs);
+        return jdbc.execute((Connection c) -> {
+            try (PreparedStatement ps = c.prepareStatement("""
+                    UPDATE fetchq.queue q
+                    SET lease_expires_at = now() + ? * interval '1 millisecond'
+                    FROM unnest(?::bigint[], ?::uuid[]) AS h(job_id, lease_token)
+                    WHERE q.job_id = h.job_id AND q.lease_token = h.lease_token AND q.state = 'running'""")) {
+                ps.setLong(1, lease.toMillis());
+                ps.setArray(2, array(c, "int8", list, ClaimedJob::jobId));
+                ps.setArray(3, array(c, "uuid", list, ClaimedJob::leaseToken));
+                return ps.executeUpdate();
+            }
+        });
+    }
+
+    private static <T> Array array(Connection c, String type, List<T> rows, Function<T, Object> column)
+            throws SQLException {
+        Object[] values = new Object[rows.size()];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = column.apply(rows.get(i));
+        }
+        return c.createArrayOf(type, values);
+    }
+}

@@ -1,0 +1,32 @@
+package io.fetchq.db;
+
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Repository;
+
+/** The workers registry ({@code fetchq.workers}): each worker's row, kept fresh by its heartbeat. */
+@Repository
+public class WorkerQueries {
+
+    private final JdbcClient jdbc;
+
+    public WorkerQueries(JdbcClient jdbc) {
+        this.jdbc = jdbc;
+    }
+
+    public void register(String workerId, String hostname, long pid) {
+        jdbc.sql("""
+                INSERT INTO fetchq.worker (worker_id, hostname, pid, state)
+                VALUES (:id, :host, :pid, 'running')
+                ON CONFLICT (worker_id) DO UPDATE
+                SET hostname = EXCLUDED.hostname, pid = EXCLUDED.pid, started_at = now(), last_seen_at = now(),
+                    in_flight = 0, state = 'running'""")
+                .param("id", workerId).param("host", hostname).param("pid", pid)
+                .update();
+    }
+
+    public void heartbeat(String workerId, int inFlight, String state) {
+        jdbc.sql("UPDATE fetchq.worker SET last_seen_at = now(), in_flight = :n, state = :state WHERE worker_id = :id")
+                .param("id", workerId).param("n", inFlight).param("state", state)
+                .update();
+    }
+}

@@ -1,0 +1,390 @@
+package io.fetchq.worker;
+
+import io.fetchq.db.ClaimedJob;
+import io.fetchq.db.Completion;
+import io.fetchq.db.QueueQueries;
+import io.fetchq.db.WorkerQueries;
+import io.fetchq.worker.complete.Completer;
+import io.fetchq.worker.fetch.ErrorKind;
+import io.fetchq.worker.fetch.FetchOutcome;
+import io.fetchq.worker.fetch.Fetcher;
+import io.fetchq.worker.fetch.Json;
+import io.fetchq.worker.host.HostGuard;
+import io.fetchq.worker.host.HostGuards;
+import io.fetchq.worker.process.Processor;
+import io.fetchq.worker.retry.RetryPolicy;
+import io.github.resilience4j.bulkhead.Bulkhead;
+import io.github.resilience4j.bulkhead.BulkheadConfig;
+import io.github.resilience4j.bulkhead.BulkheadFullException;
+import io.github.resilience4j.ratelimiter.RequestNotPermitted;
+import io.github.resilience4j.retry.Retry;
+import io.github.resilience4j.retry.RetryConfig;
+import java.lang.management.ManagementFactory;
+import java.net.InetAddress;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A worker: claimer → fetchers → CPU pool → batched completer, with a heartbeat keeping its claims
+ * alive.
+ *
+ * <ul>
+ *   <li>The claimer claims only as many jobs as the global bulkhead has free slots (backpressure,
+ *       like a bounded {@code asyncio.Queue}), and per host only as many as the host has room
+ *       for. The claim commits before any fetch starts.
+ *   <li>Each job runs on its own virtual thread: breaker and pause gate, rate limiter, host
+ *       bulkhead, then the fetch; short retries wait in-process under Resilience4j Retry, each
+ *       attempt counted in the database before it is made.
+ *   <li>Results go to the completer, which writes many in one statement fenced by the claim.
+ * </ul>
+ * No database connection is held while a fetch is in flight.
+ */
+public final class Worker implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(Worker.class);
+
+    /** How far down the claim order a claim looks for jobs of hosts with room, per job wanted. */
+    static final int CLAIM_SCAN_FACTOR = 4;
+
+    private final WorkerProperties properties;
+    private final QueueQueries queue;
+    private final WorkerQueries workers;
+    private final Fetcher fetcher;
+    private final Processor processor;
+    private final RetryPolicy retryPolicy;
+    private final HostGuards hosts;
+    private final Completer completer;
+    private final Bulkhead global;
+    private final Map<Long, ClaimedJob> inFlight = new ConcurrentHashMap<>();
+    private final Semaphore wakeup = new Semaphore(0);
+    private final ExecutorService fetchThreads =
+            Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("fetchq-fetch-", 0).factory());
+    private final ScheduledExecutorService heartbeat = Executors.newSingleThreadScheduledExecutor(
+            r -> Thread.ofPlatform().name("fetchq-heartbeat").daemon().unstarted(r));
+    private final Thread claimer;
+    private volatile boolean claiming;
+    private volatile boolean lastClaimFull;
+
+    public Worker(WorkerProperties properties, QueueQueries queue, WorkerQueries workers, Fetcher fetcher) {
+        this.properties = properties;
+        this.queue = queue;
+        this.workers = workers;
+        this.fetcher = fetcher;
+        this.processor = new Processor(properties.cpuThreads());
+        this.retryPolicy = new RetryPolicy(properties);
+        this.hosts = new HostGuards(properties);
+        this.completer = new Completer(queue, properties.id(), properties.completeBatch());
+        this.global = Bulkhead.of("fetchq-global", BulkheadConfig.custom()
+                .maxConcurrentCalls(properties.maxInFlight())
+                .maxWaitDuration(Duration.ZERO)
+                .build());
+        this.claimer = Thread.ofPlatform().name("fetchq-claimer").unstarted(this::claimLoop);
+    }
+
+    public String id() {
+        return properties.id();
+    }
+
+    public int inFlight() {
+        return inFlight.size();
+    }
+
+    public void start() {
+        workers.register(properties.id(), hostname(), ManagementFactory.getRuntimeMXBean().getPid());
+        completer.start();
+        claiming = true;
+        claimer.start();
+        long beat = Math.max(100, properties.lease().toMillis() / 3);
+        heartbeat.scheduleWithFixedDelay(this::beat, beat, beat, TimeUnit.MILLISECONDS);
+        log.info("[{}] worker started: {} in flight, {} per host, lease {}", properties.id(),
+                properties.maxInFlight(), properties.perHost(), properties.lease());
+    }
+
+    /** Wakes the claimer now (new jobs were announced). */
+    public void wake() {
+        wakeup.release();
+    }
+
+    private void claimLoop() {
+        long errorBackoff = 100;
+        while (claiming) {
+            try {
+                int free = global.getMetrics().getAvailableConcurrentCalls();
+                int want = Math.min(free, properties.claimBatch());
+                if (want <= 0) {
+                    awaitWork();
+                    continue;
+                }
+                List<ClaimedJob> claimed = queue.claimDue(properties.id(), want, want * CLAIM_SCAN_FACTOR,
+                        properties.perHost(), hosts.room(), properties.lease());
+                for (ClaimedJob job : claimed) {
+                    start(job);
+                }
+                lastClaimFull = claimed.size() == want;
+                errorBackoff = 100;
+                if (!lastClaimFull) {
+                    awaitWork();
+                }
+            } catch (Throwable t) {
+                log.warn("[{}] claim failed, retrying in {} ms: {}", properties.id(), errorBackoff, t.toString());
+                sleep(errorBackoff);
+                errorBackoff = Math.min(5_000, errorBackoff * 2);
+            }
+        }
+    }
+
+    private void awaitWork() {
+        try {
+            wakeup.tryAcquire(properties.pollInterval().toMillis(), TimeUnit.MILLISECONDS);
+            wakeup.drainPermits();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void start(ClaimedJob job) {
+        if (!global.tryAcquirePermission()) {
+            // Cannot happen: claims never exceed free slots. Give the job back rather than overrun.
+            completer.submit(release(job, 0), () -> { });
+            return;
+        }
+        HostGuard guard = hosts.acquire(job.host());
+        inFlight.put(job.jobId(), job);
+        fetchThreads.submit(() -> run(job, guard));
+    }
+
+    private void run(ClaimedJob job, HostGuard guard) {
+        Completion completion;
+        try {
+            completion = attempts(job, guard);
+        } catch (Throwable t) {
+            log.error("[{}] job {} failed unexpectedly; handing it back", properties.id(), job.jobId(), t);
+            completion = release(inFlight.getOrDefault(job.jobId(), job), properties.retryBase().toMillis());
+        }
+        completer.submit(completion, () -> finished(job, guard));
+    }
+
+    private void finished(ClaimedJob job, HostGuard guard) {
+        inFlight.remove(job.jobId());
+        hosts.release(guard);
+        global.onComplete();
+        if (lastClaimFull) {
+            wakeup.release();
+        }
+    }
+
+    /** An attempt's outcome and what the job needs next. */
+    private record Attempt(ClaimedJob job, Completion completion, long inProcessDelayMs) {
+    }
+
+    /**
+     * Makes the job's attempts under this claim: one, or more when a retry is due soon enough to
+     * wait here. Before each further attempt the failed one is recorded and the next one counted
+     * in one fenced statement, so the budget holds even if this process dies mid-request.
+     */
+    private Completion attempts(ClaimedJob first, HostGuard guard) {
+        long inProcessMs = properties.inProcessRetry().toMillis();
+        RetryConfig config = RetryConfig.<Attempt>custom()
+                .maxAttempts(first.attemptLimit() - first.attempt() + 1)
+                .retryOnResult(a -> a.inProcessDelayMs() >= 0)
+                .intervalBiFunction((n, result) -> result.isRight() ? result.get().inProcessDelayMs() : 0L)
+                .build();
+        Retry retry = Retry.of("job-" + first.jobId(), config);
+        AtomicReference<Attempt> last = new AtomicReference<>();
+        Attempt result = Retry.decorateSupplier(retry, () -> {
+            Attempt previous = last.get();
+            ClaimedJob job = first;
+            if (previous != null) {
+                if (!queue.nextAttempt(previous.completion(), properties.id(), properties.lease())) {
+                    // Claim lost or cancel requested: hand the failed attempt to the completer, whose
+                    // fence writes it only if the claim still holds (and then cancels the job).
+                    Attempt stop = new Attempt(previous.job(), previous.completion(), -1);
+                    last.set(stop);
+                    return stop;
+                }
+                job = previous.job().nextAttempt();
+                inFlight.put(job.jobId(), job);
+            }
+            Attempt attempt = attempt(job, guard, inProcessMs);
+            last.set(attempt);
+            return attempt;
+        }).get();
+        return result.completion();
+    }
+
+    private Attempt attempt(ClaimedJob job, HostGuard guard, long inProcessMs) {
+        long paused = guard.pausedForMs();
+        if (paused > inProcessMs) {
+            return new Attempt(job, release(job, paused), -1);
+        }
+        if (paused > 0) {
+            sleep(paused);
+        }
+        if (!guard.breaker().tryAcquirePermission()) {
+            long open = Math.max(guard.openForMs(), 1000);
+            return new Attempt(job, release(job, open), -1);
+        }
+        Instant startedAt = Instant.now();
+        long started = System.nanoTime();
+        FetchOutcome outcome;
+        try {
+            if (guard.rateLimiter() != null) {
+                guard.rateLimiter().acquirePermission();
+            }
+            guard.bulkhead().acquirePermission();
+        } catch (RequestNotPermitted | BulkheadFullException e) {
+            guard.breaker().releasePermission();
+            return new Attempt(job, release(job, properties.retryBase().toMillis()), -1);
+        }
+        try {
+            outcome = fetcher.fetch(job);
+        } finally {
+            guard.bulkhead().onComplete();
+        }
+        long took = System.nanoTime() - started;
+        if (countsAgainstHost(outcome)) {
+            guard.breaker().onError(took, TimeUnit.NANOSECONDS, new HostFailure(describe(outcome)));
+        } else {
+            guard.breaker().onSuccess(took, TimeUnit.NANOSECONDS);
+        }
+        RetryPolicy.Decision decision = retryPolicy.decide(outcome, job.attemptInBudget(), job.hasAttemptsLeft());
+        Processor.Processed processed = outcome instanceof FetchOutcome.Response r && decision instanceof RetryPolicy.Decision.Final
+                ? processor.process(r.body(), r.contentType(), r.finalUrl(), job.extract())
+                : null;
+        Instant finishedAt = Instant.now();
+        return switch (decision) {
+            case RetryPolicy.Decision.Final f -> new Attempt(job,
+                    completion(job, outcome, processed, f.state(), 0, f.errorKind(), f.errorMessage(), startedAt, finishedAt), -1);
+            case RetryPolicy.Decision.Retry r -> {
+                if (r.hostPauseMs() > 0) {
+                    guard.pauseFor(r.hostPauseMs());
+                }
+                Completion retryLater = completion(job, outcome, null, null, r.delayMs(), r.errorKind(),
+                        r.errorMessage(), startedAt, finishedAt);
+                yield new Attempt(job, retryLater, r.delayMs() <= inProcessMs && claiming ? r.delayMs() : -1);
+            }
+        };
+    }
+
+    /** Whether an outcome says the host is unwell (its breaker counts it as a failure). */
+    private static boolean countsAgainstHost(FetchOutcome outcome) {
+        return switch (outcome) {
+            case FetchOutcome.Response r -> r.status() >= 500;
+            case FetchOutcome.Failure f -> f.kind() == ErrorKind.CONNECT || f.kind() == ErrorKind.TIMEOUT
+                    || f.kind() == ErrorKind.RESET || f.kind() == ErrorKind.DNS;
+        };
+    }
+
+    private static String describe(FetchOutcome outcome) {
+        return switch (outcome) {
+            case FetchOutcome.Response r -> "HTTP " + r.status();
+            case FetchOutcome.Failure f -> f.kind().code() + ": " + f.message();
+        };
+    }
+
+    /** A host failure as the circuit breaker records it. */
+    static final class HostFailure extends RuntimeException {
+        HostFailure(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    private static Completion completion(ClaimedJob job, FetchOutcome outcome, Processor.Processed processed,
+            String finalState, long retryDelayMs, ErrorKind errorKind, String errorMessage, Instant startedAt,
+            Instant finishedAt) {
+        var t = outcome.timings();
+        String redirects = Json.redirects(outcome.redirects());
+        if (outcome instanceof FetchOutcome.Response r) {
+            boolean keepBody = processed != null && job.storeBody() && "completed".equals(finalState);
+            return new Completion(job.jobId(), job.leaseToken(), job.attempt(), finalState, retryDelayMs, false,
+                    startedAt, finishedAt, r.status(), r.contentType(), (long) r.body().length, r.truncated(),
+                    processed == null ? null : processed.sha256(), processed == null ? null : processed.title(),
+                    processed == null ? null : processed.linksJson(), r.finalUrl(),
+                    errorKind == null ? null : errorKind.code(), errorMessage, t.dnsMs(), t.connectMs(), t.tlsMs(),
+                    t.ttfbMs(), t.totalMs(), t.remoteIp(), redirects, keepBody ? r.body() : null);
+        }
+        return new Completion(job.jobId(), job.leaseToken(), job.attempt(), finalState, retryDelayMs, false,
+                startedAt, finishedAt, null, null, null, null, null, null, null, null,
+                errorKind == null ? null : errorKind.code(), errorMessage, t.dnsMs(), t.connectMs(), t.tlsMs(),
+                t.ttfbMs(), t.totalMs(), t.remoteIp(), redirects, null);
+    }
+
+    /** Gives the claim back without counting the attempt: it never reached the host. */
+    private static Completion release(ClaimedJob job, long delayMs) {
+        Instant now = Instant.now();
+        return new Completion(job.jobId(), job.leaseToken(), job.attempt(), null, delayMs, true, now, now, null,
+                null, null, null, null, null, null, null, null, null, null, null, null, null, 0, null, null, null);
+    }
+
+    private void beat() {
+        try {
+            queue.extendLeases(inFlight.values(), properties.lease());
+            workers.heartbeat(properties.id(), inFlight.size(), claiming ? "running" : "draining");
+            hosts.evictIdle();
+        } catch (Throwable t) {
+            log.warn("[{}] heartbeat failed: {}", properties.id(), t.toString());
+        }
+    }
+
+    /**
+     * Graceful stop: claim nothing more, let in-flight fetches finish within the grace period, hand
+     * the rest back without burning an attempt, write everything, and mark this worker stopped.
+     */
+    @Override
+    public void close() {
+        claiming = false;
+        wakeup.release();
+        log.info("[{}] stopping: {} jobs in flight, waiting up to {}", properties.id(), inFlight.size(),
+                properties.shutdownGrace());
+        try {
+            claimer.join(10_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        long deadline = System.nanoTime() + properties.shutdownGrace().toNanos();
+        while (!inFlight.isEmpty() && System.nanoTime() < deadline) {
+            sleep(50);
+        }
+        for (ClaimedJob job : List.copyOf(inFlight.values())) {
+            completer.submit(release(job, 0), () -> { });
+        }
+        fetchThreads.shutdownNow();
+        completer.close();
+        heartbeat.shutdownNow();
+        try {
+            workers.heartbeat(properties.id(), 0, "stopped");
+        } catch (RuntimeException e) {
+            log.warn("[{}] could not mark the worker stopped: {}", properties.id(), e.toString());
+        }
+        processor.close();
+        fetcher.close();
+        log.info("[{}] stopped", properties.id());
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static String hostname() {
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (Exception e) {
+            return "unknown";
+        }
+    }
+}

@@ -1,0 +1,126 @@
+package io.fetchq.worker;
+
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
+import jakarta.validation.constraints.NotNull;
+import java.lang.management.ManagementFactory;
+import java.net.InetAddress;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.validation.annotation.Validated;
+
+/**
+ * How a worker claims, paces and retries. Every field is {@code fetchq.worker.*}.
+ *
+ * @param enabled run the worker loops in this process. Default true for the worker application;
+ *     the API turns it on only in its one-command (embedded database) mode.
+ * @param id this worker's name in {@code fetchq.workers} and attempts. Default
+ *     {@code hostname-pid-random}.
+ * @param maxInFlight jobs fetched at once by this worker: the global bulkhead. Default 256; each
+ *     holds up to its {@code max_body_bytes} in memory.
+ * @param perHost jobs fetched at once per target host. Default 8: polite to one server.
+ * @param hostLimits per-host overrides of {@code per-host}, e.g. {@code fetchq.worker.host-limits.example.com=2}.
+ * @param hostRate requests per second per host, 0 for no limit. Default 0.
+ * @param hostRates per-host overrides of {@code host-rate}.
+ * @param claimBatch most jobs claimed in one statement. Default 128; the claim also never takes
+ *     more than the free in-flight slots.
+ * @param pollInterval how often an idle worker looks for due jobs. Default 1s.
+ * @param lease how long a claim lives without a heartbeat; heartbeats renew it every third of it.
+ *     Default 30s: a crashed worker's jobs come back after about this long.
+ * @param retryBase first backoff of a retryable failure. Default 1s; doubles per attempt, ±20 %.
+ * @param retryCap longest backoff. Default 10m.
+ * @param retryAfterCap longest {@code Retry-After} honoured. Default 1h.
+ * @param inProcessRetry backoffs up to this long wait in the worker (keeping the claim); longer
+ *     ones go back to the queue. Default 5s.
+ * @param completeBatch most attempts written per statement. Default 500.
+ * @param cpuThreads threads for hashing and HTML extraction. Default: available processors.
+ * @param breakerFailureRate failure percentage over the window that opens a host's breaker. Default 50.
+ * @param breakerWindow calls in a host breaker's sliding window. Default 20.
+ * @param breakerMinimumCalls calls before a breaker may open. Default 10.
+ * @param breakerOpenFor how long an open breaker keeps a host's jobs waiting. Default 60s.
+ * @param hostIdleEviction per-host limiters and breakers unused this long are dropped. Default 5m.
+ * @param shutdownGrace on SIGTERM, how long in-flight fetches may finish before their jobs are
+ *     handed back. Default 25s, under Docker's 30 s stop timeout.
+ */
+@Validated
+@ConfigurationProperties("fetchq.worker")
+public record WorkerProperties(
+        @DefaultValue("true") boolean enabled,
+        String id,
+        @DefaultValue("256") @Min(1) @Max(100_000) int maxInFlight,
+        @DefaultValue("8") @Min(1) @Max(10_000) int perHost,
+        @DefaultValue Map<String, Integer> hostLimits,
+        @DefaultValue("0") @Min(0) double hostRate,
+        @DefaultValue Map<String, Double> hostRates,
+        @DefaultValue("128") @Min(1) @Max(10_000) int claimBatch,
+        @DefaultValue("1s") @NotNull Duration pollInterval,
+        @DefaultValue("30s") @NotNull Duration lease,
+        @DefaultValue("1s") @NotNull Duration retryBase,
+        @DefaultValue("10m") @NotNull Duration retryCap,
+        @DefaultValue("1h") @NotNull Duration retryAfterCap,
+        @DefaultValue("5s") @NotNull Duration inProcessRetry,
+        @DefaultValue("500") @Min(1) @Max(10_000) int completeBatch,
+        @DefaultValue("0") @Min(0) @Max(1024) int cpuThreads,
+        @DefaultValue("50") @Min(1) @Max(100) int breakerFailureRate,
+        @DefaultValue("20") @Min(1) @Max(10_000) int breakerWindow,
+        @DefaultValue("10") @Min(1) @Max(10_000) int breakerMinimumCalls,
+        @DefaultValue("60s") @NotNull Duration breakerOpenFor,
+        @DefaultValue("5m") @NotNull Duration hostIdleEviction,
+        @DefaultValue("25s") @NotNull Duration shutdownGrace) {
+
+    public WorkerProperties {
+        if (id == null || id.isBlank()) {
+            id = defaultId();
+        }
+        if (cpuThreads == 0) {
+            cpuThreads = Runtime.getRuntime().availableProcessors();
+        }
+        hostLimits = hostLimits == null ? Map.of() : Map.copyOf(hostLimits);
+        hostRates = hostRates == null ? Map.of() : Map.copyOf(hostRates);
+        requirePositive("fetchq.worker.poll-interval", pollInterval);
+        requirePositive("fetchq.worker.lease", lease);
+        requirePositive("fetchq.worker.retry-base", retryBase);
+        requirePositive("fetchq.worker.breaker-open-for", breakerOpenFor);
+        if (lease != null && lease.toMillis() < 300) {
+            throw new IllegalArgumentException("fetchq.worker.lease must be at least 300ms");
+        }
+        if (retryBase != null && retryCap != null && retryCap.compareTo(retryBase) < 0) {
+            throw new IllegalArgumentException("fetchq.worker.retry-cap must not be below fetchq.worker.retry-base");
+        }
+        hostLimits.forEach((host, limit) -> {
+            if (limit == null || limit < 1) {
+                throw new IllegalArgumentException("fetchq.worker.host-limits." + host + " must be at least 1");
+            }
+        });
+    }
+
+    /** The concurrency limit for one host. */
+    public int limitFor(String host) {
+        return hostLimits.getOrDefault(host, perHost);
+    }
+
+    /** Requests per second allowed to one host, 0 for none. */
+    public double rateFor(String host) {
+        return hostRates.getOrDefault(host, hostRate);
+    }
+
+    private static void requirePositive(String name, Duration value) {
+        if (value != null && (value.isZero() || value.isNegative())) {
+            throw new IllegalArgumentException(name + " must be positive");
+        }
+    }
+
+    private static String defaultId() {
+        String host;
+        try {
+            host = InetAddress.getLocalHost().getHostName();
+        } catch (Exception e) {
+            host = "worker";
+        }
+        long pid = ManagementFactory.getRuntimeMXBean().getPid();
+        return host + "-" + pid + "-" + Integer.toString(ThreadLocalRandom.current().nextInt(1 << 16), 36);
+    }
+}

@@ -1,0 +1,118 @@
+package io.fetchq.worker.complete;
+
+import io.fetchq.db.Completion;
+import io.fetchq.db.QueueQueries;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Writes ended attempts in batches: one statement for everything that ended since the last write
+ * (up to {@code complete-batch} rows and {@link #MAX_BATCH_BYTES}). While the database is away it
+ * keeps the batch and tries again with backoff; a job's slot is freed only once its result is
+ * written, so what waits here is bounded by the in-flight limit.
+ */
+public final class Completer implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(Completer.class);
+
+    /** Bodies waiting in one statement; bounds the memory of a batch of large bodies. */
+    static final long MAX_BATCH_BYTES = 32L * 1024 * 1024;
+
+    /** A completion and what to do once it is written (free the job's slot). */
+    record Pending(Completion completion, Runnable written) {
+    }
+
+    private final QueueQueries queue;
+    private final String workerId;
+    private final int batchSize;
+    private final LinkedBlockingQueue<Pending> pending = new LinkedBlockingQueue<>();
+    private final Thread thread;
+    private volatile boolean stopping;
+
+    public Completer(QueueQueries queue, String workerId, int batchSize) {
+        this.queue = queue;
+        this.workerId = workerId;
+        this.batchSize = batchSize;
+        this.thread = Thread.ofPlatform().name("fetchq-completer").daemon().unstarted(this::run);
+    }
+
+    public void start() {
+        thread.start();
+    }
+
+    public void submit(Completion completion, Runnable written) {
+        pending.add(new Pending(completion, written));
+    }
+
+    public int backlog() {
+        return pending.size();
+    }
+
+    private void run() {
+        List<Pending> batch = new ArrayList<>(batchSize);
+        while (!stopping || !pending.isEmpty()) {
+            try {
+                Pending first = pending.poll(100, TimeUnit.MILLISECONDS);
+                if (first == null) {
+                    continue;
+                }
+                batch.add(first);
+                long bytes = first.completion().weight();
+                while (batch.size() < batchSize && bytes < MAX_BATCH_BYTES) {
+                    Pending next = pending.poll();
+                    if (next == null) {
+                        break;
+                    }
+                    batch.add(next);
+                    bytes += next.completion().weight();
+                }
+                write(batch);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (Throwable t) {
+                log.error("[{}] completer loop error; continuing", workerId, t);
+            } finally {
+                batch.clear();
+            }
+        }
+    }
+
+    /** Writes the batch, retrying until it succeeds; then frees the jobs' slots. */
+    private void write(List<Pending> batch) throws InterruptedException {
+        long backoff = 100;
+        while (true) {
+            try {
+                List<Long> written = queue.completeMany(batch.stream().map(Pending::completion).toList(), workerId);
+                if (written.size() < batch.size()) {
+                    log.debug("[{}] {} of {} completions lost their claim and were dropped", workerId,
+                            batch.size() - written.size(), batch.size());
+                }
+                break;
+            } catch (RuntimeException e) {
+                log.warn("[{}] could not write {} completions, retrying in {} ms: {}", workerId, batch.size(),
+                        backoff, e.toString());
+                Thread.sleep(backoff);
+                backoff = Math.min(5_000, backoff * 2);
+            }
+        }
+        for (Pending p : batch) {
+            p.written().run();
+        }
+    }
+
+    /** Writes what is pending, then stops. */
+    @Override
+    public void close() {
+        stopping = true;
+        try {
+            thread.join(TimeUnit.SECONDS.toMillis(30));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,28 @@
+package io.fetchq.worker.fetch;
+
+import java.util.List;
+
+/** What one attempt to fetch a URL ended as. */
+public sealed interface FetchOutcome {
+
+    Timings timings();
+
+    List<Redirect> redirects();
+
+    /** One hop of a followed redirect chain. */
+    record Redirect(String url, int status) {
+    }
+
+    /**
+     * An HTTP response (any status). The body is the decoded bytes read, at most the job's cap.
+     *
+     * @param retryAfterMs the {@code Retry-After} the server asked for, or null
+     */
+    record Response(int status, String contentType, byte[] body, boolean truncated, String finalUrl,
+            Long retryAfterMs, List<Redirect> redirects, Timings timings) implements FetchOutcome {
+    }
+
+    /** No usable response: the kind and a short message. */
+    record Failure(ErrorKind kind, String message, List<Redirect> redirects, Timings timings) implements FetchOutcome {
+    }
+}

@@ -1,0 +1,79 @@
+package io.fetchq.worker.fetch;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Proxy;
+import java.util.List;
+import okhttp3.Call;
+import okhttp3.Connection;
+import okhttp3.EventListener;
+import okhttp3.Handshake;
+import okhttp3.Protocol;
+import java.net.InetAddress;
+
+/**
+ * Collects the phase timings of one call. A fetch with redirects makes several calls and sums
+ * them with {@link #addTo}.
+ */
+final class TimingListener extends EventListener {
+
+    private long dnsStart, connectStart, tlsStart, callStart;
+    long dnsNanos = -1, connectNanos = -1, tlsNanos = -1, headersAtNanos = -1;
+    String remoteIp;
+
+    @Override
+    public void callStart(Call call) {
+        callStart = System.nanoTime();
+    }
+
+    @Override
+    public void dnsStart(Call call, String domainName) {
+        dnsStart = System.nanoTime();
+    }
+
+    @Override
+    public void dnsEnd(Call call, String domainName, List<InetAddress> inetAddressList) {
+        dnsNanos = Math.max(0, dnsNanos) + System.nanoTime() - dnsStart;
+    }
+
+    @Override
+    public void connectStart(Call call, InetSocketAddress inetSocketAddress, Proxy proxy) {
+        connectStart = System.nanoTime();
+    }
+
+    @Override
+    public void secureConnectStart(Call call) {
+        tlsStart = System.nanoTime();
+    }
+
+    @Override
+    public void secureConnectEnd(Call call, Handshake handshake) {
+        tlsNanos = Math.max(0, tlsNanos) + System.nanoTime() - tlsStart;
+    }
+
+    @Override
+    public void connectEnd(Call call, InetSocketAddress inetSocketAddress, Proxy proxy, Protocol protocol) {
+        connectNanos = Math.max(0, connectNanos) + System.nanoTime() - connectStart;
+    }
+
+    @Override
+    public void connectFailed(Call call, InetSocketAddress inetSocketAddress, Proxy proxy, Protocol protocol,
+            IOException ioe) {
+        connectNanos = Math.max(0, connectNanos) + System.nanoTime() - connectStart;
+    }
+
+    @Override
+    public void connectionAcquired(Call call, Connection connection) {
+        InetSocketAddress address = connection.route().socketAddress();
+        if (address.getAddress() != null) {
+            remoteIp = address.getAddress().getHostAddress();
+        }
+    }
+
+    @Override
+    public void responseHeadersStart(Call call) {
+        if (headersAtNanos < 0) {
+            headersAtNanos = System.nanoTime() - callStart;
+        }
+    }
+}

@@ -1,0 +1,139 @@
+package io.fetchq.worker.host;
+
+import io.fetchq.worker.WorkerProperties;
+import io.github.resilience4j.bulkhead.BulkheadConfig;
+import io.github.resilience4j.bulkhead.BulkheadFullException;
+import io.github.resilience4j.bulkhead.BulkheadRegistry;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
+import io.github.resilience4j.ratelimiter.RateLimiter;
+import io.github.resilience4j.ratelimiter.RateLimiterConfig;
+import io.github.resilience4j.ratelimiter.RateLimiterRegistry;
+import io.github.resilience4j.ratelimiter.RequestNotPermitted;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * One {@link HostGuard} per target host, built from Resilience4j registries and evicted when
+ * idle: registries never forget an instance, so a crawl over a million hosts would otherwise grow
+ * without bound.
+ */
+public final class HostGuards {
+
+    /** Longest a fetch queues for its host's bulkhead or rate limiter; the claim is heartbeated meanwhile. */
+    static final Duration MAX_QUEUE_WAIT = Duration.ofMinutes(10);
+
+    private final WorkerProperties properties;
+    private final BulkheadRegistry bulkheads = BulkheadRegistry.ofDefaults();
+    private final RateLimiterRegistry rateLimiters = RateLimiterRegistry.ofDefaults();
+    private final CircuitBreakerRegistry breakers;
+    private final ConcurrentHashMap<String, HostGuard> guards = new ConcurrentHashMap<>();
+
+    public HostGuards(WorkerProperties properties) {
+        this.properties = properties;
+        this.breakers = CircuitBreakerRegistry.of(CircuitBreakerConfig.custom()
+                .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
+                .slidingWindowSize(properties.breakerWindow())
+                .minimumNumberOfCalls(properties.breakerMinimumCalls())
+                .failureRateThreshold(properties.breakerFailureRate())
+                .waitDurationInOpenState(properties.breakerOpenFor())
+                .permittedNumberOfCallsInHalfOpenState(1)
+                // A full bulkhead or an exhausted rate limit says nothing about the host's health.
+                .ignoreExceptions(BulkheadFullException.class, RequestNotPermitted.class)
+                .build());
+    }
+
+    /** The host's guard, counting one more job held for it. */
+    public HostGuard acquire(String host) {
+        return guards.compute(host, (h, guard) -> {
+            HostGuard g = guard != null ? guard : create(h);
+            g.held++;
+            g.lastUsedNanos = System.nanoTime();
+            return g;
+        });
+    }
+
+    /** One job of the host is no longer held. */
+    public void release(HostGuard guard) {
+        guards.computeIfPresent(guard.host, (h, g) -> {
+            g.held--;
+            g.lastUsedNanos = System.nanoTime();
+            return g;
+        });
+    }
+
+    /**
+     * How many more jobs this worker may claim per host it knows: its limit less what it holds, and
+     * none while the host is paused or its breaker is open. Hosts with a configured limit always
+     * appear; others not listed get the default {@code per-host}.
+     */
+    public Map<String, Integer> room() {
+        Map<String, Integer> room = new HashMap<>();
+        properties.hostLimits().forEach(room::put);
+        guards.forEach((host, g) -> {
+            boolean blocked = g.pausedForMs() > 0 || g.openForMs() > 0;
+            room.put(host, blocked ? 0 : Math.max(0, g.limit - g.held));
+        });
+        return room;
+    }
+
+    /** Drops guards of hosts with no job held and unused for {@code host-idle-eviction}. */
+    public int evictIdle() {
+        long idleNanos = properties.hostIdleEviction().toNanos();
+        long now = System.nanoTime();
+        int evicted = 0;
+        for (String host : guards.keySet()) {
+            boolean[] removed = {false};
+            guards.computeIfPresent(host, (h, g) -> {
+                if (g.held == 0 && now - g.lastUsedNanos > idleNanos && g.pausedForMs() == 0 && g.openForMs() == 0) {
+                    removed[0] = true;
+                    return null;
+                }
+                return g;
+            });
+            if (removed[0]) {
+                bulkheads.remove(host);
+                rateLimiters.remove(host);
+                breakers.remove(host);
+                evicted++;
+            }
+        }
+        return evicted;
+    }
+
+    public int size() {
+        return guards.size();
+    }
+
+    private HostGuard create(String host) {
+        int limit = properties.limitFor(host);
+        var bulkhead = bulkheads.bulkhead(host, BulkheadConfig.custom()
+                .maxConcurrentCalls(limit)
+                .maxWaitDuration(MAX_QUEUE_WAIT)
+                .build());
+        RateLimiter limiter = null;
+        double rate = properties.rateFor(host);
+        if (rate > 0) {
+            // Rates below 1/s become one request per 1/rate seconds.
+            int perPeriod = rate >= 1 ? (int) Math.round(rate) : 1;
+            Duration period = rate >= 1 ? Duration.ofSeconds(1) : Duration.ofMillis(Math.round(1000 / rate));
+            limiter = rateLimiters.rateLimiter(host, RateLimiterConfig.custom()
+                    .limitForPeriod(perPeriod)
+                    .limitRefreshPeriod(period)
+                    .timeoutDuration(MAX_QUEUE_WAIT)
+                    .build());
+        }
+        CircuitBreaker breaker = breakers.circuitBreaker(host);
+        HostGuard guard = new HostGuard(host, limit, bulkhead, limiter, breaker);
+        long openFor = properties.breakerOpenFor().toNanos();
+        breaker.getEventPublisher().onStateTransition(e -> {
+            if (e.getStateTransition().getToState() == CircuitBreaker.State.OPEN) {
+                guard.opened(openFor);
+            }
+        });
+        return guard;
+    }
+}

@@ -1,0 +1,115 @@
+package io.fetchq.worker.process;
+
+import io.fetchq.worker.fetch.Json;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.jsoup.Jsoup;
+import org.jsoup.nodes.Document;
+import org.jsoup.nodes.Element;
+
+/**
+ * CPU work on fetched bodies — SHA-256 and HTML extraction — on a bounded pool of platform threads
+ * sized to the cores, never on the fetch threads: the asyncio rule of keeping CPU work off the IO
+ * loop. A fetch thread hands the body over and waits (a virtual thread waiting costs nothing).
+ */
+public final class Processor implements AutoCloseable {
+
+    /** Links kept per page: enough for crawling, bounded for the row size. */
+    public static final int MAX_LINKS = 1000;
+
+    /** What the CPU pool made of a body. */
+    public record Processed(String sha256, String title, String linksJson) {
+    }
+
+    private final ExecutorService pool;
+
+    public Processor(int threads) {
+        AtomicInteger n = new AtomicInteger();
+        ThreadFactory factory = r -> {
+            Thread t = new Thread(r, "fetchq-cpu-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+        this.pool = Executors.newFixedThreadPool(threads, factory);
+    }
+
+    public Processed process(byte[] body, String contentType, String url, List<String> extract) {
+        return CompletableFuture.supplyAsync(() -> compute(body, contentType, url, extract), pool).join();
+    }
+
+    static Processed compute(byte[] body, String contentType, String url, List<String> extract) {
+        String sha = sha256(body);
+        if (extract.isEmpty() || !looksLikeHtml(contentType, body)) {
+            return new Processed(sha, null, null);
+        }
+        Document doc;
+        try {
+            doc = Jsoup.parse(new ByteArrayInputStream(body), charset(contentType), url);
+        } catch (IOException e) {
+            return new Processed(sha, null, null);
+        }
+        String title = null;
+        if (extract.contains("title")) {
+            String t = doc.title().strip();
+            title = t.isEmpty() ? null : t.length() > 1000 ? t.substring(0, 1000) : t;
+        }
+        String links = null;
+        if (extract.contains("links")) {
+            Set<String> found = new LinkedHashSet<>();
+            for (Element a : doc.select("a[href]")) {
+                String href = a.absUrl("href");
+                if ((href.startsWith("http://") || href.startsWith("https://")) && found.size() < MAX_LINKS) {
+                    int hash = href.indexOf('#');
+                    found.add(hash >= 0 ? href.substring(0, hash) : href);
+                }
+            }
+            links = Json.strings(List.copyOf(found));
+        }
+        return new Processed(sha, title, links);
+    }
+
+    private static boolean looksLikeHtml(String contentType, byte[] body) {
+        if (contentType != null) {
+            String type = contentType.toLowerCase(Locale.ROOT);
+            return type.contains("html") || type.contains("xml");
+        }
+        return body.length > 0 && (body[0] == '<' || (body.length > 3 && body[3] == '<'));
+    }
+
+    private static String charset(String contentType) {
+        if (contentType == null) {
+            return null;
+        }
+        int at = contentType.toLowerCase(Locale.ROOT).indexOf("charset=");
+        if (at < 0) {
+            return null;
+        }
+        String cs = contentType.substring(at + 8).replace("\"", "").split(";")[0].strip();
+        return java.nio.charset.Charset.isSupported(cs) ? cs : null;
+    }
+
+    static String sha256(byte[] body) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(body));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Override
+    public void close() {
+        pool.shutdownNow();
+    }
+}

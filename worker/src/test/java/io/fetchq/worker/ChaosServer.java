@@ -1,0 +1,222 @@
+package io.fetchq.worker;
+
+import java.io.BufferedReader;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.zip.GZIPOutputStream;
+
+/**
+ * A fault-injecting HTTP/1.1 server on loopback, one behaviour per path. It counts requests per
+ * path and the peak of concurrent requests per Host header and overall.
+ *
+ * <pre>
+ * /page/{name}                 200 HTML with a title and links
+ * /status/{code}               that status
+ * /flaky/{key}/{n}             503 for the first n requests of key, then 200
+ * /retry-after/{key}/{secs}    429 with Retry-After: secs the first time, then 200
+ * /retry-date/{key}/{secs}     429 with Retry-After as an HTTP date secs ahead, then 200
+ * /hang                        reads the request and never answers
+ * /reset                       reads the request and resets the connection
+ * /big/{bytes}                 200 with that many bytes
+ * /gzip                        200 gzip-encoded HTML
+ * /redirect/{n}                302 to /redirect/{n-1}; /redirect/0 is a page
+ * /loop                        302 to itself
+ * /to?u={location}             302 to location
+ * /slow/{ms}                   200 after ms
+ * </pre>
+ */
+final class ChaosServer implements AutoCloseable {
+
+    private final ServerSocket server;
+    private final ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
+    final Map<String, AtomicInteger> hits = new ConcurrentHashMap<>();
+    private final Map<String, AtomicInteger> activeByHost = new ConcurrentHashMap<>();
+    final Map<String, AtomicInteger> peakByHost = new ConcurrentHashMap<>();
+    private final AtomicInteger active = new AtomicInteger();
+    final AtomicInteger peak = new AtomicInteger();
+    private final CountDownLatch closed = new CountDownLatch(1);
+
+    ChaosServer() throws IOException {
+        server = new ServerSocket(0, 1000, InetAddress.getLoopbackAddress());
+        threads.submit(this::acceptLoop);
+    }
+
+    int port() {
+        return server.getLocalPort();
+    }
+
+    /** A URL on this server under host name {@code host} (which tests resolve to loopback). */
+    String url(String host, String path) {
+        return "http://" + host + ":" + port() + path;
+    }
+
+    String url(String path) {
+        return "http://127.0.0.1:" + port() + path;
+    }
+
+    int hits(String path) {
+        AtomicInteger n = hits.get(path);
+        return n == null ? 0 : n.get();
+    }
+
+    int peak(String host) {
+        AtomicInteger n = peakByHost.get(host);
+        return n == null ? 0 : n.get();
+    }
+
+    private void acceptLoop() {
+        while (!server.isClosed()) {
+            try {
+                Socket socket = server.accept();
+                threads.submit(() -> handle(socket));
+            } catch (IOException e) {
+                return;
+            }
+        }
+    }
+
+    private void handle(Socket socket) {
+        String host = "?";
+        boolean counted = false;
+        try (socket) {
+            BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.ISO_8859_1));
+            String requestLine = in.readLine();
+            if (requestLine == null) {
+                return;
+            }
+            String line;
+            while ((line = in.readLine()) != null && !line.isEmpty()) {
+                if (line.toLowerCase(Locale.ROOT).startsWith("host:")) {
+                    host = line.substring(5).strip().replaceAll(":\\d+$", "");
+                }
+            }
+            String target = requestLine.split(" ")[1];
+            String path = target.contains("?") ? target.substring(0, target.indexOf('?')) : target;
+            hits.computeIfAbsent(path, p -> new AtomicInteger()).incrementAndGet();
+            counted = true;
+            int now = activeByHost.computeIfAbsent(host, h -> new AtomicInteger()).incrementAndGet();
+            peakByHost.computeIfAbsent(host, h -> new AtomicInteger()).accumulateAndGet(now, Math::max);
+            peak.accumulateAndGet(active.incrementAndGet(), Math::max);
+            respond(socket, target, path);
+        } catch (IOException | InterruptedException e) {
+            // the client went away; nothing to do
+        } finally {
+            if (counted) {
+                activeByHost.get(host).decrementAndGet();
+                active.decrementAndGet();
+            }
+        }
+    }
+
+    private void respond(Socket socket, String target, String path) throws IOException, InterruptedException {
+        String[] parts = path.split("/");
+        OutputStream out = socket.getOutputStream();
+        switch (parts.length > 1 ? parts[1] : "") {
+            case "page" -> send(out, 200, "text/html; charset=utf-8", page(parts.length > 2 ? parts[2] : "home"));
+            case "status" -> send(out, Integer.parseInt(parts[2]), "text/plain", "status " + parts[2]);
+            case "flaky" -> {
+                int n = hits(path);
+                if (n <= Integer.parseInt(parts[3])) {
+                    send(out, 503, "text/plain", "try later");
+                } else {
+                    send(out, 200, "text/html", page("recovered"));
+                }
+            }
+            case "retry-after", "retry-date" -> {
+                if (hits(path) == 1) {
+                    long secs = Long.parseLong(parts[3]);
+                    String value = parts[1].equals("retry-after") ? Long.toString(secs)
+                            : DateTimeFormatter.RFC_1123_DATE_TIME.format(ZonedDateTime.now().plusSeconds(secs));
+                    send(out, 429, "text/plain", "slow down", "Retry-After: " + value);
+                } else {
+                    send(out, 200, "text/html", page("after-wait"));
+                }
+            }
+            case "hang" -> closed.await(60, TimeUnit.SECONDS);
+            case "reset" -> {
+                socket.setSoLinger(true, 0);
+                socket.close();
+            }
+            case "big" -> {
+                int bytes = Integer.parseInt(parts[2]);
+                out.write(("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: " + bytes
+                        + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+                byte[] chunk = new byte[64 * 1024];
+                for (int sent = 0; sent < bytes; sent += chunk.length) {
+                    out.write(chunk, 0, Math.min(chunk.length, bytes - sent));
+                }
+                out.flush();
+            }
+            case "gzip" -> {
+                ByteArrayOutputStream zipped = new ByteArrayOutputStream();
+                try (GZIPOutputStream gz = new GZIPOutputStream(zipped)) {
+                    gz.write(page("zipped").getBytes(StandardCharsets.UTF_8));
+                }
+                out.write(("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Encoding: gzip\r\nContent-Length: "
+                        + zipped.size() + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+                out.write(zipped.toByteArray());
+                out.flush();
+            }
+            case "redirect" -> {
+                int n = Integer.parseInt(parts[2]);
+                if (n == 0) {
+                    send(out, 200, "text/html", page("landed"));
+                } else {
+                    send(out, 302, "text/plain", "", "Location: /redirect/" + (n - 1));
+                }
+            }
+            case "loop" -> send(out, 302, "text/plain", "", "Location: /loop");
+            case "to" -> send(out, 302, "text/plain", "", "Location: "
+                    + URLDecoder.decode(target.substring(target.indexOf("u=") + 2), StandardCharsets.UTF_8));
+            case "slow" -> {
+                Thread.sleep(Long.parseLong(parts[2]));
+                send(out, 200, "text/plain", "slow");
+            }
+            default -> send(out, 404, "text/plain", "no such path");
+        }
+    }
+
+    static String page(String name) {
+        return "<!doctype html><html><head><title>Page " + name + "</title></head><body>"
+                + "<a href=\"/page/a\">a</a> <a href=\"https://example.org/x#frag\">x</a> <a href=\"mailto:z@example.org\">m</a>"
+                + "</body></html>";
+    }
+
+    private static void send(OutputStream out, int status, String type, String body, String... headers) throws IOException {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        StringBuilder head = new StringBuilder("HTTP/1.1 ").append(status).append(" X\r\n")
+                .append("Content-Type: ").append(type).append("\r\n")
+                .append("Content-Length: ").append(bytes.length).append("\r\n")
+                .append("Connection: close\r\n");
+        for (String h : headers) {
+            head.append(h).append("\r\n");
+        }
+        out.write(head.append("\r\n").toString().getBytes(StandardCharsets.ISO_8859_1));
+        out.write(bytes);
+        out.flush();
+    }
+
+    @Override
+    public void close() throws IOException {
+        closed.countDown();
+        server.close();
+        threads.shutdownNow();
+    }
+}

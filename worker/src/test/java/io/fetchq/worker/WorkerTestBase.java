@@ -1,0 +1,210 @@
+package io.fetchq.worker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.zaxxer.hikari.HikariDataSource;
+import io.fetchq.db.FetchProperties;
+import io.fetchq.db.JobQueries;
+import io.fetchq.db.NewJob;
+import io.fetchq.db.QueueQueries;
+import io.fetchq.db.WorkerQueries;
+import io.fetchq.db.testing.TestDatabase;
+import io.fetchq.url.UrlPolicy;
+import io.fetchq.worker.fetch.Fetcher;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+import okhttp3.Dns;
+import org.awaitility.Awaitility;
+import org.flywaydb.core.Flyway;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/**
+ * Workers built by hand against the test database and a {@link ChaosServer}. Host names ending in
+ * {@code .test} resolve to loopback and {@code .invalid} ones fail to resolve; loopback is an
+ * allowed network, other private ranges stay blocked.
+ */
+abstract class WorkerTestBase {
+
+    static HikariDataSource dataSource;
+    static JdbcClient sql;
+    static JobQueries jobs;
+    static QueueQueries queue;
+    static WorkerQueries workers;
+
+    protected ChaosServer server;
+    private final List<Worker> started = new ArrayList<>();
+
+    static final Dns TEST_DNS = host -> {
+        if (host.endsWith(".invalid")) {
+            throw new UnknownHostException(host + ": no such host");
+        }
+        if (host.endsWith(".test")) {
+            return List.of(InetAddress.getLoopbackAddress());
+        }
+        return Dns.SYSTEM.lookup(host);
+    };
+
+    @BeforeAll
+    static void database() {
+        String url = TestDatabase.newDatabase();
+        Flyway.configure().dataSource(url, null, null).schemas("fetchq").defaultSchema("fetchq")
+                .createSchemas(true).locations("classpath:db/migration").load().migrate();
+        dataSource = new HikariDataSource();
+        dataSource.setJdbcUrl(url);
+        dataSource.setMaximumPoolSize(8);
+        sql = JdbcClient.create(dataSource);
+        JdbcTemplate template = new JdbcTemplate(dataSource);
+        jobs = new JobQueries(sql, template, new TransactionTemplate(new DataSourceTransactionManager(dataSource)));
+        queue = new QueueQueries(template);
+        workers = new WorkerQueries(sql);
+    }
+
+    @AfterAll
+    static void closeDatabase() {
+        dataSource.close();
+    }
+
+    @BeforeEach
+    void startServer() throws Exception {
+        sql.sql("TRUNCATE fetchq.queue, fetchq.body, fetchq.attempt, fetchq.job, fetchq.batch, fetchq.worker").update();
+        server = new ChaosServer();
+    }
+
+    @AfterEach
+    void stopAll() throws Exception {
+        for (Worker w : started) {
+            w.close();
+        }
+        server.close();
+    }
+
+    /** Worker settings as a user would write them, with fast test defaults. */
+    static WorkerProperties settings(String... keyValues) {
+        Map<String, String> map = new HashMap<>();
+        map.put("fetchq.worker.poll-interval", "50ms");
+        map.put("fetchq.worker.retry-base", "100ms");
+        map.put("fetchq.worker.shutdown-grace", "2s");
+        for (int i = 0; i < keyValues.length; i += 2) {
+            map.put("fetchq.worker." + keyValues[i], keyValues[i + 1]);
+        }
+        return new Binder(new MapConfigurationPropertySource(map)).bindOrCreate("fetchq.worker", WorkerProperties.class);
+    }
+
+    static FetchProperties fetchSettings(String... keyValues) {
+        Map<String, String> map = new HashMap<>();
+        map.put("fetchq.fetch.allowed-networks", "127.0.0.0/8");
+        for (int i = 0; i < keyValues.length; i += 2) {
+            map.put("fetchq.fetch." + keyValues[i], keyValues[i + 1]);
+        }
+        return new Binder(new MapConfigurationPropertySource(map)).bindOrCreate("fetchq.fetch", FetchProperties.class);
+    }
+
+    Worker startWorker(WorkerProperties settings) {
+        return startWorker(settings, fetchSettings());
+    }
+
+    Worker startWorker(WorkerProperties settings, FetchProperties fetch) {
+        UrlPolicy policy = new UrlPolicy(fetch.allowPrivateNetworks(), fetch.allowedNetworks());
+        Worker worker = new Worker(settings, queue, workers, new Fetcher(policy, fetch, settings.maxInFlight(), TEST_DNS));
+        worker.start();
+        started.add(worker);
+        return worker;
+    }
+
+    /** A job as the API would store it, with overrides. */
+    static JobBuilder aJob(String url) {
+        return new JobBuilder(url);
+    }
+
+    static final class JobBuilder {
+        private final String url;
+        private String method = "GET";
+        private int maxAttempts = 3;
+        private int timeoutMs = 10_000;
+        private int maxBodyBytes = 1 << 20;
+        private boolean storeBody = true;
+        private boolean follow = true;
+        private List<String> extract = List.of("title", "links");
+        private String headers;
+
+        JobBuilder(String url) {
+            this.url = url;
+        }
+
+        JobBuilder maxAttempts(int n) {
+            maxAttempts = n;
+            return this;
+        }
+
+        JobBuilder timeoutMs(int ms) {
+            timeoutMs = ms;
+            return this;
+        }
+
+        JobBuilder maxBodyBytes(int n) {
+            maxBodyBytes = n;
+            return this;
+        }
+
+        JobBuilder noRedirects() {
+            follow = false;
+            return this;
+        }
+
+        JobBuilder headers(String json) {
+            headers = json;
+            return this;
+        }
+
+        NewJob build() {
+            String host = okhttp3.HttpUrl.parse(url).host();
+            return new NewJob(url, host, method, headers, null, 0, null, 0, maxAttempts, timeoutMs, maxBodyBytes,
+                    storeBody, follow, extract, null, null, null);
+        }
+
+        long submit() {
+            return jobs.insertOne(build()).jobId();
+        }
+    }
+
+    /** Waits, polling, until the condition holds. */
+    static void await(String what, Duration timeout, BooleanSupplier condition) {
+        Awaitility.await(what).atMost(timeout).pollInterval(Duration.ofMillis(20)).until(condition::getAsBoolean);
+    }
+
+    /** The job's row in fetchq.job_results once it is final. */
+    static Map<String, Object> awaitFinal(long jobId, Duration timeout) {
+        await("job " + jobId + " final", timeout, () -> sql.sql(
+                "SELECT state IN ('completed', 'failed', 'cancelled') FROM fetchq.job_results WHERE job_id = :id")
+                .param("id", jobId).query(Boolean.class).single());
+        return result(jobId);
+    }
+
+    static Map<String, Object> result(long jobId) {
+        return sql.sql("SELECT * FROM fetchq.job_results WHERE job_id = :id").param("id", jobId).query().singleRow();
+    }
+
+    static List<Map<String, Object>> attempts(long jobId) {
+        return sql.sql("SELECT * FROM fetchq.attempts WHERE job_id = :id ORDER BY attempt").param("id", jobId)
+                .query().listOfRows();
+    }
+
+    static void assertState(Map<String, Object> row, String state) {
+        assertThat(row.get("state")).as("state of %s", row).isEqualTo(state);
+    }
+}
