@@ -11,6 +11,7 @@ import jakarta.servlet.http.HttpServletRequest;
 import java.net.URI;
 import java.util.List;
 import java.util.stream.Collectors;
+import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
@@ -30,12 +31,15 @@ class BatchController {
     private final JobQueries jobs;
     private final BatchQueries batches;
     private final LongPoll longPoll;
+    private final ApplicationEventPublisher events;
 
-    BatchController(Intake intake, JobQueries jobs, BatchQueries batches, LongPoll longPoll) {
+    BatchController(Intake intake, JobQueries jobs, BatchQueries batches, LongPoll longPoll,
+            ApplicationEventPublisher events) {
         this.intake = intake;
         this.jobs = jobs;
         this.batches = batches;
         this.longPoll = longPoll;
+        this.events = events;
     }
 
     @PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE)
@@ -58,6 +62,7 @@ class BatchController {
             throw new ApiProblem(HttpStatus.CONFLICT, "Idempotency key reused",
                     "idempotency_key already used by existing jobs" + where + "; nothing was inserted");
         }
+        events.publishEvent(new InProcessWorker.JobsSubmitted());
         return ResponseEntity.created(URI.create("/api/v1/batches/" + id)).body(read(id));
     }
 

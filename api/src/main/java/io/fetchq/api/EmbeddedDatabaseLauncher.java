@@ -53,6 +53,10 @@ final class EmbeddedDatabaseLauncher implements ApplicationListener<ApplicationE
         environment.getPropertySources().addFirst(new MapPropertySource("fetchq-embedded-database", Map.of(
                 "spring.datasource.url", database.jdbcUrl(),
                 "spring.datasource.username", "postgres")));
+        // The one-command mode runs a worker in this process; this default sits below every other
+        // source, so fetchq.worker.enabled=false anywhere turns it off.
+        environment.getPropertySources().addLast(new MapPropertySource("fetchq-embedded-defaults", Map.of(
+                "fetchq.worker.enabled", "true")));
         log.info("Embedded PostgreSQL is up at {}", database.jdbcUrl());
     }
 

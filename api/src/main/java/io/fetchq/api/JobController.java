@@ -15,6 +15,7 @@ import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
@@ -34,21 +35,26 @@ class JobController {
     private final JobQueries jobs;
     private final LongPoll longPoll;
     private final ApiProperties properties;
+    private final ApplicationEventPublisher events;
 
-    JobController(Intake intake, JobQueries jobs, LongPoll longPoll, ApiProperties properties) {
+    JobController(Intake intake, JobQueries jobs, LongPoll longPoll, ApiProperties properties,
+            ApplicationEventPublisher events) {
         this.intake = intake;
         this.jobs = jobs;
         this.longPoll = longPoll;
         this.properties = properties;
+        this.events = events;
     }
 
     @PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE)
     ResponseEntity<JobResource> submit(HttpServletRequest request) {
         InsertOutcome outcome = jobs.insertOne(intake.job(intake.readBody(request)));
         return switch (outcome) {
-            case InsertOutcome.Created created -> ResponseEntity
-                    .created(URI.create("/api/v1/jobs/" + created.jobId()))
-                    .body(read(created.jobId()));
+            case InsertOutcome.Created created -> {
+                events.publishEvent(new InProcessWorker.JobsSubmitted());
+                yield ResponseEntity.created(URI.create("/api/v1/jobs/" + created.jobId()))
+                        .body(read(created.jobId()));
+            }
             case InsertOutcome.Existing existing -> ResponseEntity.ok()
                     .location(URI.create("/api/v1/jobs/" + existing.jobId()))
                     .body(read(existing.jobId()));
@@ -130,7 +136,10 @@ class JobController {
     JobResource retry(@PathVariable long id) {
         RetryOutcome outcome = jobs.retry(id);
         return switch (outcome) {
-            case RETRIED -> read(id);
+            case RETRIED -> {
+                events.publishEvent(new InProcessWorker.JobsSubmitted());
+                yield read(id);
+            }
             case NOT_FOUND -> throw ApiProblem.notFound("job " + id);
             case NOT_RETRYABLE -> throw new ApiProblem(HttpStatus.CONFLICT, "Job not retryable",
                     "job " + id + " is " + read(id).state() + ": only failed or cancelled jobs can be retried");

@@ -40,6 +40,7 @@ import java.util.zip.GZIPOutputStream;
  * /loop                        302 to itself
  * /to?u={location}             302 to location
  * /slow/{ms}                   200 after ms
+ * /echo                        200 with the request's method, headers and body as text
  * </pre>
  */
 final class ChaosServer implements AutoCloseable {
@@ -102,11 +103,26 @@ final class ChaosServer implements AutoCloseable {
                 return;
             }
             String line;
+            StringBuilder head = new StringBuilder(requestLine).append('\n');
+            int contentLength = 0;
             while ((line = in.readLine()) != null && !line.isEmpty()) {
-                if (line.toLowerCase(Locale.ROOT).startsWith("host:")) {
+                head.append(line).append('\n');
+                String lower = line.toLowerCase(Locale.ROOT);
+                if (lower.startsWith("host:")) {
                     host = line.substring(5).strip().replaceAll(":\\d+$", "");
+                } else if (lower.startsWith("content-length:")) {
+                    contentLength = Integer.parseInt(line.substring(15).strip());
                 }
             }
+            char[] body = new char[contentLength];
+            for (int read = 0; read < contentLength; ) {
+                int n = in.read(body, read, contentLength - read);
+                if (n < 0) {
+                    break;
+                }
+                read += n;
+            }
+            head.append('\n').append(body);
             String target = requestLine.split(" ")[1];
             String path = target.contains("?") ? target.substring(0, target.indexOf('?')) : target;
             hits.computeIfAbsent(path, p -> new AtomicInteger()).incrementAndGet();
@@ -114,7 +130,7 @@ final class ChaosServer implements AutoCloseable {
             int now = activeByHost.computeIfAbsent(host, h -> new AtomicInteger()).incrementAndGet();
             peakByHost.computeIfAbsent(host, h -> new AtomicInteger()).accumulateAndGet(now, Math::max);
             peak.accumulateAndGet(active.incrementAndGet(), Math::max);
-            respond(socket, target, path);
+            respond(socket, target, path, head.toString());
         } catch (IOException | InterruptedException e) {
             // the client went away; nothing to do
         } finally {
@@ -125,7 +141,7 @@ final class ChaosServer implements AutoCloseable {
         }
     }
 
-    private void respond(Socket socket, String target, String path) throws IOException, InterruptedException {
+    private void respond(Socket socket, String target, String path, String request) throws IOException, InterruptedException {
         String[] parts = path.split("/");
         OutputStream out = socket.getOutputStream();
         switch (parts.length > 1 ? parts[1] : "") {
@@ -189,6 +205,7 @@ final class ChaosServer implements AutoCloseable {
                 Thread.sleep(Long.parseLong(parts[2]));
                 send(out, 200, "text/plain", "slow");
             }
+            case "echo" -> send(out, 200, "text/plain", request);
             default -> send(out, 404, "text/plain", "no such path");
         }
     }

@@ -234,4 +234,36 @@ class WorkerOutcomesTest extends WorkerTestBase {
         assertThat(job.get("attempts")).isEqualTo(1);
         assertThat(server.hits("/page/after")).isEqualTo(1);
     }
+
+    @Test
+    void requestIsSentAsSubmitted() {
+        startWorker(settings());
+        long id = aJob(server.url("/echo")).post("{\"a\": 1}")
+                .headers("{\"X-Test\": \"yes\", \"Content-Type\": \"application/json\"}").submit();
+        awaitFinal(id, WAIT);
+        String echoed = sql.sql("SELECT convert_from(body, 'UTF8') FROM fetchq.job_bodies WHERE job_id = :id")
+                .param("id", id).query(String.class).single();
+        assertThat(echoed).startsWith("POST /echo HTTP/1.1").contains("X-Test: yes")
+                .containsIgnoringCase("content-type: application/json").contains("User-Agent: fetchq/")
+                .endsWith("{\"a\": 1}");
+    }
+
+    @Test
+    void rateLimitedHostIsPaced() {
+        startWorker(settings("host-rate", "5"));
+        List<io.fetchq.db.NewJob> batch = new java.util.ArrayList<>();
+        for (int i = 0; i < 15; i++) {
+            batch.add(aJob(server.url("paced.test", "/page/" + i)).build());
+        }
+        long batchId = jobs.insertBatch(batch);
+        await("batch done", WAIT, () -> sql.sql("SELECT done FROM fetchq.batch_progress WHERE batch_id = :id")
+                .param("id", batchId).query(Boolean.class).single());
+        // 15 requests at 5 per second span at least two refresh periods.
+        Map<String, Object> span = sql.sql("""
+                SELECT min(a.started_at) AS first, max(a.started_at) AS last
+                FROM fetchq.attempts a JOIN fetchq.job_results r USING (job_id) WHERE r.batch_id = :id""")
+                .param("id", batchId).query().singleRow();
+        assertThat(Duration.between(time(span.get("first")), time(span.get("last"))))
+                .isGreaterThanOrEqualTo(Duration.ofMillis(900));
+    }
 }

@@ -141,6 +141,7 @@ abstract class WorkerTestBase {
         private boolean follow = true;
         private List<String> extract = List.of("title", "links");
         private String headers;
+        private byte[] body;
 
         JobBuilder(String url) {
             this.url = url;
@@ -171,9 +172,15 @@ abstract class WorkerTestBase {
             return this;
         }
 
+        JobBuilder post(String text) {
+            method = "POST";
+            body = text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            return this;
+        }
+
         NewJob build() {
             String host = okhttp3.HttpUrl.parse(url).host();
-            return new NewJob(url, host, method, headers, null, 0, null, 0, maxAttempts, timeoutMs, maxBodyBytes,
+            return new NewJob(url, host, method, headers, body, 0, null, 0, maxAttempts, timeoutMs, maxBodyBytes,
                     storeBody, follow, extract, null, null, null);
         }
 

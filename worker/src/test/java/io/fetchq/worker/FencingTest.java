@@ -1,0 +1,81 @@
+package io.fetchq.worker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fetchq.db.ClaimedJob;
+import io.fetchq.db.Completion;
+import io.fetchq.worker.host.HostGuards;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** A worker that lost its claim writes nothing; idle per-host state is dropped. */
+class FencingTest extends WorkerTestBase {
+
+    private static Completion completed(ClaimedJob job) {
+        Instant now = Instant.now();
+        return new Completion(job.jobId(), job.leaseToken(), job.attempt(), "completed", 0, false, now, now, 200,
+                "text/plain", 2L, false, "ab", null, null, job.url(), null, null, null, null, null, 1, 2, "127.0.0.1",
+                "[]", "ok".getBytes());
+    }
+
+    @Test
+    void completionUnderALostClaimChangesNothing() {
+        long id = aJob("http://example.com/x").submit();
+        ClaimedJob claimed = queue.claimDue("w1", 10, 40, 8, Map.of(), Duration.ofMinutes(1)).getFirst();
+        // Another worker took the job over (as after a rescue): new token, next attempt.
+        sql.sql("UPDATE fetchq.queue SET lease_token = gen_random_uuid(), attempt = attempt + 1 WHERE job_id = :id")
+                .param("id", id).update();
+
+        assertThat(queue.completeMany(List.of(completed(claimed)), "w1")).isEmpty();
+        assertThat(result(id).get("state")).isEqualTo("running");
+        assertThat(attempts(id)).isEmpty();
+        assertThat(queue.nextAttempt(completed(claimed), "w1", Duration.ofMinutes(1))).isFalse();
+    }
+
+    @Test
+    void completionUnderItsClaimIsWrittenOnce() {
+        long id = aJob("http://example.com/y").submit();
+        ClaimedJob claimed = queue.claimDue("w1", 10, 40, 8, Map.of(), Duration.ofMinutes(1)).getFirst();
+        assertThat(queue.completeMany(List.of(completed(claimed)), "w1")).containsExactly(id);
+        assertThat(queue.completeMany(List.of(completed(claimed)), "w1")).isEmpty();
+        Map<String, Object> job = result(id);
+        assertThat(job.get("state")).isEqualTo("completed");
+        assertThat(job.get("attempts")).isEqualTo(1);
+        assertThat(attempts(id)).hasSize(1);
+    }
+
+    @Test
+    void cancelRequestedWhileRunningEndsTheJobCancelledInsteadOfRequeued() {
+        long id = aJob("http://example.com/z").submit();
+        ClaimedJob claimed = queue.claimDue("w1", 10, 40, 8, Map.of(), Duration.ofMinutes(1)).getFirst();
+        jobs.cancel(id);
+        Instant now = Instant.now();
+        Completion retryLater = new Completion(id, claimed.leaseToken(), claimed.attempt(), null, 1000, false, now,
+                now, 503, null, 0L, false, null, null, null, null, "http_status", "HTTP 503", null, null, null, null,
+                1, null, "[]", null);
+        assertThat(queue.nextAttempt(retryLater, "w1", Duration.ofMinutes(1))).isFalse();
+        queue.completeMany(List.of(retryLater), "w1");
+        Map<String, Object> job = result(id);
+        assertThat(job.get("state")).isEqualTo("cancelled");
+        assertThat(job.get("error_kind")).isEqualTo("cancelled");
+        assertThat(attempts(id)).hasSize(1);
+    }
+
+    @Test
+    void idleHostGuardsAreEvicted() {
+        HostGuards guards = new HostGuards(settings("host-idle-eviction", "1ms"));
+        for (int i = 0; i < 1000; i++) {
+            guards.release(guards.acquire("host" + i + ".example"));
+        }
+        var held = guards.acquire("busy.example");
+        await("idle guards evicted", Duration.ofSeconds(5), () -> {
+            guards.evictIdle();
+            return guards.size() == 1;
+        });
+        assertThat(guards.room()).containsOnlyKeys("busy.example");
+        guards.release(held);
+    }
+}

@@ -1,0 +1,105 @@
+package io.fetchq.worker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fetchq.db.ClaimedJob;
+import io.fetchq.db.NewJob;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.Test;
+
+/** Limits hold under load, and concurrent claimers never share a job. */
+class WorkerConcurrencyTest extends WorkerTestBase {
+
+    @Test
+    void perHostLimitIsNeverExceeded() {
+        startWorker(settings("per-host", "3", "max-in-flight", "64"));
+        List<NewJob> batch = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            batch.add(aJob(server.url("slow.test", "/slow/20")).build());
+        }
+        long batchId = jobs.insertBatch(batch);
+        await("batch done", Duration.ofSeconds(60), () -> batchDone(batchId));
+        assertThat(server.hits("/slow/20")).isEqualTo(200);
+        assertThat(server.peak("slow.test")).isBetween(1, 3);
+        assertThat(completed(batchId)).isEqualTo(200);
+    }
+
+    @Test
+    void globalLimitIsNeverExceeded() {
+        startWorker(settings("per-host", "8", "max-in-flight", "16"));
+        List<NewJob> batch = new ArrayList<>();
+        for (int i = 0; i < 400; i++) {
+            batch.add(aJob(server.url("h" + (i % 20) + ".test", "/slow/20")).build());
+        }
+        long batchId = jobs.insertBatch(batch);
+        await("batch done", Duration.ofSeconds(60), () -> batchDone(batchId));
+        assertThat(server.peak.get()).isBetween(2, 16);
+        assertThat(completed(batchId)).isEqualTo(400);
+    }
+
+    @Test
+    void concurrentClaimersClaimEachJobExactlyOnce() throws Exception {
+        int total = 10_000;
+        List<NewJob> batch = new ArrayList<>(total);
+        for (int i = 0; i < total; i++) {
+            batch.add(aJob("http://h" + (i % 500) + ".example/" + i).build());
+        }
+        jobs.insertBatch(batch);
+        int claimers = 4;
+        CountDownLatch start = new CountDownLatch(claimers);
+        List<Callable<List<Long>>> tasks = new ArrayList<>();
+        for (int c = 0; c < claimers; c++) {
+            String id = "claimer-" + c;
+            tasks.add(() -> {
+                start.countDown();
+                start.await();
+                List<Long> mine = new ArrayList<>();
+                while (true) {
+                    List<ClaimedJob> claimed = queue.claimDue(id, 100, 400, 1_000, Map.of(), Duration.ofMinutes(5));
+                    if (claimed.isEmpty() && remainingQueued() == 0) {
+                        return mine;
+                    }
+                    claimed.forEach(j -> mine.add(j.jobId()));
+                }
+            });
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(claimers);
+        List<Long> all = new ArrayList<>();
+        try {
+            for (Future<List<Long>> f : pool.invokeAll(tasks)) {
+                all.addAll(f.get());
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        Set<Long> distinct = new HashSet<>(all);
+        assertThat(all).hasSize(total);
+        assertThat(distinct).hasSize(total);
+        assertThat(sql.sql("SELECT count(*) FROM fetchq.queue WHERE state = 'running' AND attempt = 1")
+                .query(Long.class).single()).isEqualTo(total);
+    }
+
+    private static long remainingQueued() {
+        return sql.sql("SELECT count(*) FROM fetchq.queue WHERE state = 'queued'").query(Long.class).single();
+    }
+
+    private static boolean batchDone(long batchId) {
+        return sql.sql("SELECT done FROM fetchq.batch_progress WHERE batch_id = :id").param("id", batchId)
+                .query(Boolean.class).single();
+    }
+
+    private static long completed(long batchId) {
+        return sql.sql("SELECT completed FROM fetchq.batch_progress WHERE batch_id = :id").param("id", batchId)
+                .query(Long.class).single();
+    }
+}
