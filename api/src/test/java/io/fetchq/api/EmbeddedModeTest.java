@@ -2,10 +2,14 @@ package io.fetchq.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.sun.net.httpserver.HttpServer;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -21,11 +25,22 @@ class EmbeddedModeTest {
     private final HttpClient http = HttpClient.newHttpClient();
 
     @Test
-    void startsItsOwnPostgresAndKeepsJobsAcrossRestarts() throws Exception {
+    void startsItsOwnPostgresAndWorkerAndKeepsJobsAcrossRestarts() throws Exception {
         String[] args = {
             "--fetchq.embedded.data-directory=" + data, "--fetchq.embedded.port=0", "--server.port=0",
-            "--spring.datasource.url="  // explicitly empty: nothing configured
+            "--spring.datasource.url=",  // explicitly empty: nothing configured
+            "--fetchq.fetch.allow-private-networks=true"  // the site below is on loopback
         };
+        HttpServer site = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        site.createContext("/", exchange -> {
+            byte[] page = "<html><head><title>Local page</title></head></html>".getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().set("Content-Type", "text/html");
+            exchange.sendResponseHeaders(exchange.getRequestURI().getPath().equals("/gone") ? 404 : 200, page.length);
+            exchange.getResponseBody().write(page);
+            exchange.close();
+        });
+        site.start();
+        String siteUrl = "http://127.0.0.1:" + site.getAddress().getPort();
         long jobId;
         try (ConfigurableApplicationContext api = FetchqApiApplication.run(args)) {
             String base = "http://127.0.0.1:" + api.getEnvironment().getProperty("local.server.port");
@@ -43,6 +58,23 @@ class EmbeddedModeTest {
                     HttpResponse.BodyHandlers.ofString());
             assertThat(created.statusCode()).isEqualTo(201);
             jobId = sql.sql("SELECT max(id) FROM fetchq.job").query(Long.class).single();
+
+            // The in-process worker fetches a batch; waiting on the batch returns when it is done.
+            HttpResponse<String> batch = http.send(HttpRequest.newBuilder(URI.create(base + "/api/v1/batches?extract=title"))
+                    .header("Content-Type", "text/plain")
+                    .POST(HttpRequest.BodyPublishers.ofString(siteUrl + "/a\n" + siteUrl + "/gone\n")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(batch.statusCode()).isEqualTo(201);
+            String batchId = batch.body().replaceAll(".*\"id\":(\\d+).*", "$1");
+            HttpResponse<String> done = http.send(HttpRequest.newBuilder(
+                    URI.create(base + "/api/v1/batches/" + batchId + "?wait_ms=30000")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(done.body()).contains("\"done\":true").contains("\"completed\":2");
+            assertThat(sql.sql("SELECT string_agg(status_code || ' ' || coalesce(title, '-'), ',' ORDER BY job_id)"
+                    + " FROM fetchq.job_results WHERE batch_id = " + batchId).query(String.class).single())
+                    .isEqualTo("200 Local page,404 Local page");
+        } finally {
+            site.stop(0);
         }
         try (ConfigurableApplicationContext api = FetchqApiApplication.run(args)) {
             JdbcClient sql = api.getBean(JdbcClient.class);

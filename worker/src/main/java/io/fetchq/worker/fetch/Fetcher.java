@@ -74,8 +74,9 @@ public final class Fetcher {
                 .connectTimeout(properties.connectTimeout())
                 .readTimeout(properties.readTimeout())
                 .writeTimeout(properties.readTimeout())
-                // Enough idle connections for a worker's fan-out; the default of 5 reconnects constantly.
-                .connectionPool(new ConnectionPool(Math.max(5, maxInFlight), 5, TimeUnit.MINUTES))
+                // Enough idle connections for a worker's fan-out (the default of 5 reconnects
+                // constantly), kept no longer than servers commonly keep theirs.
+                .connectionPool(new ConnectionPool(Math.max(5, maxInFlight), 30, TimeUnit.SECONDS))
                 // Each fetch passes its own listener as a request tag, to sum timings over its redirect hops.
                 .eventListenerFactory(call -> {
                     TimingListener listener = call.request().tag(TimingListener.class);
@@ -100,6 +101,7 @@ public final class Fetcher {
         byte[] body = job.body();
         Map<String, String> headers = Json.headers(job.headersJson());
         int hops = 0;
+        boolean retriedStale = false;
         while (true) {
             if (url == null) {
                 return failure(ErrorKind.PROTOCOL, "redirect to an invalid URL", chain, timings, started);
@@ -136,7 +138,17 @@ public final class Fetcher {
                     continue;
                 }
                 return read(response, job.maxBodyBytes(), chain, timings, started, ttfb);
-            } catch (IOException | RuntimeException e) {
+            } catch (IOException e) {
+                if (!retriedStale && timings.failedOnStaleConnection() && !(e instanceof InterruptedIOException)) {
+                    // OkHttp's own retry is off (it would hide attempts from us), so do the one retry
+                    // it is right about: a keep-alive connection the server had already closed. Its
+                    // idle siblings are likely closed too: drop them so the retry dials afresh.
+                    retriedStale = true;
+                    client.connectionPool().evictAll();
+                    continue;
+                }
+                return failure(classify(e), message(e), chain, timings, started);
+            } catch (RuntimeException e) {
                 return failure(classify(e), message(e), chain, timings, started);
             }
         }

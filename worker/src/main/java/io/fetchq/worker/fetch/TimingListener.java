@@ -18,12 +18,24 @@ import java.net.InetAddress;
 final class TimingListener extends EventListener {
 
     private long dnsStart, connectStart, tlsStart, callStart;
-    long dnsNanos = -1, connectNanos = -1, tlsNanos = -1, headersAtNanos = -1;
+    long dnsNanos = -1, connectNanos = -1, tlsNanos = -1;
     String remoteIp;
+    /** Of the current call: whether it dialled a new connection, and whether response headers began. */
+    private boolean dialled, headersStarted;
 
     @Override
     public void callStart(Call call) {
         callStart = System.nanoTime();
+        dialled = false;
+        headersStarted = false;
+    }
+
+    /**
+     * Whether the current call failed on a pooled connection before any response: the server had
+     * closed it while idle, so the request never reached it.
+     */
+    boolean failedOnStaleConnection() {
+        return !dialled && !headersStarted;
     }
 
     @Override
@@ -39,6 +51,7 @@ final class TimingListener extends EventListener {
     @Override
     public void connectStart(Call call, InetSocketAddress inetSocketAddress, Proxy proxy) {
         connectStart = System.nanoTime();
+        dialled = true;
     }
 
     @Override
@@ -72,8 +85,6 @@ final class TimingListener extends EventListener {
 
     @Override
     public void responseHeadersStart(Call call) {
-        if (headersAtNanos < 0) {
-            headersAtNanos = System.nanoTime() - callStart;
-        }
+        headersStarted = true;
     }
 }
