@@ -20,6 +20,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.zip.DeflaterOutputStream;
 import java.util.zip.GZIPOutputStream;
 
 /**
@@ -36,6 +37,7 @@ import java.util.zip.GZIPOutputStream;
  * /reset                       reads the request and resets the connection
  * /big/{bytes}                 200 with that many bytes
  * /gzip                        200 gzip-encoded HTML
+ * /deflate                     200 deflate-encoded HTML
  * /redirect/{n}                302 to /redirect/{n-1}; /redirect/0 is a page
  * /loop                        302 to itself
  * /to?u={location}             302 to location
@@ -186,6 +188,16 @@ final class ChaosServer implements AutoCloseable {
                     gz.write(page("zipped").getBytes(StandardCharsets.UTF_8));
                 }
                 out.write(("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Encoding: gzip\r\nContent-Length: "
+                        + zipped.size() + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+                out.write(zipped.toByteArray());
+                out.flush();
+            }
+            case "deflate" -> {
+                ByteArrayOutputStream zipped = new ByteArrayOutputStream();
+                try (DeflaterOutputStream z = new DeflaterOutputStream(zipped)) {
+                    z.write(page("deflated").getBytes(StandardCharsets.UTF_8));
+                }
+                out.write(("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Encoding: deflate\r\nContent-Length: "
                         + zipped.size() + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
                 out.write(zipped.toByteArray());
                 out.flush();

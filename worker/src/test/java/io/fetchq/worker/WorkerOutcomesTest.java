@@ -175,6 +175,15 @@ class WorkerOutcomesTest extends WorkerTestBase {
     }
 
     @Test
+    void deflateBodyIsDecoded() {
+        startWorker(settings());
+        long id = aJob(server.url("/deflate")).submit();
+        Map<String, Object> job = awaitFinal(id, WAIT);
+        assertState(job, "completed");
+        assertThat(job.get("title")).isEqualTo("Page deflated");
+    }
+
+    @Test
     void redirectsAreFollowedAndRecorded() {
         startWorker(settings());
         long id = aJob(server.url("/redirect/3")).submit();
@@ -227,12 +236,16 @@ class WorkerOutcomesTest extends WorkerTestBase {
         long b = aJob(server.url("sick.test", "/status/502")).maxAttempts(1).submit();
         awaitFinal(a, WAIT);
         awaitFinal(b, WAIT);
+        Instant opened = time(attempts(b).getFirst().get("finished_at"));
         long c = aJob(server.url("sick.test", "/page/after")).maxAttempts(1).submit();
-        // While the breaker is open the job waits in the queue, not failed, and no request is made.
+        // While the breaker is open the job waits in the queue, not failed, and no request is made;
+        // once it lets a trial call through, the job runs.
         Map<String, Object> job = awaitFinal(c, WAIT);
         assertState(job, "completed");
         assertThat(job.get("attempts")).isEqualTo(1);
         assertThat(server.hits("/page/after")).isEqualTo(1);
+        assertThat(Duration.between(opened, time(attempts(c).getFirst().get("started_at"))))
+                .isGreaterThanOrEqualTo(Duration.ofMillis(1900));
     }
 
     @Test
