@@ -80,6 +80,8 @@ CREATE TABLE fetchq.queue (
     lease_expires_at timestamptz,
     worker_id        text,
     first_started_at timestamptz,
+    -- When the current attempt started: what a rescue records for an attempt whose worker vanished.
+    attempt_started_at timestamptz,
     cancel_requested boolean     NOT NULL DEFAULT false
 ) WITH (fillfactor = 80);
 

@@ -57,7 +57,7 @@ public class QueueQueries {
             UPDATE fetchq.queue q
             SET state = 'running', attempt = q.attempt + 1, lease_token = ?,
                 lease_expires_at = now() + ? * interval '1 millisecond', worker_id = ?,
-                first_started_at = COALESCE(q.first_started_at, now())
+                first_started_at = COALESCE(q.first_started_at, now()), attempt_started_at = now()
             FROM picked p, fetchq.job j
             WHERE q.job_id = p.job_id AND j.id = q.job_id
             RETURNING q.job_id, q.attempt, q.attempt_limit, j.max_attempts, j.url, j.host, j.method, j.headers::text AS headers,
@@ -71,7 +71,8 @@ public class QueueQueries {
     private static final String NEXT_ATTEMPT = """
             WITH claim AS (
                 UPDATE fetchq.queue
-                SET attempt = attempt + 1, lease_expires_at = now() + ? * interval '1 millisecond'
+                SET attempt = attempt + 1, lease_expires_at = now() + ? * interval '1 millisecond',
+                    attempt_started_at = now()
                 WHERE job_id = ? AND lease_token = ? AND attempt = ? AND state = 'running'
                   AND NOT cancel_requested AND attempt < attempt_limit
                 RETURNING job_id
@@ -148,6 +149,50 @@ public class QueueQueries {
                 ON CONFLICT (job_id) DO UPDATE SET content_type = EXCLUDED.content_type, body = EXCLUDED.body
             )
             SELECT job_id FROM fenced
+            """;
+
+    /**
+     * Returns jobs whose lease expired to the queue, or ends them when their budget is spent or a
+     * cancel was requested, recording the lost attempt as {@code lease_expired}. Fenced like every
+     * other write: a heartbeat that renewed the lease first wins (the row no longer matches), and
+     * concurrent rescuers skip each other's rows.
+     */
+    private static final String RESCUE_EXPIRED = """
+            WITH expired AS (
+                SELECT job_id, attempt, attempt_limit, worker_id, attempt_started_at, first_started_at, cancel_requested
+                FROM fetchq.queue
+                WHERE state = 'running' AND lease_expires_at < now()
+                ORDER BY lease_expires_at
+                LIMIT ?
+                FOR UPDATE SKIP LOCKED
+            ), lost AS (
+                INSERT INTO fetchq.attempt (job_id, attempt, worker_id, started_at, finished_at, error_kind, error_message)
+                SELECT job_id, attempt, worker_id, COALESCE(attempt_started_at, now()), now(), 'lease_expired',
+                       'worker ' || COALESCE(worker_id, '?') || ' stopped renewing its lease'
+                FROM expired
+                ON CONFLICT DO NOTHING
+            ), requeued AS (
+                UPDATE fetchq.queue q
+                SET state = 'queued', lease_token = NULL, lease_expires_at = NULL, worker_id = NULL, run_at = now()
+                FROM expired e
+                WHERE q.job_id = e.job_id AND e.attempt < e.attempt_limit AND NOT e.cancel_requested
+                RETURNING q.job_id
+            ), ended AS (
+                DELETE FROM fetchq.queue q
+                USING expired e
+                WHERE q.job_id = e.job_id AND (e.attempt >= e.attempt_limit OR e.cancel_requested)
+                RETURNING q.job_id
+            ), results AS (
+                UPDATE fetchq.job j
+                SET state = CASE WHEN e.cancel_requested THEN 'cancelled' ELSE 'failed' END,
+                    attempts = e.attempt, started_at = e.first_started_at, finished_at = now(),
+                    error_kind = CASE WHEN e.cancel_requested THEN 'cancelled' ELSE 'lease_expired' END,
+                    error_message = CASE WHEN e.cancel_requested THEN 'cancelled by request'
+                                         ELSE 'worker ' || COALESCE(e.worker_id, '?') || ' stopped renewing its lease' END
+                FROM expired e
+                WHERE j.id = e.job_id AND (e.attempt >= e.attempt_limit OR e.cancel_requested)
+            )
+            SELECT (SELECT count(*) FROM requeued) AS requeued, (SELECT count(*) FROM ended) AS ended
             """;
 
     private final JdbcTemplate jdbc;
@@ -302,6 +347,16 @@ public class QueueQueries {
                 return ps.executeUpdate();
             }
         });
+    }
+
+    /** What one rescue pass did. */
+    public record Rescued(long requeued, long ended) {
+    }
+
+    /** Rescues up to {@code limit} jobs whose lease expired; see {@link #RESCUE_EXPIRED}. */
+    public Rescued rescueExpired(int limit) {
+        return jdbc.queryForObject(RESCUE_EXPIRED, (rs, n) -> new Rescued(rs.getLong("requeued"), rs.getLong("ended")),
+                limit);
     }
 
     private static <T> Array array(Connection c, String type, List<T> rows, Function<T, Object> column)

@@ -24,6 +24,23 @@ public class WorkerQueries {
                 .update();
     }
 
+    /**
+     * Marks workers not seen for {@code silentFor} as lost and deletes stopped or lost ones not seen
+     * for {@code keepFor}.
+     */
+    public void markLostAndPrune(java.time.Duration silentFor, java.time.Duration keepFor) {
+        jdbc.sql("""
+                UPDATE fetchq.worker SET state = 'lost'
+                WHERE state IN ('running', 'draining') AND last_seen_at < now() - :silent * interval '1 millisecond'""")
+                .param("silent", silentFor.toMillis())
+                .update();
+        jdbc.sql("""
+                DELETE FROM fetchq.worker
+                WHERE state IN ('stopped', 'lost') AND last_seen_at < now() - :keep * interval '1 millisecond'""")
+                .param("keep", keepFor.toMillis())
+                .update();
+    }
+
     public void heartbeat(String workerId, int inFlight, String state) {
         jdbc.sql("UPDATE fetchq.worker SET last_seen_at = now(), in_flight = :n, state = :state WHERE worker_id = :id")
                 .param("id", workerId).param("n", inFlight).param("state", state)

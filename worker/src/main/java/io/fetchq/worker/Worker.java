@@ -57,6 +57,12 @@ public final class Worker implements AutoCloseable {
     /** How far down the claim order a claim looks for jobs of hosts with room, per job wanted. */
     static final int CLAIM_SCAN_FACTOR = 4;
 
+    /** Expired leases rescued per heartbeat; more wait for the next beat. */
+    static final int RESCUE_BATCH = 1000;
+
+    /** How long stopped and lost workers stay in {@code fetchq.workers}. */
+    static final Duration PRUNE_AFTER = Duration.ofDays(1);
+
     private final WorkerProperties properties;
     private final QueueQueries queue;
     private final WorkerQueries workers;
@@ -327,10 +333,21 @@ public final class Worker implements AutoCloseable {
                 null, null, null, null, null, null, null, null, null, null, null, null, null, 0, null, null, null);
     }
 
+    /**
+     * Every third of a lease: renew this worker's leases, show it alive, and — as every live
+     * worker does — rescue jobs whose workers stopped renewing theirs.
+     */
     private void beat() {
         try {
             queue.extendLeases(inFlight.values(), properties.lease());
             workers.heartbeat(properties.id(), inFlight.size(), claiming ? "running" : "draining");
+            QueueQueries.Rescued rescued = queue.rescueExpired(RESCUE_BATCH);
+            if (rescued.requeued() + rescued.ended() > 0) {
+                log.info("[{}] rescued jobs with expired leases: {} back in the queue, {} ended", properties.id(),
+                        rescued.requeued(), rescued.ended());
+                wake();
+            }
+            workers.markLostAndPrune(properties.lease(), PRUNE_AFTER);
             hosts.evictIdle();
         } catch (Throwable t) {
             log.warn("[{}] heartbeat failed: {}", properties.id(), t.toString());

@@ -5,7 +5,13 @@ import io.fetchq.db.FetchProperties;
 import io.fetchq.db.QueueQueries;
 import io.fetchq.db.WorkerQueries;
 import io.fetchq.url.UrlPolicy;
+import com.zaxxer.hikari.HikariDataSource;
 import io.fetchq.worker.fetch.Fetcher;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.util.Properties;
+import javax.sql.DataSource;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.SmartLifecycle;
@@ -29,20 +35,27 @@ public class WorkerConfiguration {
         return new Worker(properties, queue, workers, new Fetcher(policy, fetch, properties.maxInFlight()));
     }
 
-    /** Starts the worker once the context is up and stops it gracefully before the database goes. */
+    /**
+     * Starts the worker (and its LISTEN connection) once the context is up, and stops both
+     * gracefully before the database goes.
+     */
     @Bean
-    SmartLifecycle fetchqWorkerLifecycle(Worker worker) {
+    SmartLifecycle fetchqWorkerLifecycle(Worker worker, DataSource dataSource) {
         return new SmartLifecycle() {
             private volatile boolean running;
+            private NotificationListener listener;
 
             @Override
             public void start() {
                 worker.start();
+                listener = new NotificationListener(() -> dedicatedConnection(dataSource), worker::wake, worker.id());
+                listener.start();
                 running = true;
             }
 
             @Override
             public void stop() {
+                listener.close();
                 worker.close();
                 running = false;
             }
@@ -58,5 +71,27 @@ public class WorkerConfiguration {
                 return Integer.MAX_VALUE - 100;
             }
         };
+    }
+
+    /**
+     * A connection of its own for LISTEN, outside the pool: it lives as long as the worker and
+     * must not take a slot from the claim and complete loops.
+     */
+    static Connection dedicatedConnection(DataSource dataSource) {
+        try {
+            if (dataSource instanceof HikariDataSource hikari) {
+                Properties props = new Properties();
+                if (hikari.getUsername() != null) {
+                    props.setProperty("user", hikari.getUsername());
+                }
+                if (hikari.getPassword() != null) {
+                    props.setProperty("password", hikari.getPassword());
+                }
+                return DriverManager.getConnection(hikari.getJdbcUrl(), props);
+            }
+            return dataSource.getConnection();
+        } catch (SQLException e) {
+            throw new IllegalStateException("could not open the LISTEN connection: " + e.getMessage(), e);
+        }
     }
 }
