@@ -212,9 +212,19 @@ public final class Worker implements AutoCloseable {
             Attempt previous = last.get();
             ClaimedJob job = first;
             if (previous != null) {
-                if (!queue.nextAttempt(previous.completion(), properties.id(), properties.lease())) {
-                    // Claim lost or cancel requested: hand the failed attempt to the completer, whose
-                    // fence writes it only if the claim still holds (and then cancels the job).
+                boolean counted;
+                try {
+                    counted = queue.nextAttempt(previous.completion(), properties.id(), properties.lease());
+                } catch (RuntimeException e) {
+                    // The database is away: the completer, which retries until it is back, records the
+                    // failed attempt and queues the job again.
+                    log.warn("[{}] could not start attempt {} of job {}: {}", properties.id(), previous.job().attempt() + 1,
+                            previous.job().jobId(), e.toString());
+                    counted = false;
+                }
+                if (!counted) {
+                    // Claim lost, cancel requested or database away: hand the failed attempt to the
+                    // completer, whose fence writes it only if the claim still holds.
                     Attempt stop = new Attempt(previous.job(), previous.completion(), -1);
                     last.set(stop);
                     return stop;
@@ -222,7 +232,20 @@ public final class Worker implements AutoCloseable {
                 job = previous.job().nextAttempt();
                 inFlight.put(job.jobId(), job);
             }
-            Attempt attempt = attempt(job, guard, inProcessMs);
+            Attempt attempt;
+            try {
+                attempt = attempt(job, guard, inProcessMs);
+            } catch (RuntimeException e) {
+                // A bug, not an outcome. The request may have been sent, so the attempt counts and the
+                // job goes back to the queue.
+                log.error("[{}] attempt {} of job {} failed unexpectedly", properties.id(), job.attempt(), job.jobId(), e);
+                Instant now = Instant.now();
+                FetchOutcome failure = new FetchOutcome.Failure(ErrorKind.PROTOCOL, "internal error: " + e, List.of(),
+                        new io.fetchq.worker.fetch.Timings(null, null, null, null, 0, null));
+                boolean spent = !job.hasAttemptsLeft();
+                attempt = new Attempt(job, completion(job, failure, null, spent ? "failed" : null,
+                        retryPolicy.backoffMs(job.attemptInBudget()), ErrorKind.PROTOCOL, "internal error: " + e, now, now), -1);
+            }
             last.set(attempt);
             return attempt;
         }).get();
