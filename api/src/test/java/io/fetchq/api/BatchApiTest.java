@@ -77,8 +77,7 @@ class BatchApiTest extends ApiTestBase {
     void batchProgressCountsStatesAndWaitReturnsWhenDone() throws Exception {
         long id = postJson("/api/v1/batches", "{\"urls\": [\"http://e.com/1\", \"http://e.com/2\", \"http://e.com/3\"]}")
                 .json().get("id").asLong();
-        List<Long> jobs = sql.sql("SELECT id FROM fetchq.job WHERE batch_id = :id ORDER BY id").param("id", id)
-                .query(Long.class).list();
+        List<Long> jobs = jobIdsOf(id);
         markRunning(jobs.get(0));
         finish(jobs.get(1), "completed", 200, null);
         JsonNode batch = get("/api/v1/batches/" + id).json();
@@ -103,8 +102,7 @@ class BatchApiTest extends ApiTestBase {
     void cancellingABatchCancelsQueuedJobsAndFlagsRunningOnes() {
         long id = postJson("/api/v1/batches", "{\"urls\": [\"http://e.com/1\", \"http://e.com/2\", \"http://e.com/3\"]}")
                 .json().get("id").asLong();
-        List<Long> jobs = sql.sql("SELECT id FROM fetchq.job WHERE batch_id = :id ORDER BY id").param("id", id)
-                .query(Long.class).list();
+        List<Long> jobs = jobIdsOf(id);
         markRunning(jobs.get(0));
         finish(jobs.get(1), "completed", 200, null);
 
@@ -162,5 +160,10 @@ class BatchApiTest extends ApiTestBase {
         JsonNode problem = post("/api/v1/batches", "text/plain", body.toString()).problem(413);
         assertThat(problem.get("detail").asString()).contains("100001").contains("fetchq.intake.max-batch-jobs");
         assertThat(writtenRows()).isZero();
+    }
+
+    private List<Long> jobIdsOf(long batchId) {
+        return sql.sql("SELECT id FROM fetchq.job WHERE batch_id = :id ORDER BY id").param("id", batchId)
+                .query(Long.class).list();
     }
 }

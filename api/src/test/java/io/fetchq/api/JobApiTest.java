@@ -2,12 +2,11 @@ package io.fetchq.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.fetchq.db.testing.Concurrently;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -82,26 +81,13 @@ class JobApiTest extends ApiTestBase {
 
     @Test
     void concurrentIdenticalSubmitsMakeOneJob() throws Exception {
-        int clients = 8;
-        CountDownLatch start = new CountDownLatch(clients);
-        List<Callable<Response>> submits = new ArrayList<>();
-        for (int i = 0; i < clients; i++) {
-            submits.add(() -> {
-                start.countDown();
-                start.await();
-                return postJson("/api/v1/jobs", "{\"url\": \"http://example.com/race\", \"idempotency_key\": \"race\"}");
-            });
-        }
-        ExecutorService pool = Executors.newFixedThreadPool(clients);
+        List<Response> responses = Concurrently.run(8, i -> () ->
+                postJson("/api/v1/jobs", "{\"url\": \"http://example.com/race\", \"idempotency_key\": \"race\"}"));
         Set<Long> ids = new HashSet<>();
         List<Integer> statuses = new ArrayList<>();
-        try {
-            for (Future<Response> f : pool.invokeAll(submits)) {
-                statuses.add(f.get().status());
-                ids.add(f.get().json().get("id").asLong());
-            }
-        } finally {
-            pool.shutdownNow();
+        for (Response response : responses) {
+            statuses.add(response.status());
+            ids.add(response.json().get("id").asLong());
         }
         assertThat(ids).hasSize(1);
         assertThat(statuses).containsOnly(200, 201).containsOnlyOnce(201);

@@ -2,6 +2,7 @@ package io.fetchq.db;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.fetchq.db.testing.Concurrently;
 import io.fetchq.db.testing.TestDatabase;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -10,11 +11,6 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.output.MigrateResult;
 import org.junit.jupiter.api.Test;
@@ -71,28 +67,14 @@ class MigrationsTest {
     @Test
     void severalApplicationsMigratingAtOnceApplyEachMigrationOnce() throws Exception {
         String url = TestDatabase.newDatabase();
-        int starters = 4;
-        CountDownLatch ready = new CountDownLatch(starters);
-        List<Callable<MigrateResult>> migrations = new ArrayList<>();
-        for (int i = 0; i < starters; i++) {
-            migrations.add(() -> {
-                ready.countDown();
-                ready.await();
-                return flyway(url).migrate();
-            });
+        List<MigrateResult> results = Concurrently.run(4, i -> () -> flyway(url).migrate());
+        int applied = 0;
+        for (MigrateResult result : results) {
+            assertThat(result.success).isTrue();
+            applied += result.migrationsExecuted;
         }
-        ExecutorService pool = Executors.newFixedThreadPool(starters);
-        try {
-            int applied = 0;
-            for (Future<MigrateResult> result : pool.invokeAll(migrations)) {
-                assertThat(result.get().success).isTrue();
-                applied += result.get().migrationsExecuted;
-            }
-            long versions = Arrays.stream(flyway(url).info().applied()).filter(m -> m.getVersion() != null).count();
-            assertThat((long) applied).as("migrations executed over all starters").isEqualTo(versions);
-        } finally {
-            pool.shutdownNow();
-        }
+        long versions = Arrays.stream(flyway(url).info().applied()).filter(m -> m.getVersion() != null).count();
+        assertThat((long) applied).as("migrations executed over all starters").isEqualTo(versions);
         try (Connection c = DriverManager.getConnection(url);
                 ResultSet rs = c.createStatement().executeQuery(
                         "SELECT count(*), count(DISTINCT version) FROM fetchq.flyway_schema_history WHERE success AND version IS NOT NULL")) {

@@ -182,26 +182,8 @@ final class ChaosServer implements AutoCloseable {
                 }
                 out.flush();
             }
-            case "gzip" -> {
-                ByteArrayOutputStream zipped = new ByteArrayOutputStream();
-                try (GZIPOutputStream gz = new GZIPOutputStream(zipped)) {
-                    gz.write(page("zipped").getBytes(StandardCharsets.UTF_8));
-                }
-                out.write(("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Encoding: gzip\r\nContent-Length: "
-                        + zipped.size() + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
-                out.write(zipped.toByteArray());
-                out.flush();
-            }
-            case "deflate" -> {
-                ByteArrayOutputStream zipped = new ByteArrayOutputStream();
-                try (DeflaterOutputStream z = new DeflaterOutputStream(zipped)) {
-                    z.write(page("deflated").getBytes(StandardCharsets.UTF_8));
-                }
-                out.write(("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Encoding: deflate\r\nContent-Length: "
-                        + zipped.size() + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
-                out.write(zipped.toByteArray());
-                out.flush();
-            }
+            case "gzip" -> sendEncoded(out, "gzip", page("zipped"));
+            case "deflate" -> sendEncoded(out, "deflate", page("deflated"));
             case "redirect" -> {
                 int n = Integer.parseInt(parts[2]);
                 if (n == 0) {
@@ -220,6 +202,17 @@ final class ChaosServer implements AutoCloseable {
             case "echo" -> send(out, 200, "text/plain", request);
             default -> send(out, 404, "text/plain", "no such path");
         }
+    }
+
+    private static void sendEncoded(OutputStream out, String encoding, String html) throws IOException {
+        ByteArrayOutputStream encoded = new ByteArrayOutputStream();
+        try (OutputStream z = encoding.equals("gzip") ? new GZIPOutputStream(encoded) : new DeflaterOutputStream(encoded)) {
+            z.write(html.getBytes(StandardCharsets.UTF_8));
+        }
+        out.write(("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Encoding: " + encoding + "\r\nContent-Length: "
+                + encoded.size() + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+        out.write(encoded.toByteArray());
+        out.flush();
     }
 
     static String page(String name) {

@@ -4,16 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fetchq.db.NewJob;
 import io.fetchq.db.QueueQueries;
+import io.fetchq.db.testing.Concurrently;
 import java.sql.DriverManager;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
 
 /** Crash recovery, built the way a crash leaves the rows, then the rescuer run once. */
@@ -83,32 +79,16 @@ class RescueTest extends WorkerTestBase {
         sql.sql("""
                 UPDATE fetchq.queue SET state = 'running', attempt = 1, lease_token = gen_random_uuid(),
                        worker_id = 'dead-worker', lease_expires_at = now() - interval '1 second'""").update();
-        int rescuers = 4;
-        CountDownLatch start = new CountDownLatch(rescuers);
-        List<Callable<Long>> tasks = new ArrayList<>();
-        for (int i = 0; i < rescuers; i++) {
-            tasks.add(() -> {
-                start.countDown();
-                start.await();
-                long total = 0;
-                QueueQueries.Rescued r;
-                do {
-                    r = queue.rescueExpired(100);
-                    total += r.requeued();
-                } while (r.requeued() > 0);
-                return total;
-            });
-        }
-        ExecutorService pool = Executors.newFixedThreadPool(rescuers);
-        long total = 0;
-        try {
-            for (Future<Long> f : pool.invokeAll(tasks)) {
-                total += f.get();
-            }
-        } finally {
-            pool.shutdownNow();
-        }
-        assertThat(total).isEqualTo(2000);
+        List<Long> rescued = Concurrently.run(4, i -> () -> {
+            long total = 0;
+            QueueQueries.Rescued r;
+            do {
+                r = queue.rescueExpired(100);
+                total += r.requeued();
+            } while (r.requeued() > 0);
+            return total;
+        });
+        assertThat(rescued.stream().mapToLong(Long::longValue).sum()).isEqualTo(2000);
         assertThat(sql.sql("SELECT count(*) FROM fetchq.attempts WHERE error_kind = 'lease_expired'")
                 .query(Long.class).single()).isEqualTo(2000);
         assertThat(sql.sql("SELECT count(*) FROM fetchq.queue WHERE state = 'queued' AND attempt = 1")

@@ -4,17 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fetchq.db.ClaimedJob;
 import io.fetchq.db.NewJob;
+import io.fetchq.db.testing.Concurrently;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
 
 /** Limits hold under load, and concurrent claimers never share a job. */
@@ -55,33 +51,17 @@ class WorkerConcurrencyTest extends WorkerTestBase {
             batch.add(aJob("http://h" + (i % 500) + ".example/" + i).build());
         }
         jobs.insertBatch(batch);
-        int claimers = 4;
-        CountDownLatch start = new CountDownLatch(claimers);
-        List<Callable<List<Long>>> tasks = new ArrayList<>();
-        for (int c = 0; c < claimers; c++) {
-            String id = "claimer-" + c;
-            tasks.add(() -> {
-                start.countDown();
-                start.await();
-                List<Long> mine = new ArrayList<>();
-                while (true) {
-                    List<ClaimedJob> claimed = queue.claimDue(id, 100, 400, 1_000, Map.of(), Duration.ofMinutes(5));
-                    if (claimed.isEmpty() && remainingQueued() == 0) {
-                        return mine;
-                    }
-                    claimed.forEach(j -> mine.add(j.jobId()));
+        List<List<Long>> claims = Concurrently.run(4, c -> () -> {
+            List<Long> mine = new ArrayList<>();
+            while (true) {
+                List<ClaimedJob> claimed = queue.claimDue("claimer-" + c, 100, 400, 1_000, Map.of(), Duration.ofMinutes(5));
+                if (claimed.isEmpty() && remainingQueued() == 0) {
+                    return mine;
                 }
-            });
-        }
-        ExecutorService pool = Executors.newFixedThreadPool(claimers);
-        List<Long> all = new ArrayList<>();
-        try {
-            for (Future<List<Long>> f : pool.invokeAll(tasks)) {
-                all.addAll(f.get());
+                claimed.forEach(j -> mine.add(j.jobId()));
             }
-        } finally {
-            pool.shutdownNow();
-        }
+        });
+        List<Long> all = claims.stream().flatMap(List::stream).toList();
         Set<Long> distinct = new HashSet<>(all);
         assertThat(all).hasSize(total);
         assertThat(distinct).hasSize(total);
