@@ -6,7 +6,7 @@ import io.fetchq.db.QueueQueries;
 import io.fetchq.db.WorkerQueries;
 import io.fetchq.url.UrlPolicy;
 import com.zaxxer.hikari.HikariDataSource;
-import io.fetchq.worker.fetch.Fetcher;
+import io.fetchq.worker.fetch.HttpFetcher;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -32,7 +32,7 @@ public class WorkerConfiguration {
     @Bean(destroyMethod = "")
     Worker fetchqWorker(WorkerProperties properties, QueueQueries queue, WorkerQueries workers, UrlPolicy policy,
             FetchProperties fetch) {
-        return new Worker(properties, queue, workers, new Fetcher(policy, fetch, properties.maxInFlight()));
+        return new Worker(properties, queue, workers, new HttpFetcher(policy, fetch, properties.maxInFlight()));
     }
 
     /**

@@ -10,7 +10,7 @@ import io.fetchq.db.QueueQueries;
 import io.fetchq.db.WorkerQueries;
 import io.fetchq.db.testing.TestDatabase;
 import io.fetchq.url.UrlPolicy;
-import io.fetchq.worker.fetch.Fetcher;
+import io.fetchq.worker.fetch.HttpFetcher;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
@@ -120,7 +120,7 @@ abstract class WorkerTestBase {
 
     Worker startWorker(WorkerProperties settings, FetchProperties fetch) {
         UrlPolicy policy = new UrlPolicy(fetch.allowPrivateNetworks(), fetch.allowedNetworks());
-        Worker worker = new Worker(settings, queue, workers, new Fetcher(policy, fetch, settings.maxInFlight(), TEST_DNS));
+        Worker worker = new Worker(settings, queue, workers, new HttpFetcher(policy, fetch, settings.maxInFlight(), TEST_DNS));
         worker.start();
         started.add(worker);
         return worker;

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.fetchq.db.ClaimedJob;
 import io.fetchq.url.UrlPolicy;
 import io.fetchq.worker.fetch.FetchOutcome;
-import io.fetchq.worker.fetch.Fetcher;
+import io.fetchq.worker.fetch.HttpFetcher;
 import java.lang.management.ManagementFactory;
 import java.util.List;
 import java.util.UUID;
@@ -14,16 +14,16 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** The fetcher on its own: what a capped read of a huge body costs. */
-class FetcherTest {
+class HttpFetcherTest {
 
     private ChaosServer server;
-    private Fetcher fetcher;
+    private HttpFetcher fetcher;
 
     @BeforeEach
     void start() throws Exception {
         server = new ChaosServer();
         var fetch = WorkerTestBase.fetchSettings();
-        fetcher = new Fetcher(new UrlPolicy(false, fetch.allowedNetworks()), fetch, 4, WorkerTestBase.TEST_DNS);
+        fetcher = new HttpFetcher(new UrlPolicy(false, fetch.allowedNetworks()), fetch, 4, WorkerTestBase.TEST_DNS);
     }
 
     @AfterEach

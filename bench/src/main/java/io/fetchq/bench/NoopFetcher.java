@@ -1,0 +1,24 @@
+package io.fetchq.bench;
+
+import io.fetchq.db.ClaimedJob;
+import io.fetchq.worker.fetch.FetchOutcome;
+import io.fetchq.worker.fetch.Fetcher;
+import io.fetchq.worker.fetch.Timings;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+/** Answers every job with a small 200 at once: the worker's cost without the network. */
+final class NoopFetcher implements Fetcher {
+
+    private static final byte[] BODY = "<html><head><title>noop</title></head></html>".getBytes(StandardCharsets.UTF_8);
+    private static final Timings TIMINGS = new Timings(null, null, null, 0, 0, "127.0.0.1");
+
+    @Override
+    public FetchOutcome fetch(ClaimedJob job) {
+        return new FetchOutcome.Response(200, "text/html", BODY, false, job.url(), null, List.of(), TIMINGS);
+    }
+
+    @Override
+    public void close() {
+    }
+}

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The benchmark harness: builds what it needs, runs the scenarios and writes docs/benchmarks.md.
+#
+#   scripts/bench.sh [--n=100000] [--runs=3] [--scenarios=bound,drain-noop,enqueue-db] [--out=docs/benchmarks.md]
+#
+# Database: FETCHQ_BENCH_DB_URL (a server where databases may be created, e.g.
+# jdbc:postgresql://127.0.0.1:5432/postgres?user=postgres), else an embedded PostgreSQL 17.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ -d /usr/lib/jvm/temurin-25-jdk-amd64 ] && export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
+./mvnw -q -DskipTests -pl bench -am install
+./mvnw -q -pl bench dependency:build-classpath -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=runtime
+"${JAVA_HOME:+$JAVA_HOME/bin/}java" -Xmx4g -cp "bench/target/classes:$(cat bench/target/bench.classpath)" \
+  io.fetchq.bench.Bench "$@"

@@ -1,0 +1,274 @@
+package io.fetchq.worker.fetch;
+
+import io.fetchq.db.ClaimedJob;
+import io.fetchq.db.FetchProperties;
+import io.fetchq.url.UrlCheck;
+import io.fetchq.url.UrlPolicy;
+import java.io.ByteArrayOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.net.ConnectException;
+import java.net.NoRouteToHostException;
+import java.net.Proxy;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLException;
+import okhttp3.Call;
+import okhttp3.ConnectionPool;
+import okhttp3.Dns;
+import okhttp3.EventListener;
+import okhttp3.HttpUrl;
+import okhttp3.MediaType;
+import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import okhttp3.RequestBody;
+import okhttp3.Response;
+import okhttp3.ResponseBody;
+import okio.Buffer;
+import okio.BufferedSource;
+
+/**
+ * Makes one attempt at a job: one shared OkHttp client, redirects followed here (each hop judged
+ * by the URL policy, its addresses by {@link GuardedDns}, the chain recorded), the whole attempt
+ * bounded by the job's {@code timeout_ms}, and the body read as a stream up to the job's cap.
+ *
+ * <p>OkHttp's own retries and redirects are off: every request it makes is one we count.
+ */
+public final class HttpFetcher implements Fetcher {
+
+    private static final Set<Integer> REDIRECTS = Set.of(301, 302, 303, 307, 308);
+    /** Credentials a redirect must not carry to another host. */
+    private static final Set<String> CREDENTIAL_HEADERS = Set.of("authorization", "cookie", "proxy-authorization");
+
+    private final OkHttpClient client;
+    private final UrlPolicy policy;
+    private final FetchProperties properties;
+
+    public HttpFetcher(UrlPolicy policy, FetchProperties properties, int maxInFlight) {
+        this(policy, properties, maxInFlight, Dns.SYSTEM);
+    }
+
+    /** With a given resolver underneath the guard: tests point host names at loopback. */
+    public HttpFetcher(UrlPolicy policy, FetchProperties properties, int maxInFlight, Dns resolver) {
+        this.policy = policy;
+        this.properties = properties;
+        this.client = new OkHttpClient.Builder()
+                .followRedirects(false)
+                .followSslRedirects(false)
+                .retryOnConnectionFailure(false)
+                .proxy(Proxy.NO_PROXY)
+                .dns(new GuardedDns(policy, resolver))
+                .connectTimeout(properties.connectTimeout())
+                .readTimeout(properties.readTimeout())
+                .writeTimeout(properties.readTimeout())
+                // Enough idle connections for a worker's fan-out (the default of 5 reconnects
+                // constantly), kept no longer than servers commonly keep theirs.
+                .connectionPool(new ConnectionPool(Math.max(5, maxInFlight), 30, TimeUnit.SECONDS))
+                // Each fetch passes its own listener as a request tag, to sum timings over its redirect hops.
+                .eventListenerFactory(call -> {
+                    TimingListener listener = call.request().tag(TimingListener.class);
+                    return listener != null ? listener : EventListener.NONE;
+                })
+                .addInterceptor(Decompression.interceptor())
+                .build();
+    }
+
+    @Override
+    public void close() {
+        client.dispatcher().executorService().shutdown();
+        client.connectionPool().evictAll();
+    }
+
+    @Override
+    public FetchOutcome fetch(ClaimedJob job) {
+        long started = System.nanoTime();
+        long deadline = started + TimeUnit.MILLISECONDS.toNanos(job.timeoutMs());
+        List<FetchOutcome.Redirect> chain = new ArrayList<>();
+        TimingListener timings = new TimingListener();
+        HttpUrl url = HttpUrl.parse(job.url());
+        String method = job.method();
+        byte[] body = job.body();
+        Map<String, String> headers = Json.headers(job.headersJson());
+        int hops = 0;
+        boolean retriedStale = false;
+        while (true) {
+            if (url == null) {
+                return failure(ErrorKind.PROTOCOL, "redirect to an invalid URL", chain, timings, started);
+            }
+            UrlCheck check = policy.check(url.toString());
+            if (!check.allowed()) {
+                return failure(ErrorKind.BLOCKED, check.reason(), chain, timings, started);
+            }
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return failure(ErrorKind.TIMEOUT, "timed out after " + job.timeoutMs() + " ms", chain, timings, started);
+            }
+            Call call = client.newCall(request(check.url(), method, headers, body, timings));
+            call.timeout().timeout(left, TimeUnit.NANOSECONDS);
+            try (Response response = call.execute()) {
+                long ttfb = System.nanoTime() - started;
+                int status = response.code();
+                String location = response.header("Location");
+                if (job.followRedirects() && REDIRECTS.contains(status) && location != null) {
+                    chain.add(new FetchOutcome.Redirect(url.toString(), status));
+                    if (++hops > properties.maxRedirects()) {
+                        return failure(ErrorKind.TOO_MANY_REDIRECTS,
+                                "more than " + properties.maxRedirects() + " redirects", chain, timings, started);
+                    }
+                    HttpUrl next = url.resolve(location);
+                    if (next != null && !next.host().equals(url.host())) {
+                        headers.keySet().removeIf(h -> CREDENTIAL_HEADERS.contains(h.toLowerCase(Locale.ROOT)));
+                    }
+                    if (status == 303 || ((status == 301 || status == 302) && method.equals("POST"))) {
+                        method = method.equals("HEAD") ? "HEAD" : "GET";
+                        body = null;
+                    }
+                    url = next;
+                    continue;
+                }
+                return read(response, job.maxBodyBytes(), chain, timings, started, ttfb);
+            } catch (IOException e) {
+                if (!retriedStale && timings.failedOnStaleConnection() && !(e instanceof InterruptedIOException)) {
+                    // OkHttp's own retry is off (it would hide attempts from us), so do the one retry
+                    // it is right about: a keep-alive connection the server had already closed. Its
+                    // idle siblings are likely closed too: drop them so the retry dials afresh.
+                    retriedStale = true;
+                    client.connectionPool().evictAll();
+                    continue;
+                }
+                return failure(classify(e), message(e), chain, timings, started);
+            } catch (RuntimeException e) {
+                return failure(classify(e), message(e), chain, timings, started);
+            }
+        }
+    }
+
+    private Request request(HttpUrl url, String method, Map<String, String> headers, byte[] body,
+            TimingListener timings) {
+        Request.Builder request = new Request.Builder()
+                .url(url)
+                .tag(TimingListener.class, timings)
+                .header("User-Agent", properties.userAgent());
+        headers.forEach(request::header);
+        RequestBody requestBody = null;
+        if (body != null) {
+            String type = headers.entrySet().stream()
+                    .filter(h -> h.getKey().equalsIgnoreCase("Content-Type"))
+                    .map(Map.Entry::getValue)
+                    .findFirst()
+                    .orElse(null);
+            requestBody = RequestBody.create(body, type == null ? null : MediaType.parse(type));
+        } else if (method.equals("POST") || method.equals("PUT") || method.equals("PATCH")) {
+            requestBody = RequestBody.create(new byte[0], null);
+        }
+        return request.method(method, requestBody).build();
+    }
+
+    /** Reads the body up to {@code cap} decoded bytes; one more byte means truncated. */
+    private static FetchOutcome read(Response response, int cap, List<FetchOutcome.Redirect> chain,
+            TimingListener timings, long started, long ttfbNanos) throws IOException {
+        ResponseBody body = response.body();
+        ByteArrayOutputStream out = new ByteArrayOutputStream((int) Math.min(cap, 64 * 1024));
+        boolean truncated = false;
+        BufferedSource source = body.source();
+        Buffer buffer = new Buffer();
+        long total = 0;
+        while (source.read(buffer, 8192) != -1) {
+            long size = buffer.size();
+            if (total + size > cap) {
+                buffer.writeTo(out, cap - total);
+                truncated = true;
+                break;
+            }
+            total += size;
+            buffer.writeTo(out, size);
+        }
+        MediaType type = body.contentType();
+        return new FetchOutcome.Response(response.code(), type == null ? response.header("Content-Type") : type.toString(),
+                out.toByteArray(), truncated, response.request().url().toString(),
+                retryAfterMs(response.header("Retry-After")), List.copyOf(chain),
+                timings(timings, started, ttfbNanos));
+    }
+
+    /** {@code Retry-After} as seconds or an HTTP date, in milliseconds from now; null if absent or unreadable. */
+    static Long retryAfterMs(String value) {
+        if (value == null || value.isBlank()) {
+            return null;
+        }
+        String v = value.strip();
+        try {
+            return Math.max(0, Long.parseLong(v)) * 1000;
+        } catch (NumberFormatException notSeconds) {
+            try {
+                Instant at = ZonedDateTime.parse(v, DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
+                return Math.max(0, Duration.between(Instant.now(), at).toMillis());
+            } catch (DateTimeParseException notADate) {
+                return null;
+            }
+        }
+    }
+
+    /**
+     * The one place that decides what an exception means. Order matters: a blocked address is an
+     * {@link UnknownHostException}, and a connect timeout is a {@link SocketTimeoutException}.
+     */
+    static ErrorKind classify(Throwable e) {
+        if (e instanceof BlockedAddressException) {
+            return ErrorKind.BLOCKED; // refused by policy: never retried
+        }
+        if (e instanceof UnknownHostException) {
+            return ErrorKind.DNS;
+        }
+        if (e instanceof SocketTimeoutException || (e instanceof InterruptedIOException && "timeout".equals(e.getMessage()))) {
+            return ErrorKind.TIMEOUT; // connect, read or whole-call timeout
+        }
+        if (e instanceof ConnectException || e instanceof NoRouteToHostException) {
+            return ErrorKind.CONNECT;
+        }
+        if (e instanceof SSLException) {
+            // A peer that resets during the handshake is a reset, not a certificate problem.
+            return e.getMessage() != null && e.getMessage().contains("reset") ? ErrorKind.RESET : ErrorKind.TLS;
+        }
+        if (e instanceof SocketException || e instanceof EOFException
+                || (e instanceof IOException && e.getMessage() != null
+                        && (e.getMessage().contains("unexpected end of stream") || e.getMessage().contains("reset")))) {
+            return ErrorKind.RESET;
+        }
+        return ErrorKind.PROTOCOL;
+    }
+
+    private static String message(Throwable e) {
+        String text = e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
+        return text.length() > 500 ? text.substring(0, 500) : text;
+    }
+
+    private static FetchOutcome failure(ErrorKind kind, String message, List<FetchOutcome.Redirect> chain,
+            TimingListener timings, long started) {
+        return new FetchOutcome.Failure(kind, message, List.copyOf(chain), timings(timings, started, -1));
+    }
+
+    private static Timings timings(TimingListener t, long started, long ttfbNanos) {
+        Integer tls = millis(t.tlsNanos);
+        Integer connect = t.connectNanos < 0 ? null : (int) TimeUnit.NANOSECONDS.toMillis(
+                t.connectNanos - Math.max(0, t.tlsNanos));
+        return new Timings(millis(t.dnsNanos), connect, tls, millis(ttfbNanos),
+                (int) TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), t.remoteIp);
+    }
+
+    private static Integer millis(long nanos) {
+        return nanos < 0 ? null : (int) TimeUnit.NANOSECONDS.toMillis(nanos);
+    }
+}
