@@ -102,7 +102,8 @@ public final class Bench {
         md.append("\n```\n\n");
         md.append("Machine: ").append(Runtime.getRuntime().availableProcessors()).append(" cores, ")
                 .append(totalMemoryGib()).append(" GiB; Java ").append(System.getProperty("java.version"))
-                .append("; PostgreSQL from ").append(TestDatabase.server().source()).append(".\n\n");
+                .append("; PostgreSQL ").append(postgresVersion()).append(" (").append(TestDatabase.server().source())
+                .append("); fetchq at commit ").append(commit()).append(".\n\n");
         md.append("Each scenario ran ").append(options.get("runs")).append(" times on a fresh database; ")
                 .append("jobs per second, median and range. The machine is shared and noisy: compare the ratios ")
                 .append("within one run.\n\n");
@@ -125,6 +126,26 @@ public final class Bench {
                 - **enqueue-db**: one batch through the `db` layer's bulk insert (job and queue rows).
                 """.formatted(Scenarios.BOUND_CONNECTIONS, Scenarios.BATCH));
         return md.toString();
+    }
+
+    private static String postgresVersion() {
+        try (var c = java.sql.DriverManager.getConnection(TestDatabase.server().adminUrl());
+                var rs = c.createStatement().executeQuery("SHOW server_version")) {
+            rs.next();
+            return rs.getString(1);
+        } catch (java.sql.SQLException e) {
+            return "?";
+        }
+    }
+
+    private static String commit() {
+        try {
+            Process git = new ProcessBuilder("git", "rev-parse", "--short", "HEAD").redirectErrorStream(true).start();
+            String out = new String(git.getInputStream().readAllBytes()).strip();
+            return git.waitFor() == 0 ? out : "unknown";
+        } catch (IOException | InterruptedException e) {
+            return "unknown";
+        }
     }
 
     private static long totalMemoryGib() {

@@ -66,16 +66,19 @@ public final class HostGuards {
     }
 
     /**
-     * How many more jobs this worker may claim per host it knows: its limit less what it holds, and
-     * none while the host is paused or its breaker is open. Hosts with a configured limit always
-     * appear; others not listed get the default {@code per-host}.
+     * How many more jobs this worker may claim of the hosts where that is not simply their limit:
+     * hosts it holds jobs of (limit less what it holds), paused hosts and hosts with an open breaker
+     * (none), and hosts with a configured limit. Hosts not listed may be claimed up to the default
+     * {@code per-host}; leaving idle hosts out keeps the claim statement small.
      */
     public Map<String, Integer> room() {
-        Map<String, Integer> room = new HashMap<>();
-        properties.hostLimits().forEach(room::put);
+        Map<String, Integer> room = new HashMap<>(properties.hostLimits());
         guards.forEach((host, g) -> {
-            boolean blocked = g.pausedForMs() > 0 || g.openForMs() > 0;
-            room.put(host, blocked ? 0 : Math.max(0, g.limit - g.held));
+            if (g.pausedForMs() > 0 || g.openForMs() > 0) {
+                room.put(host, 0);
+            } else if (g.held > 0) {
+                room.put(host, Math.max(0, g.limit - g.held));
+            }
         });
         return room;
     }
