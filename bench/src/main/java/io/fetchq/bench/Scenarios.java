@@ -120,7 +120,8 @@ final class Scenarios {
     static double drainNoop(int n) throws Exception {
         try (BenchDatabase db = new BenchDatabase()) {
             db.queue(n);
-            Worker worker = new Worker(workerSettings(), db.queue, db.workers, new NoopFetcher());
+            TimedQueueQueries queue = new TimedQueueQueries(new org.springframework.jdbc.core.JdbcTemplate(db.dataSource));
+            Worker worker = new Worker(workerSettings(), queue, db.workers, new NoopFetcher());
             long started = System.nanoTime();
             worker.start();
             while (db.count("SELECT count(*) FROM fetchq.queue") > 0) {
@@ -128,6 +129,7 @@ final class Scenarios {
             }
             double seconds = (System.nanoTime() - started) / 1e9;
             worker.close();
+            System.out.println("  drain-noop: " + queue.summary());
             check(db.count("SELECT count(*) FROM fetchq.attempt") == n, "drain-noop wrote every attempt");
             return n / seconds;
         }

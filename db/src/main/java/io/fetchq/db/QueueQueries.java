@@ -41,7 +41,7 @@ public class QueueQueries {
                 LIMIT ?
             ), ranked AS (
                 SELECT c.job_id, c.priority, c.run_at,
-                       row_number() OVER (PARTITION BY c.host ORDER BY c.priority DESC, c.run_at) AS host_rank,
+                       row_number() OVER (PARTITION BY c.host COLLATE "C" ORDER BY c.priority DESC, c.run_at) AS host_rank,
                        COALESCE(b.free, ?) AS host_free
                 FROM candidates c
                 LEFT JOIN unnest(?::text[], ?::int[]) AS b(host, free) ON b.host = c.host

@@ -54,8 +54,11 @@ public final class Worker implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(Worker.class);
 
-    /** How far down the claim order a claim looks for jobs of hosts with room, per job wanted. */
-    static final int CLAIM_SCAN_FACTOR = 4;
+    /**
+     * How far down the claim order a claim looks for jobs of hosts with room, per job wanted: wider
+     * finds more hosts with room behind a busy one, and costs the claim statement more.
+     */
+    static final int CLAIM_SCAN_FACTOR = 2;
 
     /** Expired leases rescued per heartbeat; more wait for the next beat. */
     static final int RESCUE_BATCH = 1000;
@@ -90,7 +93,7 @@ public final class Worker implements AutoCloseable {
         this.processor = new Processor(properties.cpuThreads());
         this.retryPolicy = new RetryPolicy(properties);
         this.hosts = new HostGuards(properties);
-        this.completer = new Completer(queue, properties.id(), properties.completeBatch());
+        this.completer = new Completer(queue, properties.id(), properties.completeBatch(), properties.completers());
         this.global = Bulkhead.of("fetchq-global", BulkheadConfig.custom()
                 .maxConcurrentCalls(properties.maxInFlight())
                 .maxWaitDuration(Duration.ZERO)

@@ -36,6 +36,8 @@ import org.springframework.validation.annotation.Validated;
  * @param inProcessRetry backoffs up to this long wait in the worker (keeping the claim); longer
  *     ones go back to the queue. Default 5s.
  * @param completeBatch most attempts written per statement. Default 500.
+ * @param completers threads writing results side by side. Default 1; more overlap one batch's
+ *     round trip and commit with the next, at the price of smaller batches.
  * @param cpuThreads threads for hashing and HTML extraction. Default: available processors.
  * @param breakerFailureRate failure percentage over the window that opens a host's breaker. Default 50.
  * @param breakerWindow calls in a host breaker's sliding window. Default 20.
@@ -63,6 +65,7 @@ public record WorkerProperties(
         @DefaultValue("1h") @NotNull Duration retryAfterCap,
         @DefaultValue("5s") @NotNull Duration inProcessRetry,
         @DefaultValue("500") @Min(1) @Max(10_000) int completeBatch,
+        @DefaultValue("1") @Min(1) @Max(64) int completers,
         @DefaultValue("0") @Min(0) @Max(1024) int cpuThreads,
         @DefaultValue("50") @Min(1) @Max(100) int breakerFailureRate,
         @DefaultValue("20") @Min(1) @Max(10_000) int breakerWindow,

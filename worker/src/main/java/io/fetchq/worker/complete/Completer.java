@@ -30,18 +30,24 @@ public final class Completer implements AutoCloseable {
     private final String workerId;
     private final int batchSize;
     private final LinkedBlockingQueue<Pending> pending = new LinkedBlockingQueue<>();
-    private final Thread thread;
+    private final List<Thread> threads = new ArrayList<>();
     private volatile boolean stopping;
 
-    public Completer(QueueQueries queue, String workerId, int batchSize) {
+    /**
+     * @param writers threads writing batches side by side: one statement's round trip and commit
+     *     need not wait for the previous one
+     */
+    public Completer(QueueQueries queue, String workerId, int batchSize, int writers) {
         this.queue = queue;
         this.workerId = workerId;
         this.batchSize = batchSize;
-        this.thread = Thread.ofPlatform().name("fetchq-completer").daemon().unstarted(this::run);
+        for (int i = 0; i < writers; i++) {
+            threads.add(Thread.ofPlatform().name("fetchq-completer-" + i).daemon().unstarted(this::run));
+        }
     }
 
     public void start() {
-        thread.start();
+        threads.forEach(Thread::start);
     }
 
     public void submit(Completion completion, Runnable written) {
@@ -110,7 +116,9 @@ public final class Completer implements AutoCloseable {
     public void close() {
         stopping = true;
         try {
-            thread.join(TimeUnit.SECONDS.toMillis(30));
+            for (Thread thread : threads) {
+                thread.join(TimeUnit.SECONDS.toMillis(30));
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
