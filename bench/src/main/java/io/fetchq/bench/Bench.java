@@ -24,6 +24,8 @@ import java.util.Map;
  * </pre>
  * The database server comes from {@code FETCHQ_BENCH_DB_URL} (a server where databases may be
  * created), else as for the tests: {@code FETCHQ_TEST_DB_URL}, Testcontainers, embedded PostgreSQL.
+ * The drain-noop worker runs with the default settings unless {@code -Dbench.inflight},
+ * {@code -Dbench.claim} or {@code -Dbench.completers} say otherwise (for exploring batch sizes).
  */
 public final class Bench {
 

@@ -151,6 +151,9 @@ final class Scenarios {
         Map<String, String> settings = new HashMap<>();
         settings.put("fetchq.worker.poll-interval", "20ms");
         settings.put("fetchq.worker.id", "bench");
+        settings.put("fetchq.worker.max-in-flight", System.getProperty("bench.inflight", "256"));
+        settings.put("fetchq.worker.claim-batch", System.getProperty("bench.claim", "128"));
+        settings.put("fetchq.worker.completers", System.getProperty("bench.completers", "1"));
         return new Binder(new MapConfigurationPropertySource(settings))
                 .bindOrCreate("fetchq.worker", WorkerProperties.class);
     }
