@@ -75,6 +75,7 @@ public final class Worker implements AutoCloseable {
     private final HostGuards hosts;
     private final Completer completer;
     private final Bulkhead global;
+    /** Jobs claimed and not yet written back: their leases are renewed by the heartbeat. */
     private final Map<Long, ClaimedJob> inFlight = new ConcurrentHashMap<>();
     private final Semaphore wakeup = new Semaphore(0);
     private final ExecutorService fetchThreads =
@@ -129,7 +130,10 @@ public final class Worker implements AutoCloseable {
         long errorBackoff = 100;
         while (claiming) {
             try {
-                int free = global.getMetrics().getAvailableConcurrentCalls();
+                // Free fetch slots, while the results waiting to be written stay under one batch: a
+                // slow database slows claiming instead of piling up results in memory.
+                int free = completer.backlogFull() ? 0 : Math.min(global.getMetrics().getAvailableConcurrentCalls(),
+                        properties.completeBatch() - completer.backlog());
                 int want = Math.min(free, properties.claimBatch());
                 if (want <= 0) {
                     awaitWork();
@@ -181,13 +185,21 @@ public final class Worker implements AutoCloseable {
             log.error("[{}] job {} failed unexpectedly; handing it back", properties.id(), job.jobId(), t);
             completion = release(inFlight.getOrDefault(job.jobId(), job), properties.retryBase().toMillis());
         }
-        completer.submit(completion, () -> finished(job, guard));
+        // The fetch slot is free once the attempt is over; the claim (lease, host count) is held
+        // until the result is written.
+        global.onComplete();
+        wakeIfBusy();
+        completer.submit(completion, () -> written(job, guard));
     }
 
-    private void finished(ClaimedJob job, HostGuard guard) {
+    private void written(ClaimedJob job, HostGuard guard) {
         inFlight.remove(job.jobId());
         hosts.release(guard);
-        global.onComplete();
+        wakeIfBusy();
+    }
+
+    /** A slot freed while the last claim took all it asked for: there is probably more to claim now. */
+    private void wakeIfBusy() {
         if (lastClaimFull) {
             wakeup.release();
         }

@@ -6,14 +6,15 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Writes ended attempts in batches: one statement for everything that ended since the last write
  * (up to {@code complete-batch} rows and {@link #MAX_BATCH_BYTES}). While the database is away it
- * keeps the batch and tries again with backoff; a job's slot is freed only once its result is
- * written, so what waits here is bounded by the in-flight limit.
+ * keeps the batch and tries again with backoff. The claimer stops claiming while a batch's worth
+ * (rows or bytes) is waiting here, so what waits is bounded.
  */
 public final class Completer implements AutoCloseable {
 
@@ -30,6 +31,7 @@ public final class Completer implements AutoCloseable {
     private final String workerId;
     private final int batchSize;
     private final LinkedBlockingQueue<Pending> pending = new LinkedBlockingQueue<>();
+    private final AtomicLong pendingBytes = new AtomicLong();
     private final List<Thread> threads = new ArrayList<>();
     private volatile boolean stopping;
 
@@ -51,11 +53,18 @@ public final class Completer implements AutoCloseable {
     }
 
     public void submit(Completion completion, Runnable written) {
+        pendingBytes.addAndGet(completion.weight());
         pending.add(new Pending(completion, written));
     }
 
+    /** Completions waiting for a writer. */
     public int backlog() {
         return pending.size();
+    }
+
+    /** Whether what waits for a writer already fills a batch's bytes: time to stop adding to it. */
+    public boolean backlogFull() {
+        return pendingBytes.get() >= MAX_BATCH_BYTES;
     }
 
     private void run() {
@@ -76,6 +85,7 @@ public final class Completer implements AutoCloseable {
                     batch.add(next);
                     bytes += next.completion().weight();
                 }
+                pendingBytes.addAndGet(-bytes);
                 write(batch);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
