@@ -195,7 +195,9 @@ public final class Worker implements AutoCloseable {
     private void written(ClaimedJob job, HostGuard guard) {
         inFlight.remove(job.jobId());
         hosts.release(guard);
-        wakeIfBusy();
+        // The host has room again: a claim held back by it may succeed now, even if the last one
+        // came back short. Wake-ups coalesce, so this is at most one claim per loop.
+        wakeup.release();
     }
 
     /** A slot freed while the last claim took all it asked for: there is probably more to claim now. */

@@ -31,6 +31,20 @@ class WorkerConcurrencyTest extends WorkerTestBase {
     }
 
     @Test
+    void jobsHeldBackByTheirHostAreClaimedAsSoonAsItHasRoomNotAtTheNextPoll() {
+        List<NewJob> batch = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            batch.add(aJob(server.url("narrow.test", "/slow/50")).build());
+        }
+        long batchId = jobs.insertBatch(batch);
+        // Queued first: no LISTEN here, so only the worker's first claim and its own wake-ups find them.
+        startWorker(settings("per-host", "2", "poll-interval", "60s"));
+        // Ten rounds of two: finishing well inside one poll interval means each freed slot woke the claimer.
+        await("batch done", Duration.ofSeconds(30), () -> batchDone(batchId));
+        assertThat(server.peak("narrow.test")).isBetween(1, 2);
+    }
+
+    @Test
     void globalLimitIsNeverExceeded() {
         startWorker(settings("per-host", "8", "max-in-flight", "16"));
         List<NewJob> batch = new ArrayList<>();
