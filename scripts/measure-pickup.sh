@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Pickup latency on an idle system: N single jobs (default 1,000) submitted one by one at a steady
-# rate to an API with two idle workers; from SQL, the time from a job's creation to the start of
-# its first attempt, p50 / p99 / max.
+# rate to an API with two idle workers, after WARMUP jobs that are not counted; from SQL, the time
+# from a job's creation to the start of its first attempt, p50 / p99 / max.
 #
 #   scripts/measure-pickup.sh            # embedded PostgreSQL 17 in a temporary directory
 #   SPRING_DATASOURCE_URL=jdbc:postgresql://127.0.0.1:5432/postgres?user=postgres scripts/measure-pickup.sh
@@ -9,6 +9,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 N=${N:-1000}
 RATE=${RATE:-50}   # jobs per second
+WARMUP=${WARMUP:-100} # jobs submitted first and not counted: start-up JIT, connections
 fq_init
 fq_start_site
 fq_start_api
@@ -41,14 +42,23 @@ public class Submit {
     }
 }
 JAVA
+finished() { [ "$(fq_psql -Atc "SELECT count(*) FROM fetchq.job_results WHERE state IN ('queued', 'running')")" = 0 ]; }
+"$JAVA" "$work/Submit.java" "$API_PORT" "$SITE_PORT" "$WARMUP" "$RATE"
+until finished; do sleep 0.5; done
+after=$(fq_psql -Atc "SELECT coalesce(max(job_id), 0) FROM fetchq.job_results")
 "$JAVA" "$work/Submit.java" "$API_PORT" "$SITE_PORT" "$N" "$RATE"
-until [ "$(fq_psql -Atc "SELECT count(*) FROM fetchq.job_results WHERE state IN ('queued', 'running')")" = 0 ]; do sleep 0.5; done
+until finished; do sleep 0.5; done
 
-echo "pickup latency, $N jobs one by one at $RATE/s, 2 idle workers, $where, $(nproc) cores"
+echo "pickup latency, $N jobs one by one at $RATE/s after $WARMUP warm-up jobs, 2 idle workers, $where, $(nproc) cores"
 fq_psql -c "
   SELECT count(*) AS jobs,
          round((percentile_cont(0.5) WITHIN GROUP (ORDER BY ms))::numeric, 1) AS p50_ms,
          round((percentile_cont(0.99) WITHIN GROUP (ORDER BY ms))::numeric, 1) AS p99_ms,
          round(max(ms)::numeric, 1) AS max_ms
   FROM (SELECT extract(epoch FROM a.started_at - r.created_at) * 1000 AS ms
-        FROM fetchq.attempts a JOIN fetchq.job_results r USING (job_id) WHERE a.attempt = 1) t"
+        FROM fetchq.attempts a JOIN fetchq.job_results r USING (job_id) WHERE a.attempt = 1 AND r.job_id > $after) t"
+echo "slowest pickups (job ids are in submission order):"
+fq_psql -Atc "
+  SELECT r.job_id || ': ' || round((extract(epoch FROM a.started_at - r.created_at) * 1000)::numeric, 1) || ' ms'
+  FROM fetchq.attempts a JOIN fetchq.job_results r USING (job_id) WHERE a.attempt = 1 AND r.job_id > $after
+  ORDER BY a.started_at - r.created_at DESC LIMIT 12" | paste -sd' ' -
