@@ -53,7 +53,14 @@ public final class HttpFetcher implements Fetcher {
     /** Credentials a redirect must not carry to another host. */
     private static final Set<String> CREDENTIAL_HEADERS = Set.of("authorization", "cookie", "proxy-authorization");
 
-    private final OkHttpClient client;
+    /**
+     * Connection pools per client: OkHttp finds a pooled connection by scanning its pool, so one pool
+     * of hundreds of connections makes every call pay for all of them. Jobs are spread over several
+     * pools (variants of one client, sharing everything else).
+     */
+    static final int POOL_SHARDS = 8;
+
+    private final OkHttpClient[] clients;
     private final UrlPolicy policy;
     private final FetchProperties properties;
 
@@ -65,7 +72,7 @@ public final class HttpFetcher implements Fetcher {
     public HttpFetcher(UrlPolicy policy, FetchProperties properties, int maxInFlight, Dns resolver) {
         this.policy = policy;
         this.properties = properties;
-        this.client = new OkHttpClient.Builder()
+        OkHttpClient client = new OkHttpClient.Builder()
                 .followRedirects(false)
                 .followSslRedirects(false)
                 .retryOnConnectionFailure(false)
@@ -84,12 +91,21 @@ public final class HttpFetcher implements Fetcher {
                 })
                 .addInterceptor(Decompression.interceptor())
                 .build();
+        this.clients = new OkHttpClient[POOL_SHARDS];
+        int idlePerShard = Math.max(5, maxInFlight / POOL_SHARDS);
+        for (int i = 0; i < POOL_SHARDS; i++) {
+            clients[i] = client.newBuilder()
+                    .connectionPool(new ConnectionPool(idlePerShard, 30, TimeUnit.SECONDS))
+                    .build();
+        }
     }
 
     @Override
     public void close() {
-        client.dispatcher().executorService().shutdown();
-        client.connectionPool().evictAll();
+        clients[0].dispatcher().executorService().shutdown();
+        for (OkHttpClient client : clients) {
+            client.connectionPool().evictAll();
+        }
     }
 
     @Override
@@ -104,6 +120,7 @@ public final class HttpFetcher implements Fetcher {
         Map<String, String> headers = Json.headers(job.headersJson());
         int hops = 0;
         boolean retriedStale = false;
+        OkHttpClient client = clients[(int) Math.floorMod(job.jobId(), (long) POOL_SHARDS)];
         while (true) {
             if (url == null) {
                 return failure(ErrorKind.PROTOCOL, "redirect to an invalid URL", chain, timings, started);
