@@ -23,11 +23,20 @@ public class BatchQueries {
             WHERE j.id = q.job_id
             """;
 
-    private static final String FLAG_RUNNING = """
+    /** Flags every unfinished job of the batch, locking in job order (no deadlock with completions). */
+    private static final String FLAG_ALL = """
+            WITH unfinished AS (
+                SELECT q.job_id
+                FROM fetchq.queue q
+                JOIN fetchq.job j ON j.id = q.job_id
+                WHERE j.batch_id = :batch AND j.state = 'queued'
+                ORDER BY q.job_id
+                FOR UPDATE OF q
+            )
             UPDATE fetchq.queue q
             SET cancel_requested = true
-            FROM fetchq.job j
-            WHERE j.batch_id = :batch AND j.state = 'queued' AND q.job_id = j.id AND q.state = 'running'
+            FROM unfinished u
+            WHERE q.job_id = u.job_id
             """;
 
     private final JdbcClient jdbc;
@@ -64,8 +73,9 @@ public class BatchQueries {
      */
     public Optional<BatchRow> cancel(long id) {
         return tx.execute(status -> {
+            // Flag first (a worker re-queueing a job meanwhile ends it cancelled), then end the queued.
+            jdbc.sql(FLAG_ALL).param("batch", id).update();
             jdbc.sql(CANCEL_QUEUED).param("batch", id).update();
-            jdbc.sql(FLAG_RUNNING).param("batch", id).update();
             return getById(id);
         });
     }

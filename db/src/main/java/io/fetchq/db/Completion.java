@@ -41,6 +41,35 @@ public record Completion(
         String redirectsJson,
         byte[] body) {
 
+    /** PostgreSQL text and jsonb refuse NUL, which remote servers can put in anything they send. */
+    public Completion {
+        contentType = text(contentType);
+        bodySha256 = text(bodySha256);
+        title = text(title);
+        linksJson = json(linksJson);
+        finalUrl = text(finalUrl);
+        errorKind = text(errorKind);
+        errorMessage = text(errorMessage);
+        remoteIp = text(remoteIp);
+        redirectsJson = json(redirectsJson);
+    }
+
+    private static String text(String s) {
+        return s == null || s.indexOf('\u0000') < 0 ? s : s.replace("\u0000", "");
+    }
+
+    private static String json(String s) {
+        return s == null || !s.contains("\\u0000") ? s : s.replace("\\u0000", "");
+    }
+
+    /** The same ended attempt without any text taken from the remote: what is left to store when the rest cannot be. */
+    public Completion withoutRemoteText() {
+        return new Completion(jobId, leaseToken, attempt, finalState, retryDelayMs, release, startedAt, finishedAt,
+                statusCode, null, bodyBytes, bodyTruncated, bodySha256, null, null, null, errorKind,
+                errorMessage == null ? null : "result could not be stored", dnsMs, connectMs, tlsMs, ttfbMs, totalMs,
+                null, null, null);
+    }
+
     public boolean isFinal() {
         return finalState != null;
     }

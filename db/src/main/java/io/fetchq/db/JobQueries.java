@@ -289,10 +289,12 @@ public class JobQueries {
      */
     public Optional<JobRow> cancel(long id) {
         return tx.execute(status -> {
-            jdbc.sql(CANCEL_QUEUED).param("id", id).update();
-            jdbc.sql("UPDATE fetchq.queue SET cancel_requested = true WHERE job_id = :id AND state = 'running'")
+            // Flag first, whatever the state: a worker re-queueing the job meanwhile sees the flag
+            // and ends it cancelled; then end it now if it is queued.
+            jdbc.sql("UPDATE fetchq.queue SET cancel_requested = true WHERE job_id = :id")
                     .param("id", id)
                     .update();
+            jdbc.sql(CANCEL_QUEUED).param("id", id).update();
             return getById(id);
         });
     }

@@ -76,13 +76,14 @@ public class QueueQueries {
                 WHERE job_id = ? AND lease_token = ? AND attempt = ? AND state = 'running'
                   AND NOT cancel_requested AND attempt < attempt_limit
                 RETURNING job_id
+            ), recorded AS (
+                INSERT INTO fetchq.attempt (job_id, attempt, worker_id, started_at, finished_at, status_code, content_type,
+                                            body_bytes, error_kind, error_message, dns_ms, connect_ms, tls_ms, ttfb_ms,
+                                            total_ms, remote_ip, redirects)
+                SELECT job_id, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::inet, ?::jsonb FROM claim
+                ON CONFLICT DO NOTHING
             )
-            INSERT INTO fetchq.attempt (job_id, attempt, worker_id, started_at, finished_at, status_code, content_type,
-                                        body_bytes, error_kind, error_message, dns_ms, connect_ms, tls_ms, ttfb_ms,
-                                        total_ms, remote_ip, redirects)
-            SELECT job_id, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::inet, ?::jsonb FROM claim
-            ON CONFLICT DO NOTHING
-            RETURNING job_id
+            SELECT job_id FROM claim
             """;
 
     /**
@@ -93,7 +94,9 @@ public class QueueQueries {
      */
     private static final String COMPLETE_MANY = """
             WITH input AS (
-                SELECT * FROM unnest(?::bigint[], ?::uuid[], ?::int[], ?::text[], ?::bigint[], ?::boolean[],
+                -- One row per job: if a release and a real result for the same claim meet here (a
+                -- shutdown racing its last fetch), the result wins.
+                SELECT DISTINCT ON (u.job_id) * FROM unnest(?::bigint[], ?::uuid[], ?::int[], ?::text[], ?::bigint[], ?::boolean[],
                                      ?::timestamptz[], ?::timestamptz[], ?::int[], ?::text[], ?::bigint[],
                                      ?::boolean[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],
                                      ?::int[], ?::int[], ?::int[], ?::int[], ?::int[], ?::text[], ?::text[], ?::bytea[])
@@ -101,13 +104,17 @@ public class QueueQueries {
                          status_code, content_type, body_bytes, body_truncated, body_sha256, title, links, final_url,
                          error_kind, error_message, dns_ms, connect_ms, tls_ms, ttfb_ms, total_ms, remote_ip,
                          redirects, body)
+                ORDER BY u.job_id, u.release
             ), fenced AS (
+                -- Rows locked in job order, so that concurrent statements over the same jobs (the
+                -- heartbeat, another completer) cannot deadlock.
                 SELECT i.*, q.first_started_at,
                        CASE WHEN i.final_state IS NOT NULL THEN i.final_state
                             WHEN q.cancel_requested THEN 'cancelled' END AS end_state
                 FROM input i
                 JOIN fetchq.queue q ON q.job_id = i.job_id AND q.lease_token = i.lease_token
                                    AND q.attempt = i.attempt AND q.state = 'running'
+                ORDER BY i.job_id
                 FOR UPDATE OF q
             ), ended AS (
                 DELETE FROM fetchq.queue q USING fenced f
@@ -337,13 +344,21 @@ public class QueueQueries {
         List<ClaimedJob> list = List.copyOf(jobs);
         return jdbc.execute((Connection c) -> {
             try (PreparedStatement ps = c.prepareStatement("""
+                    WITH held AS (
+                        SELECT q.job_id
+                        FROM fetchq.queue q
+                        JOIN unnest(?::bigint[], ?::uuid[]) AS h(job_id, lease_token)
+                          ON q.job_id = h.job_id AND q.lease_token = h.lease_token
+                        WHERE q.state = 'running'
+                        ORDER BY q.job_id
+                        FOR UPDATE OF q
+                    )
                     UPDATE fetchq.queue q
                     SET lease_expires_at = now() + ? * interval '1 millisecond'
-                    FROM unnest(?::bigint[], ?::uuid[]) AS h(job_id, lease_token)
-                    WHERE q.job_id = h.job_id AND q.lease_token = h.lease_token AND q.state = 'running'""")) {
-                ps.setLong(1, lease.toMillis());
-                ps.setArray(2, array(c, "int8", list, ClaimedJob::jobId));
-                ps.setArray(3, array(c, "uuid", list, ClaimedJob::leaseToken));
+                    FROM held WHERE q.job_id = held.job_id""")) {
+                ps.setArray(1, array(c, "int8", list, ClaimedJob::jobId));
+                ps.setArray(2, array(c, "uuid", list, ClaimedJob::leaseToken));
+                ps.setLong(3, lease.toMillis());
                 return ps.executeUpdate();
             }
         });

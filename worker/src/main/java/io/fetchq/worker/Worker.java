@@ -25,6 +25,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -32,6 +33,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -77,6 +79,8 @@ public final class Worker implements AutoCloseable {
     private final Bulkhead global;
     /** Jobs claimed and not yet written back: their leases are renewed by the heartbeat. */
     private final Map<Long, ClaimedJob> inFlight = new ConcurrentHashMap<>();
+    /** Claims whose outcome has not been handed to the completer: each is handed over exactly once. */
+    private final Set<Long> unsubmitted = ConcurrentHashMap.newKeySet();
     private final Semaphore wakeup = new Semaphore(0);
     private final ExecutorService fetchThreads =
             Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("fetchq-fetch-", 0).factory());
@@ -174,6 +178,7 @@ public final class Worker implements AutoCloseable {
         }
         HostGuard guard = hosts.acquire(job.host());
         inFlight.put(job.jobId(), job);
+        unsubmitted.add(job.jobId());
         fetchThreads.submit(() -> run(job, guard));
     }
 
@@ -189,11 +194,17 @@ public final class Worker implements AutoCloseable {
         // until the result is written.
         global.onComplete();
         wakeIfBusy();
-        completer.submit(completion, () -> written(job, guard));
+        if (unsubmitted.remove(job.jobId())) {
+            completer.submit(completion, () -> written(job, guard));
+        } else {
+            // Shutdown already handed this claim back; the completer's fence would drop it anyway.
+            written(job, guard);
+        }
     }
 
     private void written(ClaimedJob job, HostGuard guard) {
-        inFlight.remove(job.jobId());
+        // Only this claim's entry: the job may have been queued again and claimed anew meanwhile.
+        inFlight.computeIfPresent(job.jobId(), (id, held) -> held.leaseToken().equals(job.leaseToken()) ? null : held);
         hosts.release(guard);
         // The host has room again: a claim held back by it may succeed now, even if the last one
         // came back short. Wake-ups coalesce, so this is at most one claim per loop.
@@ -225,7 +236,7 @@ public final class Worker implements AutoCloseable {
                 .build();
         Retry retry = Retry.of("job-" + first.jobId(), config);
         AtomicReference<Attempt> last = new AtomicReference<>();
-        Attempt result = Retry.decorateSupplier(retry, () -> {
+        Supplier<Attempt> attempts = Retry.decorateSupplier(retry, () -> {
             Attempt previous = last.get();
             ClaimedJob job = first;
             if (previous != null) {
@@ -265,8 +276,18 @@ public final class Worker implements AutoCloseable {
             }
             last.set(attempt);
             return attempt;
-        }).get();
-        return result.completion();
+        });
+        try {
+            return attempts.get().completion();
+        } catch (RuntimeException e) {
+            // Interrupted while waiting to retry (shutdown): the last attempt was made and is what
+            // must be recorded; it carries its retry delay.
+            Attempt made = last.get();
+            if (made == null) {
+                throw e;
+            }
+            return made.completion();
+        }
     }
 
     private Attempt attempt(ClaimedJob job, HostGuard guard, long inProcessMs) {
@@ -295,6 +316,9 @@ public final class Worker implements AutoCloseable {
         }
         try {
             outcome = fetcher.fetch(job);
+        } catch (RuntimeException e) {
+            guard.breaker().releasePermission();
+            throw e;
         } finally {
             guard.bulkhead().onComplete();
         }
@@ -414,7 +438,9 @@ public final class Worker implements AutoCloseable {
             sleep(50);
         }
         for (ClaimedJob job : List.copyOf(inFlight.values())) {
-            completer.submit(release(job, 0), () -> { });
+            if (unsubmitted.remove(job.jobId())) {
+                completer.submit(release(job, 0), () -> { });
+            }
         }
         fetchThreads.shutdownNow();
         completer.close();

@@ -79,4 +79,37 @@ class FencingTest extends WorkerTestBase {
         guards.release(held);
         assertThat(guards.room()).isEmpty();
     }
+
+    @Test
+    void textWithNulCharactersIsStored() {
+        long id = aJob("http://example.com/nul").submit();
+        ClaimedJob claimed = queue.claimDue("w1", 10, 40, 8, Map.of(), Duration.ofMinutes(1)).getFirst();
+        Instant now = Instant.now();
+        Completion odd = new Completion(id, claimed.leaseToken(), claimed.attempt(), "failed", 0, false, now, now,
+                null, "text/\u0000html", null, null, null, "ti\u0000tle", "[\"http://a/\\u0000\"]", null,
+                "protocol", "Unexpected status line: HTTP/1.1 2\u000000", null, null, null, null, 1, null, "[]", null);
+        assertThat(queue.completeMany(List.of(odd), "w1")).containsExactly(id);
+        assertThat(result(id).get("error_message")).isEqualTo("Unexpected status line: HTTP/1.1 200");
+    }
+
+    @Test
+    void aResultTheDatabaseRefusesDoesNotHoldBackItsBatch() throws Exception {
+        long good = aJob("http://example.com/good").submit();
+        long bad = aJob("http://example.com/bad").submit();
+        List<ClaimedJob> claimed = queue.claimDue("w1", 10, 40, 8, Map.of(), Duration.ofMinutes(1));
+        Instant now = Instant.now();
+        List<Completion> completions = claimed.stream().map(j -> new Completion(j.jobId(), j.leaseToken(), j.attempt(),
+                "completed", 0, false, now, now, 200, "text/plain", 2L, false, "ab", "t", null, j.url(), null, null,
+                null, null, null, null, 1, j.jobId() == bad ? "not an address" : "127.0.0.1", "[]", null)).toList();
+        var completer = new io.fetchq.worker.complete.Completer(queue, "w1", 100, 1);
+        var written = new java.util.concurrent.CountDownLatch(2);
+        completer.start();
+        completions.forEach(c -> completer.submit(c, written::countDown));
+        assertThat(written.await(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        completer.close();
+        assertThat(result(good).get("title")).isEqualTo("t");
+        assertThat(result(bad).get("state")).isEqualTo("completed");
+        assertThat(result(bad).get("title")).isNull();
+        assertThat(attempts(bad).getFirst().get("remote_ip")).isNull();
+    }
 }

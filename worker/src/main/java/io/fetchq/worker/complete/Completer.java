@@ -2,6 +2,7 @@ package io.fetchq.worker.complete;
 
 import io.fetchq.db.Completion;
 import io.fetchq.db.QueueQueries;
+import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -98,7 +99,11 @@ public final class Completer implements AutoCloseable {
         }
     }
 
-    /** Writes the batch, retrying until it succeeds; then frees the jobs' slots. */
+    /**
+     * Writes the batch, retrying while the database is unavailable; then frees the jobs' slots. A
+     * batch the database refuses for its data is written one completion at a time, so that one bad
+     * value cannot hold back the others.
+     */
     private void write(List<Pending> batch) throws InterruptedException {
         long backoff = 100;
         while (true) {
@@ -110,6 +115,10 @@ public final class Completer implements AutoCloseable {
                 }
                 break;
             } catch (RuntimeException e) {
+                if (refusedData(e)) {
+                    writeOneByOne(batch);
+                    return;
+                }
                 log.warn("[{}] could not write {} completions, retrying in {} ms: {}", workerId, batch.size(),
                         backoff, e.toString());
                 Thread.sleep(backoff);
@@ -119,6 +128,56 @@ public final class Completer implements AutoCloseable {
         for (Pending p : batch) {
             p.written().run();
         }
+    }
+
+    private void writeOneByOne(List<Pending> batch) throws InterruptedException {
+        for (Pending p : batch) {
+            try {
+                write(List.of(p.completion()), p);
+            } catch (RuntimeException refused) {
+                if (!refusedData(refused)) {
+                    throw refused;
+                }
+                log.warn("[{}] job {}: result refused by the database ({}); storing it without the remote's text",
+                        workerId, p.completion().jobId(), refused.toString());
+                try {
+                    write(List.of(p.completion().withoutRemoteText()), p);
+                } catch (RuntimeException again) {
+                    // Its claim stays unwritten: the lease expires and a rescue records the attempt.
+                    log.error("[{}] job {}: result could not be stored; the job will be rescued", workerId,
+                            p.completion().jobId(), again);
+                    p.written().run();
+                }
+            }
+        }
+    }
+
+    private void write(List<Completion> one, Pending p) throws InterruptedException {
+        long backoff = 100;
+        while (true) {
+            try {
+                queue.completeMany(one, workerId);
+                p.written().run();
+                return;
+            } catch (RuntimeException e) {
+                if (refusedData(e)) {
+                    throw e;
+                }
+                Thread.sleep(backoff);
+                backoff = Math.min(5_000, backoff * 2);
+            }
+        }
+    }
+
+    /** Whether the database refused the values (SQLSTATE class 22 or 23), as opposed to being unavailable. */
+    static boolean refusedData(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SQLException sql && sql.getSQLState() != null
+                    && (sql.getSQLState().startsWith("22") || sql.getSQLState().startsWith("23"))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Writes what is pending, then stops. */

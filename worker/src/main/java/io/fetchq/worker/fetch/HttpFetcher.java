@@ -50,6 +50,11 @@ import okio.BufferedSource;
 public final class HttpFetcher implements Fetcher {
 
     private static final Set<Integer> REDIRECTS = Set.of(301, 302, 303, 307, 308);
+    /**
+     * Methods sent again on a fresh connection when a pooled one turns out closed: a server that
+     * closed the connection has not seen the request, and if it somehow had, these change nothing.
+     */
+    private static final Set<String> SAFE_METHODS = Set.of("GET", "HEAD", "OPTIONS");
     /** Credentials a redirect must not carry to another host. */
     private static final Set<String> CREDENTIAL_HEADERS = Set.of("authorization", "cookie", "proxy-authorization");
 
@@ -133,7 +138,13 @@ public final class HttpFetcher implements Fetcher {
             if (left <= 0) {
                 return failure(ErrorKind.TIMEOUT, "timed out after " + job.timeoutMs() + " ms", chain, timings, started);
             }
-            Call call = client.newCall(request(check.url(), method, headers, body, timings));
+            Call call;
+            try {
+                call = client.newCall(request(check.url(), method, headers, body, timings));
+            } catch (IllegalArgumentException e) {
+                // A header OkHttp will not send (e.g. non-ASCII value): nothing was sent.
+                return failure(ErrorKind.PROTOCOL, message(e), chain, timings, started);
+            }
             call.timeout().timeout(left, TimeUnit.NANOSECONDS);
             try (Response response = call.execute()) {
                 long ttfb = System.nanoTime() - started;
@@ -158,7 +169,8 @@ public final class HttpFetcher implements Fetcher {
                 }
                 return read(response, job.maxBodyBytes(), chain, timings, started, ttfb);
             } catch (IOException e) {
-                if (!retriedStale && timings.failedOnStaleConnection() && !(e instanceof InterruptedIOException)) {
+                if (!retriedStale && SAFE_METHODS.contains(method) && timings.failedOnStaleConnection()
+                        && !(e instanceof InterruptedIOException)) {
                     // OkHttp's own retry is off (it would hide attempts from us), so do the one retry
                     // it is right about: a keep-alive connection the server had already closed. Its
                     // idle siblings are likely closed too: drop them so the retry dials afresh.
