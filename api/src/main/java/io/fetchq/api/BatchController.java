@@ -53,9 +53,9 @@ class BatchController {
     }
 
     private ResponseEntity<BatchRow> insert(List<NewJob> batch) {
-        long id;
+        BatchRow created;
         try {
-            id = jobs.insertBatch(batch);
+            created = jobs.insertBatch(batch);
         } catch (IdempotencyKeyConflictException e) {
             String where = e.indexes().isEmpty() ? "" : " at jobs "
                     + e.indexes().stream().map(String::valueOf).collect(Collectors.joining(", "));
@@ -63,7 +63,7 @@ class BatchController {
                     "idempotency_key already used by existing jobs" + where + "; nothing was inserted");
         }
         events.publishEvent(new InProcessWorker.JobsSubmitted());
-        return ResponseEntity.created(URI.create("/api/v1/batches/" + id)).body(read(id));
+        return ResponseEntity.created(URI.create("/api/v1/batches/" + created.id())).body(created);
     }
 
     @GetMapping("/{id}")
@@ -75,9 +75,5 @@ class BatchController {
     @PostMapping("/{id}/cancel")
     BatchRow cancel(@PathVariable long id) {
         return batches.cancel(id).orElseThrow(() -> ApiProblem.notFound("batch " + id));
-    }
-
-    private BatchRow read(long id) {
-        return batches.getById(id).orElseThrow(() -> ApiProblem.notFound("batch " + id));
     }
 }

@@ -60,10 +60,6 @@ final class BenchDatabase implements AutoCloseable {
         return sql.sql(query).query(Long.class).single();
     }
 
-    String serverVersion() {
-        return sql.sql("SHOW server_version").query(String.class).single();
-    }
-
     @Override
     public void close() {
         dataSource.close();

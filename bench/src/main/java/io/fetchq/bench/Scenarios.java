@@ -18,6 +18,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
+import org.springframework.jdbc.core.JdbcTemplate;
 
 /** The measured scenarios. Each returns jobs per second for one run on a fresh database. */
 final class Scenarios {
@@ -120,7 +121,7 @@ final class Scenarios {
     static double drainNoop(int n) throws Exception {
         try (BenchDatabase db = new BenchDatabase()) {
             db.queue(n);
-            TimedQueueQueries queue = new TimedQueueQueries(new org.springframework.jdbc.core.JdbcTemplate(db.dataSource));
+            TimedQueueQueries queue = new TimedQueueQueries(new JdbcTemplate(db.dataSource));
             Worker worker = new Worker(workerSettings(), queue, db.workers, new NoopFetcher());
             long started = System.nanoTime();
             worker.start();

@@ -70,10 +70,6 @@ public record Completion(
                 null, null, null);
     }
 
-    public boolean isFinal() {
-        return finalState != null;
-    }
-
     /** Bytes this completion holds in memory until written. */
     public long weight() {
         return 512 + (body == null ? 0 : body.length) + (linksJson == null ? 0 : linksJson.length());

@@ -4,6 +4,7 @@ import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -124,19 +125,21 @@ public class JobQueries {
     /**
      * Inserts a batch and all its jobs in one transaction: all or nothing.
      *
-     * @return the new batch's id
+     * @return the new batch as committed: every job queued
      * @throws IdempotencyKeyConflictException when a job's idempotency key is already taken
      */
-    public long insertBatch(List<NewJob> jobs) {
+    public BatchRow insertBatch(List<NewJob> jobs) {
         if (jobs.isEmpty()) {
             throw new IllegalArgumentException("a batch needs at least one job");
         }
         return tx.execute(status -> {
             rejectTakenKeys(jobs);
-            long batchId = jdbc.sql("INSERT INTO fetchq.batch (total) VALUES (:total) RETURNING id")
+            BatchRow batch = jdbc.sql("INSERT INTO fetchq.batch (total) VALUES (:total) RETURNING id, created_at")
                     .param("total", jobs.size())
-                    .query(Long.class)
+                    .query((rs, n) -> new BatchRow(rs.getLong("id"), jobs.size(), jobs.size(), 0, 0, 0, 0, false,
+                            rs.getObject("created_at", OffsetDateTime.class), null))
                     .single();
+            long batchId = batch.id();
             for (int from = 0; from < jobs.size(); from += INSERT_CHUNK) {
                 List<NewJob> chunk = jobs.subList(from, Math.min(jobs.size(), from + INSERT_CHUNK));
                 if (insertChunk(batchId, chunk).size() != chunk.size()) {
@@ -145,7 +148,7 @@ public class JobQueries {
                 }
             }
             notifyWorkers();
-            return batchId;
+            return batch;
         });
     }
 

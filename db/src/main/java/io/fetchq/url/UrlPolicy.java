@@ -44,10 +44,6 @@ public final class UrlPolicy {
         this.allowedNetworks = allowedNetworks.stream().map(BlockedAddresses.Range::parse).toList();
     }
 
-    public boolean allowsPrivateNetworks() {
-        return allowPrivateNetworks;
-    }
-
     public UrlCheck check(String input) {
         if (input == null || input.isEmpty()) {
             return UrlCheck.invalid(input, "URL is empty");

@@ -9,6 +9,7 @@ import io.fetchq.worker.fetch.ErrorKind;
 import io.fetchq.worker.fetch.FetchOutcome;
 import io.fetchq.worker.fetch.Fetcher;
 import io.fetchq.worker.fetch.Json;
+import io.fetchq.worker.fetch.Timings;
 import io.fetchq.worker.host.HostGuard;
 import io.fetchq.worker.host.HostGuards;
 import io.fetchq.worker.process.Processor;
@@ -108,10 +109,6 @@ public final class Worker implements AutoCloseable {
 
     public String id() {
         return properties.id();
-    }
-
-    public int inFlight() {
-        return inFlight.size();
     }
 
     public void start() {
@@ -269,7 +266,7 @@ public final class Worker implements AutoCloseable {
                 log.error("[{}] attempt {} of job {} failed unexpectedly", properties.id(), job.attempt(), job.jobId(), e);
                 Instant now = Instant.now();
                 FetchOutcome failure = new FetchOutcome.Failure(ErrorKind.PROTOCOL, "internal error: " + e, List.of(),
-                        new io.fetchq.worker.fetch.Timings(null, null, null, null, 0, null));
+                        new Timings(null, null, null, null, 0, null));
                 boolean spent = !job.hasAttemptsLeft();
                 attempt = new Attempt(job, completion(job, failure, null, spent ? "failed" : null,
                         retryPolicy.backoffMs(job.attemptInBudget()), ErrorKind.PROTOCOL, "internal error: " + e, now, now), -1);

@@ -23,7 +23,7 @@ class WorkerConcurrencyTest extends WorkerTestBase {
         for (int i = 0; i < 200; i++) {
             batch.add(aJob(server.url("slow.test", "/slow/20")).build());
         }
-        long batchId = jobs.insertBatch(batch);
+        long batchId = jobs.insertBatch(batch).id();
         await("batch done", Duration.ofSeconds(60), () -> batchDone(batchId));
         assertThat(server.hits("/slow/20")).isEqualTo(200);
         assertThat(server.peak("slow.test")).isBetween(1, 3);
@@ -36,7 +36,7 @@ class WorkerConcurrencyTest extends WorkerTestBase {
         for (int i = 0; i < 20; i++) {
             batch.add(aJob(server.url("narrow.test", "/slow/50")).build());
         }
-        long batchId = jobs.insertBatch(batch);
+        long batchId = jobs.insertBatch(batch).id();
         // Queued first: no LISTEN here, so only the worker's first claim and its own wake-ups find them.
         startWorker(settings("per-host", "2", "poll-interval", "60s"));
         // Ten rounds of two: finishing well inside one poll interval means each freed slot woke the claimer.
@@ -51,7 +51,7 @@ class WorkerConcurrencyTest extends WorkerTestBase {
         for (int i = 0; i < 400; i++) {
             batch.add(aJob(server.url("h" + (i % 20) + ".test", "/slow/20")).build());
         }
-        long batchId = jobs.insertBatch(batch);
+        long batchId = jobs.insertBatch(batch).id();
         await("batch done", Duration.ofSeconds(60), () -> batchDone(batchId));
         assertThat(server.peak.get()).isBetween(2, 16);
         assertThat(completed(batchId)).isEqualTo(400);

@@ -268,7 +268,7 @@ class WorkerOutcomesTest extends WorkerTestBase {
         for (int i = 0; i < 15; i++) {
             batch.add(aJob(server.url("paced.test", "/page/" + i)).build());
         }
-        long batchId = jobs.insertBatch(batch);
+        long batchId = jobs.insertBatch(batch).id();
         await("batch done", WAIT, () -> sql.sql("SELECT done FROM fetchq.batch_progress WHERE batch_id = :id")
                 .param("id", batchId).query(Boolean.class).single());
         // 15 requests at 5 per second span at least two refresh periods.

@@ -29,10 +29,6 @@ public final class HostGuard {
         this.breaker = breaker;
     }
 
-    public String host() {
-        return host;
-    }
-
     public Bulkhead bulkhead() {
         return bulkhead;
     }
