@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # The benchmark harness: builds what it needs, runs the scenarios and writes docs/benchmarks.md.
 #
-#   scripts/bench.sh [--n=100000] [--runs=3] [--scenarios=bound,drain-noop,enqueue-db] [--out=docs/benchmarks.md]
+#   scripts/bench.sh [--n=100000] [--runs=3] [--scenarios=bound,drain-noop,...] [--history=10000000]
+#                    [--pickup=1000] [--pickup-rate=50] [--in-flight=5000] [--out=docs/benchmarks.md]
+#
+# Scenarios: bound, drain-noop, drain-http, history, enqueue-db, enqueue-text, enqueue-json, pickup,
+# memory (all by default). The enqueue, pickup and memory scenarios launch the built jars.
 #
 # Database: FETCHQ_BENCH_DB_URL (a server where databases may be created, e.g.
 # jdbc:postgresql://127.0.0.1:5432/postgres?user=postgres), else an embedded PostgreSQL 17.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -d /usr/lib/jvm/temurin-25-jdk-amd64 ] && export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
-./mvnw -q -DskipTests -pl bench -am install
+./mvnw -q -DskipTests install
 ./mvnw -q -pl bench dependency:build-classpath -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=runtime
 "${JAVA_HOME:+$JAVA_HOME/bin/}java" -Xmx4g -cp "bench/target/classes:$(cat bench/target/bench.classpath)" \
   io.fetchq.bench.Bench "$@"

@@ -8,43 +8,123 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
 /**
- * The benchmark harness. Runs each scenario {@code --runs} times (default 3) on a fresh database
- * per run, prints median and range, and writes them to {@code --out} (default
- * {@code docs/benchmarks.md}) with the machine, versions and the command.
+ * The benchmark harness. Runs each scenario {@code --runs} times (default 3) after an unrecorded
+ * warm-up run, prints median and range, and writes them to {@code --out} (default
+ * {@code docs/benchmarks.md}) with the machine, versions, the command and the targets.
  *
  * <pre>
- * scripts/bench.sh [--n=100000] [--runs=3] [--scenarios=bound,drain-noop,enqueue-db] [--out=docs/benchmarks.md]
+ * scripts/bench.sh [--n=100000] [--runs=3] [--scenarios=bound,drain-noop,...] [--history=10000000]
+ *                  [--pickup=1000] [--pickup-rate=50] [--in-flight=5000] [--out=docs/benchmarks.md]
  * </pre>
  * The database server comes from {@code FETCHQ_BENCH_DB_URL} (a server where databases may be
  * created), else as for the tests: {@code FETCHQ_TEST_DB_URL}, Testcontainers, embedded PostgreSQL.
- * The drain-noop worker runs with the default settings unless {@code -Dbench.inflight},
+ * The in-process workers run with the default settings unless {@code -Dbench.inflight},
  * {@code -Dbench.claim} or {@code -Dbench.completers} say otherwise (for exploring batch sizes).
  */
 public final class Bench {
 
-    interface Scenario {
-        double run(int n) throws Exception;
+    /** A scenario prepared for its runs; each call measures one run. */
+    interface Scenario extends AutoCloseable {
+        /** Measures one run; a warm-up run may be smaller. Metrics in the order they are reported. */
+        Map<String, Double> run(boolean warmUp) throws Exception;
+
+        @Override
+        default void close() throws Exception {
+        }
     }
 
-    /** Jobs in the unrecorded warm-up run of each scenario. */
+    interface Opener {
+        Scenario open(Options options) throws Exception;
+    }
+
+    /** Jobs in the unrecorded warm-up run of the throughput scenarios. */
     static final int WARM_UP_JOBS = 20_000;
 
-    private static final Map<String, Scenario> SCENARIOS = new LinkedHashMap<>();
-
-    static {
-        SCENARIOS.put("bound", Scenarios::bound);
-        SCENARIOS.put("drain-noop", Scenarios::drainNoop);
-        SCENARIOS.put("enqueue-db", Scenarios::enqueueDb);
+    /**
+     * The harness's options.
+     *
+     * @param n jobs per run of the drain and enqueue scenarios
+     * @param history finished jobs (each with an attempt) in the history scenario's database
+     * @param pickup single jobs per pickup run
+     * @param pickupRate pickup jobs submitted per second
+     * @param inFlight concurrent slow fetches held by the memory scenario's worker
+     */
+    record Options(int n, int runs, int history, int pickup, int pickupRate, int inFlight) {
+        int jobs(boolean warmUp) {
+            return warmUp ? Math.min(n, WARM_UP_JOBS) : n;
+        }
     }
 
-    record Result(String scenario, int n, List<Double> runs) {
+    /** What a scenario is measured against: the issue's target for this machine. */
+    record Target(String text, java.util.function.BiPredicate<Double, Map<String, Result>> met) {
+    }
+
+    private static final Map<String, Opener> SCENARIOS = new LinkedHashMap<>();
+    private static final Map<String, String> DESCRIPTIONS = new LinkedHashMap<>();
+    private static final Map<String, Target> TARGETS = new LinkedHashMap<>();
+
+    static {
+        scenario("bound", Scenarios::bound, """
+                %d connections each claiming %d jobs (`FOR UPDATE SKIP LOCKED`) and completing them in one \
+                statement that deletes the queue rows, writes the job results and inserts the attempt rows: the \
+                same writes per job as fetchq, with nothing else. The ceiling, measured in the same run.\
+                """.formatted(Scenarios.BOUND_CONNECTIONS, Scenarios.BATCH));
+        scenario("drain-noop", Scenarios::drainNoop, """
+                The real worker (claims sized to free slots, per-host guards, retry policy, CPU pool, batched \
+                fenced completion), in process, with a fetcher that answers at once; every attempt, result and \
+                body written. Jobs spread over 1,000 hosts.""");
+        scenario("drain-http", Scenarios::drainHttp, """
+                The real worker and its OkHttp fetcher, in process, fetching every job's URL from a loopback \
+                site in the same process (keep-alive, 2 KiB HTML page); title extracted, every result, attempt \
+                and body stored. One host, so the per-host limit is raised to the worker's %d in flight.\
+                """.formatted(Scenarios.HTTP_IN_FLIGHT));
+        scenario("history", Scenarios::history, """
+                drain-noop in a database that already holds `--history` finished jobs with their attempts (built \
+                once, vacuumed); ratio to drain-noop.""");
+        scenario("enqueue-db", Scenarios::enqueueDb, """
+                One batch through the `db` layer's bulk insert (job and queue rows), as the API does after \
+                validation.""");
+        scenario("enqueue-text", Scenarios::enqueueText, """
+                `POST /api/v1/batches` with `text/plain`, one URL per line, to the API jar launched as users \
+                run it; client-side wall time of the request.""");
+        scenario("enqueue-json", Scenarios::enqueueJson, """
+                The same as `{"urls": [...]}`.""");
+        scenario("pickup", Scenarios::pickup, """
+                `--pickup` single jobs (`POST /api/v1/jobs`) at `--pickup-rate` per second into the launched \
+                API with two idle launched workers; from SQL, created → first attempt started. The warm-up \
+                run's 100 jobs are not counted.""");
+        scenario("memory", Scenarios::memory, """
+                Peak resident memory (`VmHWM`) of one launched worker, default JVM settings, holding \
+                `--in-flight` concurrent fetches that the loopback site answers only once all are in flight; a \
+                fresh process per run.""");
+        TARGETS.put("drain-noop jobs/s", new Target("≥ 70 % of bound and ≥ 20,000",
+                (v, all) -> v >= 20_000 && v >= 0.7 * median(all, "bound jobs/s")));
+        TARGETS.put("drain-http jobs/s", new Target("≥ 8,000", (v, all) -> v >= 8_000));
+        TARGETS.put("history jobs/s", new Target("≥ 90 % of drain-noop",
+                (v, all) -> v >= 0.9 * median(all, "drain-noop jobs/s")));
+        TARGETS.put("enqueue-text jobs/s", new Target("≥ 50,000", (v, all) -> v >= 50_000));
+        TARGETS.put("pickup p50 ms", new Target("≤ 5", (v, all) -> v <= 5));
+        TARGETS.put("pickup p99 ms", new Target("≤ 25", (v, all) -> v <= 25));
+        TARGETS.put("memory peak RSS MiB", new Target("≤ 512", (v, all) -> v <= 512));
+    }
+
+    private static void scenario(String name, Opener opener, String description) {
+        SCENARIOS.put(name, opener);
+        DESCRIPTIONS.put(name, description);
+    }
+
+    /** One scenario's metric over its measured runs. */
+    record Result(String scenario, String metric, int jobs, List<Double> runs) {
+        String key() {
+            return scenario + " " + metric;
+        }
+
         double median() {
             List<Double> sorted = runs.stream().sorted().toList();
             return sorted.get(sorted.size() / 2);
@@ -59,48 +139,78 @@ public final class Bench {
         }
     }
 
+    private static double median(Map<String, Result> all, String key) {
+        Result r = all.get(key);
+        return r == null ? Double.NaN : r.median();
+    }
+
     public static void main(String... args) throws Exception {
-        Map<String, String> options = new LinkedHashMap<>(Map.of("n", "100000", "runs", "3",
-                "scenarios", String.join(",", SCENARIOS.keySet()), "out", "docs/benchmarks.md"));
+        Map<String, String> given = new LinkedHashMap<>(Map.of("n", "100000", "runs", "3",
+                "scenarios", String.join(",", SCENARIOS.keySet()), "out", "docs/benchmarks.md",
+                "history", "10000000", "pickup", "1000", "pickup-rate", "50", "in-flight", "5000"));
         for (String arg : args) {
             String[] kv = arg.replaceFirst("^--", "").split("=", 2);
-            if (kv.length != 2 || !options.containsKey(kv[0])) {
-                throw new IllegalArgumentException("unknown option " + arg + "; options: " + options.keySet());
+            if (kv.length != 2 || !given.containsKey(kv[0])) {
+                throw new IllegalArgumentException("unknown option " + arg + "; options: " + given.keySet());
             }
-            options.put(kv[0], kv[1]);
+            given.put(kv[0], kv[1]);
         }
         String benchDb = System.getenv("FETCHQ_BENCH_DB_URL");
         if (benchDb != null && !benchDb.isBlank()) {
             System.setProperty("fetchq.test.db-url", benchDb);
         }
-        int n = Integer.parseInt(options.get("n"));
-        int runs = Integer.parseInt(options.get("runs"));
-        List<Result> results = new ArrayList<>();
-        for (String name : options.get("scenarios").split(",")) {
-            Scenario scenario = SCENARIOS.get(name.strip());
-            if (scenario == null) {
+        Options options = new Options(Integer.parseInt(given.get("n")), Integer.parseInt(given.get("runs")),
+                Integer.parseInt(given.get("history")), Integer.parseInt(given.get("pickup")),
+                Integer.parseInt(given.get("pickup-rate")), Integer.parseInt(given.get("in-flight")));
+        List<String> names = List.of(given.get("scenarios").split(",")).stream().map(String::strip).toList();
+        for (String name : names) {
+            if (!SCENARIOS.containsKey(name)) {
                 throw new IllegalArgumentException("unknown scenario " + name + "; scenarios: " + SCENARIOS.keySet());
             }
-            // One unrecorded run first, so that the measured ones do not pay for class loading and JIT.
-            scenario.run(Math.min(n, WARM_UP_JOBS));
-            List<Double> measured = new ArrayList<>();
-            for (int r = 0; r < runs; r++) {
-                double rate = scenario.run(n);
-                measured.add(rate);
-                System.out.printf(Locale.ROOT, "%-12s run %d: %,.0f jobs/s%n", name, r + 1, rate);
-            }
-            results.add(new Result(name.strip(), n, measured));
         }
-        String report = report(results, options, args);
+        Map<String, Result> results = new LinkedHashMap<>();
+        for (String name : names) {
+            System.out.println(name + ":");
+            Map<String, List<Double>> measured = new LinkedHashMap<>();
+            try (Scenario scenario = SCENARIOS.get(name).open(options)) {
+                // One unrecorded run first, so that the measured ones do not pay for class loading and JIT.
+                scenario.run(true);
+                for (int r = 0; r < options.runs(); r++) {
+                    Map<String, Double> run = scenario.run(false);
+                    run.forEach((metric, value) -> measured.computeIfAbsent(metric, m -> new ArrayList<>()).add(value));
+                    System.out.printf(Locale.ROOT, "  run %d: %s%n", r + 1, format(run));
+                }
+            }
+            measured.forEach((metric, runs) -> {
+                Result result = new Result(name, metric, jobs(name, options), runs);
+                results.put(result.key(), result);
+            });
+        }
+        String report = report(results, given, args);
         System.out.println(report);
-        Path out = Path.of(options.get("out"));
+        Path out = Path.of(given.get("out"));
         if (out.getParent() != null) {
             Files.createDirectories(out.getParent());
         }
         Files.writeString(out, report);
     }
 
-    static String report(List<Result> results, Map<String, String> options, String[] args) throws IOException {
+    private static int jobs(String scenario, Options options) {
+        return switch (scenario) {
+            case "pickup" -> options.pickup();
+            case "memory" -> options.inFlight();
+            default -> options.n();
+        };
+    }
+
+    private static String format(Map<String, Double> run) {
+        StringBuilder text = new StringBuilder();
+        run.forEach((metric, value) -> text.append(String.format(Locale.ROOT, "%s%,.1f %s",
+                text.isEmpty() ? "" : ", ", value, metric)));
+        return text.toString();
+    }
+
+    static String report(Map<String, Result> results, Map<String, String> options, String[] args) throws IOException {
         StringBuilder md = new StringBuilder("# fetchq benchmarks\n\n");
         md.append("Measured ").append(Instant.now().truncatedTo(ChronoUnit.SECONDS)).append(" with\n\n```\nscripts/bench.sh");
         for (String arg : args) {
@@ -111,29 +221,33 @@ public final class Bench {
                 .append(totalMemoryGib()).append(" GiB; Java ").append(System.getProperty("java.version"))
                 .append("; PostgreSQL ").append(postgresVersion()).append(" (").append(TestDatabase.server().source())
                 .append("); fetchq at commit ").append(commit()).append(".\n\n");
-        md.append("Each scenario ran ").append(options.get("runs")).append(" times on a fresh database, after an ")
-                .append("unrecorded warm-up run; ")
-                .append("jobs per second, median and range. The machine is shared and noisy: compare the ratios ")
+        md.append("Each scenario ran ").append(options.get("runs")).append(" times after an unrecorded warm-up run; ")
+                .append("median and range. The database, the harness, the loopback site and any launched API or ")
+                .append("worker share the machine's cores, and the machine is shared and noisy: compare the ratios ")
                 .append("within one run.\n\n");
-        md.append("| scenario | jobs | median jobs/s | range | vs bound |\n|---|---|---|---|---|\n");
-        Double bound = results.stream().filter(r -> r.scenario().equals("bound")).map(Result::median).findFirst()
-                .orElse(null);
-        for (Result r : results) {
-            md.append(String.format(Locale.ROOT, "| %s | %,d | %,.0f | %,.0f – %,.0f | %s |%n", r.scenario(), r.n(),
-                    r.median(), r.min(), r.max(),
-                    bound == null || r.scenario().equals("bound") || r.scenario().startsWith("enqueue")
-                            ? "" : String.format(Locale.ROOT, "%.0f %%", 100 * r.median() / bound)));
+        md.append("| scenario | jobs | metric | median | range | ratio | target |\n|---|---|---|---|---|---|---|\n");
+        for (Result r : results.values()) {
+            Target target = TARGETS.get(r.key());
+            String verdict = target == null ? "" : target.text() + (target.met().test(r.median(), results) ? " ✓" : " ✗");
+            md.append(String.format(Locale.ROOT, "| %s | %,d | %s | %,.1f | %,.1f – %,.1f | %s | %s |%n", r.scenario(),
+                    r.jobs(), r.metric(), r.median(), r.min(), r.max(), ratio(r, results), verdict));
         }
-        md.append("""
-
-                - **bound**: %d connections each claiming %d jobs (`FOR UPDATE SKIP LOCKED`) and completing
-                  them in one statement that deletes the queue rows, writes the job results and inserts the
-                  attempt rows: the same writes per job as fetchq, with nothing else.
-                - **drain-noop**: the real worker (claims sized to free slots, per-host guards, retry policy,
-                  CPU pool, batched fenced completion) with a fetcher that answers at once.
-                - **enqueue-db**: one batch through the `db` layer's bulk insert (job and queue rows).
-                """.formatted(Scenarios.BOUND_CONNECTIONS, Scenarios.BATCH));
+        md.append("\n");
+        for (String name : results.values().stream().map(Result::scenario).distinct().toList()) {
+            md.append("- **").append(name).append("**: ").append(DESCRIPTIONS.get(name)).append('\n');
+        }
         return md.toString();
+    }
+
+    private static String ratio(Result r, Map<String, Result> all) {
+        String base = switch (r.key()) {
+            case "drain-noop jobs/s" -> "bound jobs/s";
+            case "history jobs/s" -> "drain-noop jobs/s";
+            default -> null;
+        };
+        double of = base == null ? Double.NaN : median(all, base);
+        return Double.isNaN(of) ? "" : String.format(Locale.ROOT, "%.0f %% of %s", 100 * r.median() / of,
+                base.substring(0, base.indexOf(' ')));
     }
 
     private static String postgresVersion() {

@@ -8,6 +8,8 @@ import io.fetchq.db.WorkerQueries;
 import io.fetchq.db.testing.TestDatabase;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
+import java.util.function.IntFunction;
 import org.flywaydb.core.Flyway;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.core.simple.JdbcClient;
@@ -16,6 +18,9 @@ import org.springframework.transaction.support.TransactionTemplate;
 
 /** A fresh, migrated database for one measured run, with fetchq's query classes over it. */
 final class BenchDatabase implements AutoCloseable {
+
+    /** Finished jobs written per statement when building a history. */
+    private static final int HISTORY_CHUNK = 500_000;
 
     final String url;
     final HikariDataSource dataSource;
@@ -38,22 +43,72 @@ final class BenchDatabase implements AutoCloseable {
         workers = new WorkerQueries(sql);
     }
 
-    /** {@code n} GET jobs over 1,000 hosts, as intake would store them. */
-    static List<NewJob> jobs(int n) {
+    /** Job {@code i} of the example set: GET jobs spread over 1,000 hosts, defaults as intake applies them. */
+    static NewJob exampleJob(int i) {
+        String host = "host" + (i % 1000) + ".example";
+        return new NewJob("https://" + host + "/page/" + i, host, "GET", null, null, 0, null, 0, 3, 60_000, 1 << 20,
+                true, true, List.of(), null, null, null);
+    }
+
+    /** A GET job for {@code url} that extracts the page title, defaults as intake applies them. */
+    static NewJob job(String url, String host) {
+        return new NewJob(url, host, "GET", null, null, 0, null, 0, 3, 60_000, 1 << 20, true, true, List.of("title"),
+                null, null, null);
+    }
+
+    static List<NewJob> jobs(int n, IntFunction<NewJob> job) {
         List<NewJob> list = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
-            String host = "host" + (i % 1000) + ".example";
-            list.add(new NewJob("https://" + host + "/page/" + i, host, "GET", null, null, 0, null, 0, 3, 60_000,
-                    1 << 20, true, true, List.of(), null, null, null));
+            list.add(job.apply(i));
         }
         return list;
     }
 
+    /** Queues {@code n} example jobs, as intake would. */
     void queue(int n) {
-        List<NewJob> all = jobs(n);
+        queue(n, BenchDatabase::exampleJob);
+    }
+
+    void queue(int n, IntFunction<NewJob> job) {
+        List<NewJob> all = jobs(n, job);
         for (int from = 0; from < n; from += 100_000) {
             jobs.insertBatch(all.subList(from, Math.min(n, from + 100_000)));
         }
+    }
+
+    /**
+     * Adds {@code n} finished jobs, each with its attempt row, finished a day ago: what a busy
+     * installation keeps within its retention period. Then vacuums, as autovacuum would have.
+     */
+    void addHistory(int n) {
+        long started = System.nanoTime();
+        for (int from = 1; from <= n; from += HISTORY_CHUNK) {
+            int to = Math.min(n, from + HISTORY_CHUNK - 1);
+            sql.sql("""
+                    WITH b AS (
+                        INSERT INTO fetchq.batch (total, created_at) VALUES (:total, now() - interval '1 day') RETURNING id
+                    ), j AS (
+                        INSERT INTO fetchq.job (batch_id, url, host, max_attempts, timeout_ms, max_body_bytes, state,
+                                                attempts, created_at, run_at, started_at, finished_at, status_code,
+                                                content_type, body_bytes, body_truncated, body_sha256, title, total_ms)
+                        SELECT b.id, 'https://host' || g % 1000 || '.example/old/' || g, 'host' || g % 1000 || '.example',
+                               3, 60000, 1048576, 'completed', 1, now() - interval '1 day', now() - interval '1 day',
+                               now() - interval '1 day', now() - interval '1 day', 200, 'text/html', 2048, false,
+                               md5(g::text), 'old page', 40
+                        FROM b, generate_series(:from, :to) g
+                        RETURNING id, started_at, finished_at
+                    )
+                    INSERT INTO fetchq.attempt (job_id, attempt, worker_id, started_at, finished_at, status_code,
+                                                content_type, body_bytes, dns_ms, connect_ms, ttfb_ms, total_ms, remote_ip)
+                    SELECT id, 1, 'history', started_at, finished_at, 200, 'text/html', 2048, 1, 1, 30, 40, '192.0.2.1'
+                    FROM j
+                    """).param("total", to - from + 1).param("from", from).param("to", to).update();
+        }
+        sql.sql("VACUUM ANALYZE fetchq.job").update();
+        sql.sql("VACUUM ANALYZE fetchq.attempt").update();
+        sql.sql("VACUUM ANALYZE fetchq.batch").update();
+        System.out.printf(Locale.ROOT, "    history of %,d finished jobs built in %.0f s%n", n,
+                (System.nanoTime() - started) / 1e9);
     }
 
     long count(String query) {

@@ -1,32 +1,54 @@
 package io.fetchq.bench;
 
+import io.fetchq.db.FetchProperties;
 import io.fetchq.db.NewJob;
+import io.fetchq.url.UrlPolicy;
 import io.fetchq.worker.Worker;
 import io.fetchq.worker.WorkerProperties;
+import io.fetchq.worker.fetch.Fetcher;
+import io.fetchq.worker.fetch.HttpFetcher;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.sql.Array;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.function.BooleanSupplier;
+import java.util.function.IntFunction;
 import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
 import org.springframework.jdbc.core.JdbcTemplate;
 
-/** The measured scenarios. Each returns jobs per second for one run on a fresh database. */
+/**
+ * The measured scenarios. Each {@link Bench.Scenario} prepares what its runs share (a database with
+ * history, a launched API) and measures one run per call.
+ */
 final class Scenarios {
+
+    static final String JOBS_PER_S = "jobs/s";
+    static final String P50_MS = "p50 ms";
+    static final String P99_MS = "p99 ms";
+    static final String PEAK_RSS_MIB = "peak RSS MiB";
 
     /** Jobs per claim in the bound loop: the worker's default claim batch. */
     static final int BATCH = 128;
     /** Connections of the bound loop: more hurt on 2 cores (see STACK-NOTES-like pgbench figures). */
     static final int BOUND_CONNECTIONS = 4;
+    /** Fetches in flight in drain-http: the worker's default. */
+    static final int HTTP_IN_FLIGHT = 256;
 
     private static final String BOUND_CLAIM = """
             WITH picked AS (
@@ -67,24 +89,27 @@ final class Scenarios {
     }
 
     /** The ceiling: a raw JDBC loop doing fetchq's writes per job at fetchq's batch size. */
-    static double bound(int n) throws Exception {
-        try (BenchDatabase db = new BenchDatabase()) {
-            db.queue(n);
-            ExecutorService pool = Executors.newFixedThreadPool(BOUND_CONNECTIONS);
-            long started = System.nanoTime();
-            List<Future<Long>> loops = new ArrayList<>();
-            for (int i = 0; i < BOUND_CONNECTIONS; i++) {
-                loops.add(pool.submit(() -> boundLoop(db.url)));
+    static Bench.Scenario bound(Bench.Options options) {
+        return warmUp -> {
+            int n = options.jobs(warmUp);
+            try (BenchDatabase db = new BenchDatabase()) {
+                db.queue(n);
+                ExecutorService pool = Executors.newFixedThreadPool(BOUND_CONNECTIONS);
+                long started = System.nanoTime();
+                List<Future<Long>> loops = new ArrayList<>();
+                for (int i = 0; i < BOUND_CONNECTIONS; i++) {
+                    loops.add(pool.submit(() -> boundLoop(db.url)));
+                }
+                long done = 0;
+                for (Future<Long> loop : loops) {
+                    done += loop.get();
+                }
+                double seconds = (System.nanoTime() - started) / 1e9;
+                pool.shutdown();
+                check(done == n, "bound drained " + done + " of " + n);
+                return Map.of(JOBS_PER_S, n / seconds);
             }
-            long done = 0;
-            for (Future<Long> loop : loops) {
-                done += loop.get();
-            }
-            double seconds = (System.nanoTime() - started) / 1e9;
-            pool.shutdown();
-            check(done == n, "bound drained " + done + " of " + n);
-            return n / seconds;
-        }
+        };
     }
 
     private static long boundLoop(String url) throws Exception {
@@ -118,45 +143,250 @@ final class Scenarios {
     }
 
     /** The real worker, with a fetcher that does no network; every attempt and result written. */
-    static double drainNoop(int n) throws Exception {
-        try (BenchDatabase db = new BenchDatabase()) {
-            db.queue(n);
-            TimedQueueQueries queue = new TimedQueueQueries(new JdbcTemplate(db.dataSource));
-            Worker worker = new Worker(workerSettings(), queue, db.workers, new NoopFetcher());
-            long started = System.nanoTime();
-            worker.start();
-            while (db.count("SELECT count(*) FROM fetchq.queue") > 0) {
-                Thread.sleep(10);
+    static Bench.Scenario drainNoop(Bench.Options options) {
+        return warmUp -> {
+            try (BenchDatabase db = new BenchDatabase()) {
+                return Map.of(JOBS_PER_S, drain(db, options.jobs(warmUp), BenchDatabase::exampleJob, new NoopFetcher(),
+                        workerSettings(Map.of())));
             }
-            double seconds = (System.nanoTime() - started) / 1e9;
-            worker.close();
-            System.out.println("  drain-noop: " + queue.summary());
-            check(db.count("SELECT count(*) FROM fetchq.attempt") == n, "drain-noop wrote every attempt");
-            return n / seconds;
-        }
+        };
+    }
+
+    /**
+     * drain-noop again over a history of finished jobs and their attempts, built once for all runs
+     * (each run's jobs join it).
+     */
+    static Bench.Scenario history(Bench.Options options) {
+        BenchDatabase db = new BenchDatabase();
+        db.addHistory(options.history());
+        return new Bench.Scenario() {
+            @Override
+            public Map<String, Double> run(boolean warmUp) throws Exception {
+                return Map.of(JOBS_PER_S, drain(db, options.jobs(warmUp), BenchDatabase::exampleJob, new NoopFetcher(),
+                        workerSettings(Map.of())));
+            }
+
+            @Override
+            public void close() {
+                db.close();
+            }
+        };
+    }
+
+    /** The real worker and fetcher, fetching from a fast loopback site; every result and body stored. */
+    static Bench.Scenario drainHttp(Bench.Options options) throws Exception {
+        LoopbackSite site = new LoopbackSite();
+        return new Bench.Scenario() {
+            @Override
+            public Map<String, Double> run(boolean warmUp) throws Exception {
+                try (BenchDatabase db = new BenchDatabase()) {
+                    WorkerProperties settings = workerSettings(Map.of(
+                            "fetchq.worker.max-in-flight", Integer.toString(HTTP_IN_FLIGHT),
+                            "fetchq.worker.host-limits[127.0.0.1]", Integer.toString(HTTP_IN_FLIGHT)));
+                    FetchProperties fetch = new Binder(new MapConfigurationPropertySource(Map.of(
+                            "fetchq.fetch.allow-private-networks", "true")))
+                            .bindOrCreate("fetchq.fetch", FetchProperties.class);
+                    Fetcher fetcher = new HttpFetcher(new UrlPolicy(true), fetch, settings.maxInFlight());
+                    int n = options.jobs(warmUp);
+                    double rate = drain(db, n, i -> BenchDatabase.job(site.url("/page/" + i), "127.0.0.1"),
+                            fetcher, settings);
+                    check(db.count("SELECT count(*) FROM fetchq.job_results WHERE status_code = 200 AND title = 'bench'")
+                            == n, "drain-http fetched every page");
+                    return Map.of(JOBS_PER_S, rate);
+                }
+            }
+
+            @Override
+            public void close() throws Exception {
+                site.close();
+            }
+        };
+    }
+
+    /** Queues {@code n} jobs into {@code db}, drains them with one in-process worker, returns jobs/s. */
+    private static double drain(BenchDatabase db, int n, IntFunction<NewJob> job, Fetcher fetcher,
+            WorkerProperties settings) throws InterruptedException {
+        long finishedBefore = db.count("SELECT count(*) FROM fetchq.attempt");
+        db.queue(n, job);
+        TimedQueueQueries queue = new TimedQueueQueries(new JdbcTemplate(db.dataSource));
+        Worker worker = new Worker(settings, queue, db.workers, fetcher);
+        long started = System.nanoTime();
+        worker.start();
+        await(() -> db.count("SELECT count(*) FROM fetchq.queue") == 0, Duration.ofMinutes(30), "the drain");
+        double seconds = (System.nanoTime() - started) / 1e9;
+        worker.close();
+        System.out.println("    " + queue.summary());
+        check(db.count("SELECT count(*) FROM fetchq.attempt") - finishedBefore == n, "the drain wrote every attempt");
+        return n / seconds;
     }
 
     /** Bulk intake through the db layer (what the API does after validation). */
-    static double enqueueDb(int n) throws Exception {
-        try (BenchDatabase db = new BenchDatabase()) {
-            List<NewJob> jobs = BenchDatabase.jobs(n);
-            long started = System.nanoTime();
-            db.jobs.insertBatch(jobs);
-            double seconds = (System.nanoTime() - started) / 1e9;
-            check(db.count("SELECT count(*) FROM fetchq.queue") == n, "enqueue-db inserted every job");
-            return n / seconds;
-        }
+    static Bench.Scenario enqueueDb(Bench.Options options) {
+        return warmUp -> {
+            int n = options.jobs(warmUp);
+            try (BenchDatabase db = new BenchDatabase()) {
+                List<NewJob> jobs = BenchDatabase.jobs(n, BenchDatabase::exampleJob);
+                long started = System.nanoTime();
+                db.jobs.insertBatch(jobs);
+                double seconds = (System.nanoTime() - started) / 1e9;
+                check(db.count("SELECT count(*) FROM fetchq.queue") == n, "enqueue-db inserted every job");
+                return Map.of(JOBS_PER_S, n / seconds);
+            }
+        };
     }
 
-    static WorkerProperties workerSettings() {
+    /** {@code POST /api/v1/batches} on the launched API, one line per URL. */
+    static Bench.Scenario enqueueText(Bench.Options options) throws Exception {
+        return enqueueRest(options, "text/plain", urls -> String.join("\n", urls));
+    }
+
+    /** {@code POST /api/v1/batches} on the launched API, as {@code {"urls": [...]}}. */
+    static Bench.Scenario enqueueJson(Bench.Options options) throws Exception {
+        return enqueueRest(options, "application/json",
+                urls -> "{\"urls\": [\"" + String.join("\", \"", urls) + "\"]}");
+    }
+
+    private static Bench.Scenario enqueueRest(Bench.Options options, String contentType,
+            java.util.function.Function<List<String>, String> body) throws Exception {
+        BenchDatabase db = new BenchDatabase();
+        int port = Launched.freePort();
+        Launched api = Launched.api(db.url, port);
+        HttpClient http = HttpClient.newHttpClient();
+        return new Bench.Scenario() {
+            @Override
+            public Map<String, Double> run(boolean warmUp) throws Exception {
+                int n = options.jobs(warmUp);
+                List<String> urls = new ArrayList<>(n);
+                for (int i = 0; i < n; i++) {
+                    urls.add(BenchDatabase.exampleJob(i).url());
+                }
+                HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/v1/batches"))
+                        .header("Content-Type", contentType)
+                        .POST(HttpRequest.BodyPublishers.ofString(body.apply(urls))).build();
+                long before = db.count("SELECT count(*) FROM fetchq.job");
+                long started = System.nanoTime();
+                HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
+                double seconds = (System.nanoTime() - started) / 1e9;
+                check(response.statusCode() == 201, "enqueue answered " + response.statusCode() + ": "
+                        + response.body().substring(0, Math.min(300, response.body().length())));
+                check(db.count("SELECT count(*) FROM fetchq.job") - before == n, "enqueue inserted every job");
+                return Map.of(JOBS_PER_S, n / seconds);
+            }
+
+            @Override
+            public void close() throws Exception {
+                api.close();
+                db.close();
+            }
+        };
+    }
+
+    /**
+     * Single jobs submitted one by one at a steady rate to the launched API with two idle launched
+     * workers; from SQL, creation to first attempt start.
+     */
+    static Bench.Scenario pickup(Bench.Options options) throws Exception {
+        BenchDatabase db = new BenchDatabase();
+        LoopbackSite site = new LoopbackSite();
+        int port = Launched.freePort();
+        Launched api = Launched.api(db.url, port);
+        Launched w1 = Launched.worker("pickup-1", db.url);
+        Launched w2 = Launched.worker("pickup-2", db.url);
+        await(() -> db.count("SELECT count(*) FROM fetchq.workers WHERE state = 'running'") == 2,
+                Duration.ofSeconds(120), "two workers to start");
+        HttpClient http = HttpClient.newHttpClient();
+        return new Bench.Scenario() {
+            @Override
+            public Map<String, Double> run(boolean warmUp) throws Exception {
+                int n = warmUp ? Math.min(100, options.pickup()) : options.pickup();
+                long after = db.count("SELECT coalesce(max(id), 0) FROM fetchq.job");
+                long gap = 1_000_000_000L / options.pickupRate();
+                long next = System.nanoTime();
+                for (int i = 0; i < n; i++) {
+                    HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/v1/jobs"))
+                            .header("Content-Type", "application/json")
+                            .POST(HttpRequest.BodyPublishers.ofString("{\"url\": \"" + site.url("/pickup/" + i) + "\"}"))
+                            .build();
+                    int status = http.send(request, HttpResponse.BodyHandlers.discarding()).statusCode();
+                    check(status == 201, "pickup submit answered " + status);
+                    next += gap;
+                    long wait = next - System.nanoTime();
+                    if (wait > 0) {
+                        Thread.sleep(Duration.ofNanos(wait));
+                    }
+                }
+                await(() -> db.count("SELECT count(*) FROM fetchq.job_results WHERE state IN ('queued', 'running')") == 0,
+                        Duration.ofMinutes(5), "every pickup job to finish");
+                Map<String, Double> latency = new LinkedHashMap<>();
+                db.sql.sql("""
+                        SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms), percentile_cont(0.99) WITHIN GROUP (ORDER BY ms)
+                        FROM (SELECT extract(epoch FROM a.started_at - r.created_at) * 1000 AS ms
+                              FROM fetchq.attempts a JOIN fetchq.job_results r USING (job_id)
+                              WHERE a.attempt = 1 AND r.job_id > ?) t
+                        """).param(after).query(rs -> {
+                            latency.put(P50_MS, rs.getDouble(1));
+                            latency.put(P99_MS, rs.getDouble(2));
+                        });
+                return latency;
+            }
+
+            @Override
+            public void close() throws Exception {
+                w1.close();
+                w2.close();
+                api.close();
+                site.close();
+                db.close();
+            }
+        };
+    }
+
+    /**
+     * Peak RSS of one launched worker (default JVM settings) while it holds {@code --in-flight}
+     * fetches that the site answers only once all of them are in flight. A fresh process per run.
+     */
+    static Bench.Scenario memory(Bench.Options options) {
+        return warmUp -> {
+            int n = warmUp ? Math.min(200, options.inFlight()) : options.inFlight();
+            try (BenchDatabase db = new BenchDatabase(); LoopbackSite site = new LoopbackSite()) {
+                db.queue(n, i -> BenchDatabase.job(site.url("/slow/" + i), "127.0.0.1"));
+                double peak;
+                try (Launched worker = Launched.worker("memory", db.url, "--fetchq.worker.max-in-flight=" + n,
+                        "--fetchq.worker.host-limits[127.0.0.1]=" + n)) {
+                    await(() -> site.slowHeld() == n, Duration.ofMinutes(5), n + " fetches in flight");
+                    site.releaseSlow();
+                    await(() -> db.count("SELECT count(*) FROM fetchq.queue") == 0, Duration.ofMinutes(5),
+                            "the slow jobs to finish");
+                    peak = worker.peakRssMib();
+                }
+                check(db.count("SELECT count(*) FROM fetchq.job_results WHERE status_code = 200") == n,
+                        "every slow fetch completed");
+                return Map.of(PEAK_RSS_MIB, peak);
+            }
+        };
+    }
+
+    static WorkerProperties workerSettings(Map<String, String> overrides) {
         Map<String, String> settings = new HashMap<>();
         settings.put("fetchq.worker.poll-interval", "20ms");
         settings.put("fetchq.worker.id", "bench");
         settings.put("fetchq.worker.max-in-flight", System.getProperty("bench.inflight", "256"));
         settings.put("fetchq.worker.claim-batch", System.getProperty("bench.claim", "128"));
         settings.put("fetchq.worker.completers", System.getProperty("bench.completers", "1"));
+        settings.putAll(overrides);
         return new Binder(new MapConfigurationPropertySource(settings))
                 .bindOrCreate("fetchq.worker", WorkerProperties.class);
+    }
+
+    /** Polls {@code condition} every 10 ms until it holds; fails after {@code limit}. */
+    static void await(BooleanSupplier condition, Duration limit, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + limit.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("benchmark gave up waiting for " + what + " after " + limit);
+            }
+            Thread.sleep(10);
+        }
     }
 
     private static void check(boolean ok, String what) {
