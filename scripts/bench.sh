@@ -14,5 +14,6 @@ cd "$(dirname "$0")/.."
 [ -d /usr/lib/jvm/temurin-25-jdk-amd64 ] && export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
 ./mvnw -q -DskipTests install
 ./mvnw -q -pl bench dependency:build-classpath -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=runtime
-"${JAVA_HOME:+$JAVA_HOME/bin/}java" -Xmx4g -cp "bench/target/classes:$(cat bench/target/bench.classpath)" \
+# BENCH_JAVA_OPTS: extra JVM options for the harness, e.g. -XX:StartFlightRecording=filename=bench.jfr
+"${JAVA_HOME:+$JAVA_HOME/bin/}java" -Xmx4g ${BENCH_JAVA_OPTS:-} -cp "bench/target/classes:$(cat bench/target/bench.classpath)" \
   io.fetchq.bench.Bench "$@"

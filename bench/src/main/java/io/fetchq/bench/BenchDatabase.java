@@ -77,32 +77,41 @@ final class BenchDatabase implements AutoCloseable {
     }
 
     /**
-     * Adds {@code n} finished jobs, each with its attempt row, finished a day ago: what a busy
-     * installation keeps within its retention period. Then vacuums, as autovacuum would have.
+     * Adds {@code n} finished jobs, each with its attempt row and a 2 KiB stored body for one in
+     * ten, finished {@code daysAgo} days ago: what a busy installation keeps within its retention
+     * period. Then vacuums, as autovacuum would have.
      */
-    void addHistory(int n) {
+    void addHistory(int n, int daysAgo) {
         long started = System.nanoTime();
         for (int from = 1; from <= n; from += HISTORY_CHUNK) {
             int to = Math.min(n, from + HISTORY_CHUNK - 1);
             sql.sql("""
                     WITH b AS (
-                        INSERT INTO fetchq.batch (total, created_at) VALUES (:total, now() - interval '1 day') RETURNING id
+                        INSERT INTO fetchq.batch (total, created_at) VALUES (:total, now() - :days * interval '1 day')
+                        RETURNING id
                     ), j AS (
                         INSERT INTO fetchq.job (batch_id, url, host, max_attempts, timeout_ms, max_body_bytes, state,
                                                 attempts, created_at, run_at, started_at, finished_at, status_code,
                                                 content_type, body_bytes, body_truncated, body_sha256, title, total_ms)
                         SELECT b.id, 'https://host' || g % 1000 || '.example/old/' || g, 'host' || g % 1000 || '.example',
-                               3, 60000, 1048576, 'completed', 1, now() - interval '1 day', now() - interval '1 day',
-                               now() - interval '1 day', now() - interval '1 day', 200, 'text/html', 2048, false,
+                               3, 60000, 1048576, 'completed', 1, now() - :days * interval '1 day',
+                               now() - :days * interval '1 day', now() - :days * interval '1 day',
+                               now() - :days * interval '1 day', 200, 'text/html', 2048, false,
                                md5(g::text), 'old page', 40
                         FROM b, generate_series(:from, :to) g
                         RETURNING id, started_at, finished_at
+                    ), a AS (
+                        INSERT INTO fetchq.attempt (job_id, attempt, worker_id, started_at, finished_at, status_code,
+                                                    content_type, body_bytes, dns_ms, connect_ms, ttfb_ms, total_ms,
+                                                    remote_ip)
+                        SELECT id, 1, 'history', started_at, finished_at, 200, 'text/html', 2048, 1, 1, 30, 40,
+                               '192.0.2.1'
+                        FROM j
                     )
-                    INSERT INTO fetchq.attempt (job_id, attempt, worker_id, started_at, finished_at, status_code,
-                                                content_type, body_bytes, dns_ms, connect_ms, ttfb_ms, total_ms, remote_ip)
-                    SELECT id, 1, 'history', started_at, finished_at, 200, 'text/html', 2048, 1, 1, 30, 40, '192.0.2.1'
-                    FROM j
-                    """).param("total", to - from + 1).param("from", from).param("to", to).update();
+                    INSERT INTO fetchq.body (job_id, content_type, body)
+                    SELECT id, 'text/html', convert_to(repeat(md5(id::text), 64), 'UTF8') FROM j WHERE id % 10 = 0
+                    """).param("total", to - from + 1).param("days", daysAgo).param("from", from).param("to", to)
+                    .update();
         }
         sql.sql("VACUUM ANALYZE fetchq.job").update();
         sql.sql("VACUUM ANALYZE fetchq.attempt").update();

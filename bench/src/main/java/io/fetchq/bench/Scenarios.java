@@ -2,11 +2,14 @@ package io.fetchq.bench;
 
 import io.fetchq.db.FetchProperties;
 import io.fetchq.db.NewJob;
+import io.fetchq.db.RetentionQueries;
 import io.fetchq.url.UrlPolicy;
 import io.fetchq.worker.Worker;
 import io.fetchq.worker.WorkerProperties;
 import io.fetchq.worker.fetch.Fetcher;
 import io.fetchq.worker.fetch.HttpFetcher;
+import io.fetchq.worker.retention.Retention;
+import io.fetchq.worker.retention.RetentionProperties;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -158,7 +161,7 @@ final class Scenarios {
      */
     static Bench.Scenario history(Bench.Options options) {
         BenchDatabase db = new BenchDatabase();
-        db.addHistory(options.history());
+        db.addHistory(options.history(), 1);
         return new Bench.Scenario() {
             @Override
             public Map<String, Double> run(boolean warmUp) throws Exception {
@@ -169,6 +172,24 @@ final class Scenarios {
             @Override
             public void close() {
                 db.close();
+            }
+        };
+    }
+
+    /** A retention pass over a history wholly past retention: how fast history can be deleted. */
+    static Bench.Scenario retention(Bench.Options options) {
+        return warmUp -> {
+            int n = options.jobs(warmUp);
+            try (BenchDatabase db = new BenchDatabase()) {
+                db.addHistory(n, 40);
+                Retention retention = new Retention(new Binder(new MapConfigurationPropertySource(Map.of()))
+                        .bindOrCreate("fetchq.retention", RetentionProperties.class), new RetentionQueries(db.sql));
+                long started = System.nanoTime();
+                long deleted = retention.runOnce();
+                double seconds = (System.nanoTime() - started) / 1e9;
+                check(deleted == n && db.count("SELECT count(*) FROM fetchq.attempt") == 0
+                        && db.count("SELECT count(*) FROM fetchq.body") == 0, "retention deleted every job");
+                return Map.of(JOBS_PER_S, n / seconds);
             }
         };
     }

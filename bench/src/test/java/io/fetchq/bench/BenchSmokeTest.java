@@ -23,7 +23,7 @@ class BenchSmokeTest {
                 "--out=" + report);
         String text = Files.readString(report);
         for (String row : new String[] {"| bound | 300 | jobs/s |", "| drain-noop | 300 | jobs/s |",
-                "| drain-http | 300 | jobs/s |", "| history | 300 | jobs/s |", "| enqueue-db | 300 | jobs/s |",
+                "| drain-http | 300 | jobs/s |", "| history | 300 | jobs/s |", "| retention | 300 | jobs/s |", "| enqueue-db | 300 | jobs/s |",
                 "| enqueue-text | 300 | jobs/s |", "| enqueue-json | 300 | jobs/s |", "| pickup | 20 | p50 ms |",
                 "| pickup | 20 | p99 ms |", "| memory | 40 | peak RSS MiB |"}) {
             assertThat(text).contains(row);

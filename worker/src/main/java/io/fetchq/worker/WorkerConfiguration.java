@@ -3,10 +3,13 @@ package io.fetchq.worker;
 import io.fetchq.db.DbConfiguration;
 import io.fetchq.db.FetchProperties;
 import io.fetchq.db.QueueQueries;
+import io.fetchq.db.RetentionQueries;
 import io.fetchq.db.WorkerQueries;
 import io.fetchq.url.UrlPolicy;
 import com.zaxxer.hikari.HikariDataSource;
 import io.fetchq.worker.fetch.HttpFetcher;
+import io.fetchq.worker.retention.Retention;
+import io.fetchq.worker.retention.RetentionProperties;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -25,7 +28,7 @@ import org.springframework.context.annotation.Import;
  */
 @Configuration(proxyBeanMethods = false)
 @Import(DbConfiguration.class)
-@EnableConfigurationProperties(WorkerProperties.class)
+@EnableConfigurationProperties({WorkerProperties.class, RetentionProperties.class})
 @ConditionalOnBooleanProperty(name = "fetchq.worker.enabled", matchIfMissing = true)
 public class WorkerConfiguration {
 
@@ -35,12 +38,17 @@ public class WorkerConfiguration {
         return new Worker(properties, queue, workers, new HttpFetcher(policy, fetch, properties.maxInFlight()));
     }
 
+    @Bean(destroyMethod = "")
+    Retention fetchqRetention(RetentionProperties properties, RetentionQueries queries) {
+        return new Retention(properties, queries);
+    }
+
     /**
      * Starts the worker (and its LISTEN connection) once the context is up, and stops both
      * gracefully before the database goes.
      */
     @Bean
-    SmartLifecycle fetchqWorkerLifecycle(Worker worker, DataSource dataSource) {
+    SmartLifecycle fetchqWorkerLifecycle(Worker worker, Retention retention, DataSource dataSource) {
         return new SmartLifecycle() {
             private volatile boolean running;
             private NotificationListener listener;
@@ -50,11 +58,13 @@ public class WorkerConfiguration {
                 worker.start();
                 listener = new NotificationListener(() -> dedicatedConnection(dataSource), worker::wake, worker.id());
                 listener.start();
+                retention.start();
                 running = true;
             }
 
             @Override
             public void stop() {
+                retention.close();
                 listener.close();
                 worker.close();
                 running = false;

@@ -1,0 +1,71 @@
+package io.fetchq.worker.retention;
+
+import io.fetchq.db.RetentionQueries;
+import java.time.Instant;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Deletes history older than {@code fetchq.retention.finished-jobs}, on a thread of its own so that
+ * a long pass never delays a heartbeat. Every worker runs it; concurrent passes skip each other's
+ * rows, so they share the work instead of repeating it.
+ */
+public final class Retention implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(Retention.class);
+
+    private final RetentionProperties properties;
+    private final RetentionQueries queries;
+    private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(
+            r -> Thread.ofPlatform().name("fetchq-retention").daemon().unstarted(r));
+
+    public Retention(RetentionProperties properties, RetentionQueries queries) {
+        this.properties = properties;
+        this.queries = queries;
+    }
+
+    public void start() {
+        if (!properties.enabled()) {
+            log.info("retention is off: finished jobs are kept until deleted by hand");
+            return;
+        }
+        long every = properties.interval().toMillis();
+        // A random first delay, so that workers started together do not all sweep at once.
+        long first = ThreadLocalRandom.current().nextLong(Math.min(every, 60_000) + 1);
+        scheduler.scheduleWithFixedDelay(this::runSafely, first, every, TimeUnit.MILLISECONDS);
+    }
+
+    private void runSafely() {
+        try {
+            runOnce();
+        } catch (RuntimeException e) {
+            log.warn("retention pass failed, next in {}: {}", properties.interval(), e.toString());
+        }
+    }
+
+    /** One pass: deletes everything past retention, one short statement at a time; returns jobs deleted. */
+    public long runOnce() {
+        Instant cutoff = Instant.now().minus(properties.finishedJobs());
+        long jobs = 0;
+        int deleted;
+        do {
+            deleted = queries.deleteFinishedBefore(cutoff, properties.batchSize());
+            jobs += deleted;
+        } while (deleted == properties.batchSize() && !Thread.currentThread().isInterrupted());
+        int batches = queries.deleteEmptyBatchesBefore(cutoff);
+        if (jobs + batches > 0) {
+            log.info("retention: deleted {} jobs finished before {} (with their attempts and bodies) and {} batches",
+                    jobs, cutoff, batches);
+        }
+        return jobs;
+    }
+
+    @Override
+    public void close() {
+        scheduler.shutdownNow();
+    }
+}
