@@ -38,18 +38,28 @@ final class Launched implements AutoCloseable {
     }
 
     static Launched worker(String id, String jdbcUrl, String... settings) throws IOException {
+        return worker(id, jdbcUrl, List.of(), settings);
+    }
+
+    /** A worker with JVM options before {@code -jar}. */
+    static Launched worker(String id, String jdbcUrl, List<String> jvm, String... settings) throws IOException {
         List<String> args = new ArrayList<>(List.of("--spring.datasource.url=" + jdbcUrl, "--fetchq.worker.id=" + id,
                 "--fetchq.fetch.allow-private-networks=true", "--logging.level.root=WARN"));
         args.addAll(List.of(settings));
-        return start(id, jar("worker/target/fetchq-worker.jar"), args);
+        return start(id, jar("worker/target/fetchq-worker.jar"), jvm, args);
     }
 
     private static Launched start(String name, Path jar, List<String> args) throws IOException {
+        return start(name, jar, List.of(), args);
+    }
+
+    private static Launched start(String name, Path jar, List<String> jvm, List<String> args) throws IOException {
         if (!Files.isRegularFile(jar)) {
             throw new IllegalStateException(jar + " is missing: build with ./mvnw -DskipTests package first");
         }
-        List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
-                "-jar", jar.toString()));
+        List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java")));
+        command.addAll(jvm);
+        command.addAll(List.of("-jar", jar.toString()));
         command.addAll(args);
         Path log = Files.createDirectories(root().resolve("bench/target/bench-logs")).resolve(name + ".log");
         Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();

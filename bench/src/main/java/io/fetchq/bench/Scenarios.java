@@ -69,7 +69,10 @@ final class Scenarios {
             RETURNING q.job_id, q.attempt
             """;
 
-    /** The writes fetchq makes per completed job: queue row gone, job result, attempt row. */
+    /**
+     * The writes fetchq makes per completed job of drain-noop: queue row gone, job result, attempt
+     * row, stored body.
+     */
     private static final String BOUND_COMPLETE = """
             WITH input AS (
                 SELECT * FROM unnest(?::bigint[], ?::int[]) AS u(job_id, attempt)
@@ -83,6 +86,9 @@ final class Scenarios {
                     status_code = 200, content_type = 'text/html', body_bytes = 46, body_truncated = false,
                     body_sha256 = 'x', total_ms = 0
                 FROM ended e WHERE j.id = e.job_id
+            ), bodies AS (
+                INSERT INTO fetchq.body (job_id, content_type, body)
+                SELECT job_id, 'text/html', '\\x3c68746d6c3e'::bytea FROM ended
             )
             INSERT INTO fetchq.attempt (job_id, attempt, worker_id, started_at, finished_at, status_code, total_ms)
             SELECT job_id, attempt, 'bound', now(), now(), 200, 0 FROM ended
@@ -233,10 +239,11 @@ final class Scenarios {
         Worker worker = new Worker(settings, queue, db.workers, fetcher);
         long started = System.nanoTime();
         worker.start();
-        await(() -> db.count("SELECT count(*) FROM fetchq.queue") == 0, Duration.ofMinutes(30), "the drain");
+        await(() -> queue.written() >= n, Duration.ofMinutes(30), "the drain");
         double seconds = (System.nanoTime() - started) / 1e9;
         worker.close();
         System.out.println("    " + queue.summary());
+        check(db.count("SELECT count(*) FROM fetchq.queue") == 0, "the drain left no job in the queue");
         check(db.count("SELECT count(*) FROM fetchq.attempt") - finishedBefore == n, "the drain wrote every attempt");
         return n / seconds;
     }
@@ -363,28 +370,37 @@ final class Scenarios {
     }
 
     /**
-     * Peak RSS of one launched worker (default JVM settings) while it holds {@code --in-flight}
-     * fetches that the site answers only once all of them are in flight. A fresh process per run.
+     * Peak RSS of one launched worker holding {@code --in-flight} fetches that the site answers only
+     * once all of them are in flight: with the JVM's default heap sizing, and with
+     * {@code --memory-jvm}. A fresh process each time.
      */
     static Bench.Scenario memory(Bench.Options options) {
         return warmUp -> {
             int n = warmUp ? Math.min(200, options.inFlight()) : options.inFlight();
-            try (BenchDatabase db = new BenchDatabase(); LoopbackSite site = new LoopbackSite()) {
-                db.queue(n, i -> BenchDatabase.job(site.url("/slow/" + i), "127.0.0.1"));
-                double peak;
-                try (Launched worker = Launched.worker("memory", db.url, "--fetchq.worker.max-in-flight=" + n,
-                        "--fetchq.worker.host-limits[127.0.0.1]=" + n)) {
-                    await(() -> site.slowHeld() == n, Duration.ofMinutes(5), n + " fetches in flight");
-                    site.releaseSlow();
-                    await(() -> db.count("SELECT count(*) FROM fetchq.queue") == 0, Duration.ofMinutes(5),
-                            "the slow jobs to finish");
-                    peak = worker.peakRssMib();
-                }
-                check(db.count("SELECT count(*) FROM fetchq.job_results WHERE status_code = 200") == n,
-                        "every slow fetch completed");
-                return Map.of(PEAK_RSS_MIB, peak);
-            }
+            Map<String, Double> peaks = new LinkedHashMap<>();
+            peaks.put(PEAK_RSS_MIB + " (JVM defaults)", peakRss(n, List.of()));
+            List<String> jvm = List.of(options.memoryJvm().split(" "));
+            peaks.put(PEAK_RSS_MIB + " (" + options.memoryJvm() + ")", peakRss(n, jvm));
+            return peaks;
         };
+    }
+
+    private static double peakRss(int n, List<String> jvm) throws Exception {
+        try (BenchDatabase db = new BenchDatabase(); LoopbackSite site = new LoopbackSite()) {
+            db.queue(n, i -> BenchDatabase.job(site.url("/slow/" + i), "127.0.0.1"));
+            double peak;
+            try (Launched worker = Launched.worker("memory", db.url, jvm, "--fetchq.worker.max-in-flight=" + n,
+                    "--fetchq.worker.host-limits[127.0.0.1]=" + n)) {
+                await(() -> site.slowHeld() == n, Duration.ofMinutes(5), n + " fetches in flight");
+                site.releaseSlow();
+                await(() -> db.count("SELECT count(*) FROM fetchq.queue") == 0, Duration.ofMinutes(5),
+                        "the slow jobs to finish");
+                peak = worker.peakRssMib();
+            }
+            check(db.count("SELECT count(*) FROM fetchq.job_results WHERE status_code = 200") == n,
+                    "every slow fetch completed");
+            return peak;
+        }
     }
 
     static WorkerProperties workerSettings(Map<String, String> overrides) {
@@ -399,14 +415,17 @@ final class Scenarios {
                 .bindOrCreate("fetchq.worker", WorkerProperties.class);
     }
 
-    /** Polls {@code condition} every 10 ms until it holds; fails after {@code limit}. */
+    /**
+     * Polls {@code condition} every 5 ms until it holds; fails after {@code limit}. Conditions that
+     * query the database are polled while nothing is being measured, or are cheap.
+     */
     static void await(BooleanSupplier condition, Duration limit, String what) throws InterruptedException {
         long deadline = System.nanoTime() + limit.toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
                 throw new IllegalStateException("benchmark gave up waiting for " + what + " after " + limit);
             }
-            Thread.sleep(10);
+            Thread.sleep(5);
         }
     }
 
