@@ -17,6 +17,8 @@ import org.springframework.validation.annotation.Validated;
  *     shorter answers sooner and queries more.
  * @param defaultPageSize jobs per page of a listing when {@code limit} is absent. Default 100.
  * @param maxPageSize largest {@code limit} of a listing. Default 1,000.
+ * @param statsMaxAge how long {@code GET /api/v1/stats} serves the same answer. Default 2s: counting
+ *     a long history is not free, and dashboards poll.
  */
 @Validated
 @ConfigurationProperties("fetchq.api")
@@ -24,7 +26,8 @@ public record ApiProperties(
         @DefaultValue("60s") @NotNull Duration maxWait,
         @DefaultValue("200ms") @NotNull Duration waitPollInterval,
         @DefaultValue("100") @Min(1) @Max(10_000) int defaultPageSize,
-        @DefaultValue("1000") @Min(1) @Max(10_000) int maxPageSize) {
+        @DefaultValue("1000") @Min(1) @Max(10_000) int maxPageSize,
+        @DefaultValue("2s") @NotNull Duration statsMaxAge) {
 
     public ApiProperties {
         if (waitPollInterval != null && (waitPollInterval.isNegative() || waitPollInterval.isZero())) {

@@ -38,6 +38,8 @@ public abstract class ApiTestBase {
     @DynamicPropertySource
     static void database(DynamicPropertyRegistry registry) {
         registry.add("spring.datasource.url", TestDatabase::sharedUrl);
+        // Every stats call reads afresh, so that tests see their own changes.
+        registry.add("fetchq.api.stats-max-age", () -> "0s");
     }
 
     @BeforeEach
@@ -67,6 +69,11 @@ public abstract class ApiTestBase {
 
     protected Response get(String path) {
         return send(HttpRequest.newBuilder(uri(path)).GET());
+    }
+
+    /** A GET with request headers, given as name, value, name, value... */
+    protected Response get(String path, String... headers) {
+        return send(HttpRequest.newBuilder(uri(path)).headers(headers).GET());
     }
 
     protected Response post(String path) {

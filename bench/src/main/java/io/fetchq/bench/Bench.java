@@ -200,7 +200,19 @@ public final class Bench {
         if (out.getParent() != null) {
             Files.createDirectories(out.getParent());
         }
-        Files.writeString(out, report);
+        Files.writeString(out, report + keptNotes(out));
+    }
+
+    /** Marks where a report's hand-written notes begin; the harness keeps them when it rewrites the file. */
+    static final String NOTES_MARKER = "<!-- Notes below this line are kept when scripts/bench.sh rewrites this file. -->";
+
+    private static String keptNotes(Path out) throws IOException {
+        if (!Files.exists(out)) {
+            return "";
+        }
+        String previous = Files.readString(out);
+        int at = previous.indexOf(NOTES_MARKER);
+        return at < 0 ? "" : "\n" + previous.substring(at);
     }
 
     private static int jobs(String scenario, Options options) {

@@ -11,7 +11,10 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Consumer;
+import org.springframework.jdbc.core.DataClassRowMapper;
 import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.core.RowCallbackHandler;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Repository;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -311,6 +314,37 @@ public class JobQueries {
                 return RetryOutcome.RETRIED;
             }
             return getById(id).isPresent() ? RetryOutcome.NOT_RETRYABLE : RetryOutcome.NOT_FOUND;
+        });
+    }
+
+    /** Rows a results export reads from the database per round trip. */
+    static final int EXPORT_FETCH_SIZE = 1000;
+
+    private static final DataClassRowMapper<JobRow> JOB_ROWS = new DataClassRowMapper<>(JobRow.class);
+
+    /**
+     * Hands every job of a batch to {@code each} in id order, only those in {@code state} when it is
+     * not null. Reads through a cursor, {@value #EXPORT_FETCH_SIZE} rows at a time, in one read-only
+     * transaction: memory stays flat however large the batch, and the export is one consistent
+     * snapshot.
+     */
+    public void forEachResult(long batchId, String state, Consumer<JobRow> each) {
+        TransactionTemplate readOnly = new TransactionTemplate(tx.getTransactionManager());
+        readOnly.setReadOnly(true);
+        readOnly.executeWithoutResult(status -> {
+            // Plan for reading every row, not the first few: the batch index and a sort, never a
+            // walk of the whole job table in id order.
+            template.execute("SET LOCAL cursor_tuple_fraction = 1.0");
+            template.query(c -> {
+                PreparedStatement ps = c.prepareStatement("SELECT * FROM fetchq.job_results WHERE batch_id = ?"
+                        + (state == null ? "" : " AND state = ?") + " ORDER BY job_id");
+                ps.setFetchSize(EXPORT_FETCH_SIZE);
+                ps.setLong(1, batchId);
+                if (state != null) {
+                    ps.setString(2, state);
+                }
+                return ps;
+            }, (RowCallbackHandler) rs -> each.accept(JOB_ROWS.mapRow(rs, 0)));
         });
     }
 

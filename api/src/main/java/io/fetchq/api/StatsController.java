@@ -1,0 +1,55 @@
+package io.fetchq.api;
+
+import io.fetchq.db.StatsQueries;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.Map;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.RestController;
+
+/** {@code GET /api/v1/stats}: the installation at a glance, computed at most once per {@code fetchq.api.stats-max-age}. */
+@RestController
+class StatsController {
+
+    /**
+     * @param jobs jobs by state
+     * @param oldestDueAgeMs how long the oldest due job has waited to be claimed (the lag); 0 when none waits
+     * @param completionsPerSecond jobs that reached a final state per second, over the last minute
+     * @param workers workers by state
+     * @param liveWorkers workers running or draining
+     * @param asOf when these figures were read
+     */
+    record Stats(Map<String, Long> jobs, long oldestDueAgeMs, double completionsPerSecond, Map<String, Long> workers,
+            long liveWorkers, OffsetDateTime asOf) {
+    }
+
+    private final StatsQueries queries;
+    private final long maxAgeNanos;
+    private volatile Stats cached;
+    private volatile long cachedAt;
+
+    StatsController(StatsQueries queries, ApiProperties properties) {
+        this.queries = queries;
+        this.maxAgeNanos = properties.statsMaxAge().toNanos();
+    }
+
+    @GetMapping("/api/v1/stats")
+    Stats stats() {
+        Stats current = cached;
+        if (current != null && System.nanoTime() - cachedAt < maxAgeNanos) {
+            return current;
+        }
+        synchronized (this) {
+            if (cached != null && System.nanoTime() - cachedAt < maxAgeNanos) {
+                return cached;
+            }
+            StatsQueries.Stats read = queries.read();
+            current = new Stats(read.jobs(), read.oldestDueMs(), Math.round(read.finishedLastMinute() / 60.0 * 100) / 100.0,
+                    read.workers(), read.workers().get("running") + read.workers().get("draining"),
+                    OffsetDateTime.now(ZoneOffset.UTC));
+            cached = current;
+            cachedAt = System.nanoTime();
+            return current;
+        }
+    }
+}

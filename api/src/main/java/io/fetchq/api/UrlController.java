@@ -1,0 +1,51 @@
+package io.fetchq.api;
+
+import io.fetchq.api.problem.ApiProblem;
+import io.fetchq.api.problem.FieldError;
+import io.fetchq.url.UrlCheck;
+import io.fetchq.url.UrlPolicy;
+import java.util.List;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RestController;
+
+/**
+ * What fetchq makes of a URL before anyone submits it: the same parsing, normalisation and policy
+ * as intake, without writing anything.
+ */
+@RestController
+@RequestMapping("/api/v1/urls")
+class UrlController {
+
+    private final UrlPolicy policy;
+
+    UrlController(UrlPolicy policy) {
+        this.policy = policy;
+    }
+
+    /**
+     * A URL as fetchq sees it. {@code url} and its parts are null when the input does not parse as
+     * an http(s) URL; {@code reason} says why a URL would not be fetched.
+     */
+    record ParsedUrl(String input, String url, String scheme, String host, Integer port, String path, String query,
+            boolean allowed, String reason) {
+
+        static ParsedUrl of(UrlCheck check) {
+            if (!check.valid()) {
+                return new ParsedUrl(check.input(), null, null, null, null, null, null, false, check.reason());
+            }
+            var url = check.url();
+            return new ParsedUrl(check.input(), url.toString(), url.scheme(), url.host(), url.port(),
+                    url.encodedPath(), url.encodedQuery(), check.allowed(), check.reason());
+        }
+    }
+
+    @GetMapping("/parse")
+    ParsedUrl parse(@RequestParam(required = false) String url) {
+        if (url == null || url.isBlank()) {
+            throw ApiProblem.invalid(List.of(FieldError.atParameter("url", "is required: the URL to parse")), 1);
+        }
+        return ParsedUrl.of(policy.check(url));
+    }
+}

@@ -1,0 +1,138 @@
+package io.fetchq.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+
+/** The calls that show what fetchq is doing: results export, stats, URL parsing. */
+class OperabilityApiTest extends ApiTestBase {
+
+    /** A batch of three: one completed (title with a comma, quotes and a formula), one failed, one queued. */
+    private long[] batchOfThree() {
+        JsonNode batch = post("/api/v1/batches", "text/plain", "https://a.example/1\nhttps://b.example/2\nhttps://c.example/3\n")
+                .json();
+        long id = batch.get("id").asLong();
+        List<Long> jobs = sql.sql("SELECT id FROM fetchq.job WHERE batch_id = ? ORDER BY id").param(id)
+                .query(Long.class).list();
+        finish(jobs.get(0), "completed", 200, null);
+        sql.sql("UPDATE fetchq.job SET title = ?, links = '[\"https://a.example/x\"]' WHERE id = ?")
+                .param("=Sales, \"Q3\"").param(jobs.get(0)).update();
+        finish(jobs.get(1), "failed", null, "dns");
+        return new long[] {id, jobs.get(0), jobs.get(1), jobs.get(2)};
+    }
+
+    @Test
+    void resultsStreamAsNdjsonInJobOrder() {
+        long[] b = batchOfThree();
+        Response response = get("/api/v1/batches/" + b[0] + "/results");
+        assertThat(response.status()).isEqualTo(200);
+        assertThat(response.contentType()).startsWith("application/x-ndjson");
+        List<JsonNode> lines = response.body().lines().map(JSON::readTree).toList();
+        assertThat(lines).extracting(l -> l.get("job_id").asLong()).containsExactly(b[1], b[2], b[3]);
+        assertThat(lines).extracting(l -> l.get("state").asString()).containsExactly("completed", "failed", "queued");
+        assertThat(lines.get(0).get("status_code").asInt()).isEqualTo(200);
+        assertThat(lines.get(0).get("title").asString()).isEqualTo("=Sales, \"Q3\"");
+        assertThat(lines.get(0).get("links").get(0).asString()).isEqualTo("https://a.example/x");
+        assertThat(lines.get(1).get("error_kind").asString()).isEqualTo("dns");
+        assertThat(lines.get(2).get("status_code").isNull()).isTrue();
+        assertThat(lines.get(0).get("url").asString()).isEqualTo("https://a.example/1");
+    }
+
+    @Test
+    void resultsFilterByStateAndChooseFields() {
+        long[] b = batchOfThree();
+        Response failed = get("/api/v1/batches/" + b[0] + "/results?state=failed&fields=job_id,error_kind");
+        List<String> lines = failed.body().lines().toList();
+        assertThat(lines).hasSize(1);
+        JsonNode line = JSON.readTree(lines.getFirst());
+        assertThat(line.propertyNames()).containsExactly("job_id", "error_kind");
+        assertThat(line.get("job_id").asLong()).isEqualTo(b[2]);
+    }
+
+    @Test
+    void resultsAsCsvQuoteTextAndDefuseFormulas() {
+        long[] b = batchOfThree();
+        Response csv = get("/api/v1/batches/" + b[0] + "/results?format=csv&fields=job_id,state,title,status_code");
+        assertThat(csv.status()).isEqualTo(200);
+        assertThat(csv.contentType()).startsWith("text/csv");
+        assertThat(csv.body()).isEqualTo("job_id,state,title,status_code\r\n"
+                + b[1] + ",completed,\"'=Sales, \"\"Q3\"\"\",200\r\n"
+                + b[2] + ",failed,,\r\n"
+                + b[3] + ",queued,,\r\n");
+        Response byAccept = get("/api/v1/batches/" + b[0] + "/results?fields=job_id", "Accept", "text/csv");
+        assertThat(byAccept.contentType()).startsWith("text/csv");
+        assertThat(byAccept.body()).startsWith("job_id\r\n" + b[1] + "\r\n");
+    }
+
+    @Test
+    void badExportRequestsAreRefused() {
+        long[] b = batchOfThree();
+        String base = "/api/v1/batches/" + b[0] + "/results";
+        assertThat(get(base + "?fields=job_id,nope").problem(400).get("errors").get(0).get("parameter").asString())
+                .isEqualTo("fields");
+        assertThat(get(base + "?state=done").problem(400).get("errors").get(0).get("parameter").asString())
+                .isEqualTo("state");
+        assertThat(get(base + "?format=xml").problem(400).get("errors").get(0).get("parameter").asString())
+                .isEqualTo("format");
+        get("/api/v1/batches/" + (b[0] + 1000) + "/results").problem(404);
+    }
+
+    @Test
+    void statsCountJobsByStateLagAndWorkers() {
+        JsonNode empty = get("/api/v1/stats").json();
+        assertThat(empty.get("jobs").get("queued").asLong()).isZero();
+        assertThat(empty.get("oldest_due_age_ms").asLong()).isZero();
+        assertThat(empty.get("live_workers").asLong()).isZero();
+
+        long[] b = batchOfThree();
+        long running = post("/api/v1/jobs", "application/json", "{\"url\": \"https://d.example/\"}").json().get("id").asLong();
+        markRunning(running);
+        sql.sql("UPDATE fetchq.queue SET run_at = now() - interval '5 seconds' WHERE job_id = ?").param(b[3]).update();
+        sql.sql("INSERT INTO fetchq.worker (worker_id, hostname, state) VALUES ('w1', 'h', 'running'), ('w2', 'h', 'lost')")
+                .update();
+
+        JsonNode stats = get("/api/v1/stats").json();
+        JsonNode jobs = stats.get("jobs");
+        assertThat(jobs.get("queued").asLong()).isEqualTo(1);
+        assertThat(jobs.get("running").asLong()).isEqualTo(1);
+        assertThat(jobs.get("completed").asLong()).isEqualTo(1);
+        assertThat(jobs.get("failed").asLong()).isEqualTo(1);
+        assertThat(jobs.get("cancelled").asLong()).isZero();
+        assertThat(stats.get("oldest_due_age_ms").asLong()).isGreaterThanOrEqualTo(5000);
+        assertThat(stats.get("completions_per_second").asDouble()).isEqualTo(0.03);
+        assertThat(stats.get("workers").get("running").asLong()).isEqualTo(1);
+        assertThat(stats.get("workers").get("lost").asLong()).isEqualTo(1);
+        assertThat(stats.get("live_workers").asLong()).isEqualTo(1);
+    }
+
+    @Test
+    void urlParseShowsTheNormalisedUrlItsPartsAndThePolicy() {
+        JsonNode ok = get("/api/v1/urls/parse?url=HTTP://Example.COM:80/a/../b?x=1").json();
+        assertThat(ok.get("input").asString()).isEqualTo("HTTP://Example.COM:80/a/../b?x=1");
+        assertThat(ok.get("url").asString()).isEqualTo("http://example.com/b?x=1");
+        assertThat(ok.get("scheme").asString()).isEqualTo("http");
+        assertThat(ok.get("host").asString()).isEqualTo("example.com");
+        assertThat(ok.get("port").asInt()).isEqualTo(80);
+        assertThat(ok.get("path").asString()).isEqualTo("/b");
+        assertThat(ok.get("query").asString()).isEqualTo("x=1");
+        assertThat(ok.get("allowed").asBoolean()).isTrue();
+        assertThat(ok.get("reason").isNull()).isTrue();
+
+        JsonNode blocked = get("/api/v1/urls/parse?url=http://0x7f.1/").json();
+        assertThat(blocked.get("host").asString()).isEqualTo("127.0.0.1");
+        assertThat(blocked.get("allowed").asBoolean()).isFalse();
+        assertThat(blocked.get("reason").asString()).isNotBlank();
+
+        JsonNode invalid = get("/api/v1/urls/parse?url=ftp://example.com/").json();
+        assertThat(invalid.get("url").isNull()).isTrue();
+        assertThat(invalid.get("allowed").asBoolean()).isFalse();
+        assertThat(invalid.get("reason").asString()).isNotBlank();
+
+        long before = writtenRows();
+        assertThat(get("/api/v1/urls/parse").problem(400).get("errors").get(0).get("parameter").asString())
+                .isEqualTo("url");
+        assertThat(writtenRows()).isEqualTo(before);
+    }
+}
