@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fetchq.db.EmbeddedDatabase;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -61,14 +60,14 @@ class CrashSafetyTest {
 
     @Test
     void noJobIsLostDuplicatedOrOverAttemptedWhateverIsKilled() throws Exception {
-        int pgPort = freePort();
+        int pgPort = Net.freePort();
         database = EmbeddedDatabase.start(work.resolve("pg"), pgPort);
         jdbcUrl = "jdbc:postgresql://localhost:" + pgPort + "/postgres?user=postgres";
         target = new TargetServer();
-        int apiPort = freePort();
+        int apiPort = Net.freePort();
         start("api", ROOT.resolve("api/target/fetchq-api.jar"), "--server.port=" + apiPort,
                 "--fetchq.worker.enabled=false");
-        awaitUntil("API up", Duration.ofSeconds(90), () -> httpStatus("http://127.0.0.1:" + apiPort + "/actuator/health") == 200);
+        awaitUntil("API up", Duration.ofSeconds(90), () -> Net.httpStatus("http://127.0.0.1:" + apiPort + "/actuator/health") == 200);
         Process w1 = startWorker("w1");
         Process w2 = startWorker("w2");
         Process w3 = startWorker("w3");
@@ -166,25 +165,7 @@ class CrashSafetyTest {
         }
     }
 
-    private static int httpStatus(String url) {
-        try {
-            return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url)).build(),
-                    HttpResponse.BodyHandlers.discarding()).statusCode();
-        } catch (IOException e) {
-            return -1;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return -1;
-        }
-    }
-
     private static void awaitUntil(String what, Duration timeout, BooleanSupplier condition) {
         Awaitility.await(what).atMost(timeout).pollInterval(Duration.ofMillis(50)).until(condition::getAsBoolean);
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
     }
 }

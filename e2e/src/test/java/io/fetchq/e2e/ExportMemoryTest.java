@@ -4,10 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fetchq.db.EmbeddedDatabase;
 import java.io.BufferedReader;
-import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -54,10 +52,10 @@ class ExportMemoryTest {
 
     @Test
     void aBatchLargerThanTheHeapStreamsOut() throws Exception {
-        int pgPort = freePort();
+        int pgPort = Net.freePort();
         database = EmbeddedDatabase.start(work.resolve("pg"), pgPort);
         String jdbcUrl = "jdbc:postgresql://localhost:" + pgPort + "/postgres?user=postgres";
-        int apiPort = freePort();
+        int apiPort = Net.freePort();
         Path jar = ROOT.resolve("api/target/fetchq-api.jar");
         assertThat(jar).as("built jar (run `./mvnw verify`, which packages first)").exists();
         Path log = Files.createDirectories(ROOT.resolve("e2e/target/e2e-logs")).resolve("export-api.log");
@@ -67,7 +65,7 @@ class ExportMemoryTest {
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         HttpClient http = HttpClient.newHttpClient();
         Awaitility.await("API up").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200))
-                .until(() -> status(http, "http://127.0.0.1:" + apiPort + "/actuator/health") == 200);
+                .until(() -> Net.httpStatus("http://127.0.0.1:" + apiPort + "/actuator/health") == 200);
 
         long batch;
         try (Connection c = DriverManager.getConnection(jdbcUrl); Statement s = c.createStatement()) {
@@ -108,23 +106,5 @@ class ExportMemoryTest {
         api.destroy();
         assertThat(api.waitFor(30, TimeUnit.SECONDS)).isTrue();
         assertThat(Files.readString(log)).doesNotContain("OutOfMemoryError");
-    }
-
-    private static int status(HttpClient http, String url) {
-        try {
-            return http.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.discarding())
-                    .statusCode();
-        } catch (IOException e) {
-            return -1;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return -1;
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
     }
 }
