@@ -1,9 +1,14 @@
 package io.fetchq.api;
 
+import io.fetchq.db.JobState;
 import io.fetchq.db.StatsQueries;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.List;
 import java.util.Map;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RestController;
 
@@ -28,9 +33,30 @@ class StatsController {
     private volatile Stats cached;
     private volatile long cachedAt;
 
-    StatsController(StatsQueries queries, ApiProperties properties) {
+    StatsController(StatsQueries queries, ApiProperties properties, ObjectProvider<MeterRegistry> meters) {
         this.queries = queries;
         this.maxAgeNanos = properties.statsMaxAge().toNanos();
+        meters.ifAvailable(this::bindMetrics);
+    }
+
+    /**
+     * The same figures as Prometheus gauges, read when scraped (and cached like the call): jobs by
+     * state, the lag, jobs finished over the last minute, workers by state.
+     */
+    private void bindMetrics(MeterRegistry registry) {
+        for (String state : JobState.ALL) {
+            Gauge.builder("fetchq.jobs", this, c -> c.stats().jobs().get(state))
+                    .description("Jobs by state").tag("state", state).register(registry);
+        }
+        Gauge.builder("fetchq.oldest.due.age", this, c -> c.stats().oldestDueAgeMs() / 1000.0)
+                .description("How long the oldest due job has waited to be claimed").baseUnit("seconds")
+                .register(registry);
+        Gauge.builder("fetchq.jobs.finished.last.minute", this, c -> c.stats().completionsPerSecond() * 60)
+                .description("Jobs that reached a final state in the last minute").register(registry);
+        for (String state : List.of("running", "draining", "stopped", "lost")) {
+            Gauge.builder("fetchq.workers", this, c -> c.stats().workers().get(state))
+                    .description("Workers by state").tag("state", state).register(registry);
+        }
     }
 
     @GetMapping("/api/v1/stats")

@@ -135,4 +135,24 @@ class OperabilityApiTest extends ApiTestBase {
                 .isEqualTo("url");
         assertThat(writtenRows()).isEqualTo(before);
     }
+
+    @Test
+    void actuatorShowsHealthInfoAndPrometheusGauges() {
+        assertThat(get("/actuator/health/liveness").status()).isEqualTo(200);
+        Response readiness = get("/actuator/health/readiness");
+        assertThat(readiness.status()).isEqualTo(200);
+        assertThat(readiness.json().get("status").asString()).isEqualTo("UP");
+        JsonNode info = get("/actuator/info").json();
+        assertThat(info.get("build").get("version").asString()).isNotBlank();
+        assertThat(info.get("git").get("commit").get("id").asString()).as("git commit in %s", info).isNotBlank();
+
+        batchOfThree();
+        String metrics = get("/actuator/prometheus").body();
+        assertThat(metrics).containsPattern("(?m)^fetchq_jobs\\{[^}]*state=\"queued\"[^}]*} 1\\.0$")
+                .containsPattern("(?m)^fetchq_jobs\\{[^}]*state=\"completed\"[^}]*} 1\\.0$")
+                .containsPattern("(?m)^fetchq_jobs\\{[^}]*state=\"failed\"[^}]*} 1\\.0$")
+                .containsPattern("(?m)^fetchq_oldest_due_age_seconds\\{[^}]*} ")
+                .containsPattern("(?m)^fetchq_workers\\{[^}]*state=\"running\"[^}]*} 0\\.0$")
+                .containsPattern("(?m)^http_server_requests_seconds_count\\{");
+    }
 }

@@ -44,7 +44,7 @@ final class Launched implements AutoCloseable {
     /** A worker with JVM options before {@code -jar}. */
     static Launched worker(String id, String jdbcUrl, List<String> jvm, String... settings) throws IOException {
         List<String> args = new ArrayList<>(List.of("--spring.datasource.url=" + jdbcUrl, "--fetchq.worker.id=" + id,
-                "--fetchq.fetch.allow-private-networks=true", "--logging.level.root=WARN"));
+                "--fetchq.fetch.allow-private-networks=true", "--logging.level.root=WARN", "--server.port=0"));
         args.addAll(List.of(settings));
         return start(id, jar("worker/target/fetchq-worker.jar"), jvm, args);
     }

@@ -129,7 +129,7 @@ class CrashSafetyTest {
     }
 
     private Process startWorker(String id) throws IOException {
-        return start(id, ROOT.resolve("worker/target/fetchq-worker.jar"), "--fetchq.worker.id=" + id,
+        return start(id, ROOT.resolve("worker/target/fetchq-worker.jar"), "--fetchq.worker.id=" + id, "--server.port=0",
                 "--fetchq.worker.lease=" + LEASE.toMillis() + "ms", "--fetchq.worker.shutdown-grace=5s",
                 "--fetchq.worker.max-in-flight=64", "--fetchq.worker.host-limits[127.0.0.1]=64",
                 "--fetchq.worker.retry-base=200ms");

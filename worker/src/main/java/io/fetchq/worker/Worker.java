@@ -16,6 +16,10 @@ import io.fetchq.worker.process.Processor;
 import io.fetchq.worker.retry.RetryPolicy;
 import io.github.resilience4j.bulkhead.Bulkhead;
 import io.github.resilience4j.bulkhead.BulkheadConfig;
+import io.github.resilience4j.bulkhead.BulkheadRegistry;
+import io.github.resilience4j.micrometer.tagged.TaggedBulkheadMetrics;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.github.resilience4j.bulkhead.BulkheadFullException;
 import io.github.resilience4j.ratelimiter.RequestNotPermitted;
 import io.github.resilience4j.retry.Retry;
@@ -78,6 +82,7 @@ public final class Worker implements AutoCloseable {
     private final HostGuards hosts;
     private final Completer completer;
     private final Bulkhead global;
+    private final WorkerMetrics metrics;
     /** Jobs claimed and not yet written back: their leases are renewed by the heartbeat. */
     private final Map<Long, ClaimedJob> inFlight = new ConcurrentHashMap<>();
     /** Claims whose outcome has not been handed to the completer: each is handed over exactly once. */
@@ -92,7 +97,13 @@ public final class Worker implements AutoCloseable {
     private volatile boolean lastClaimFull;
 
     public Worker(WorkerProperties properties, QueueQueries queue, WorkerQueries workers, Fetcher fetcher) {
+        this(properties, queue, workers, fetcher, WorkerMetrics.none());
+    }
+
+    public Worker(WorkerProperties properties, QueueQueries queue, WorkerQueries workers, Fetcher fetcher,
+            WorkerMetrics metrics) {
         this.properties = properties;
+        this.metrics = metrics;
         this.queue = queue;
         this.workers = workers;
         this.fetcher = fetcher;
@@ -100,11 +111,21 @@ public final class Worker implements AutoCloseable {
         this.retryPolicy = new RetryPolicy(properties);
         this.hosts = new HostGuards(properties);
         this.completer = new Completer(queue, properties.id(), properties.completeBatch(), properties.completers());
-        this.global = Bulkhead.of("fetchq-global", BulkheadConfig.custom()
+        BulkheadRegistry globalRegistry = BulkheadRegistry.ofDefaults();
+        this.global = globalRegistry.bulkhead("fetchq-global", BulkheadConfig.custom()
                 .maxConcurrentCalls(properties.maxInFlight())
                 .maxWaitDuration(Duration.ZERO)
                 .build());
         this.claimer = Thread.ofPlatform().name("fetchq-claimer").unstarted(this::claimLoop);
+        MeterRegistry registry = metrics.registry();
+        TaggedBulkheadMetrics.ofBulkheadRegistry(globalRegistry).bindTo(registry);
+        hosts.bindMetrics(registry);
+        Gauge.builder("fetchq.in.flight", inFlight, Map::size)
+                .description("Jobs this worker holds: fetching, waiting to retry, or being written")
+                .register(registry);
+        Gauge.builder("fetchq.completer.backlog", completer, Completer::backlog)
+                .description("Results waiting to be written")
+                .register(registry);
     }
 
     public String id() {
@@ -142,6 +163,7 @@ public final class Worker implements AutoCloseable {
                 }
                 List<ClaimedJob> claimed = queue.claimDue(properties.id(), want, want * CLAIM_SCAN_FACTOR,
                         properties.perHost(), hosts.room(), properties.lease());
+                metrics.claimed(claimed.size());
                 for (ClaimedJob job : claimed) {
                     start(job);
                 }
@@ -192,6 +214,7 @@ public final class Worker implements AutoCloseable {
         global.onComplete();
         wakeIfBusy();
         if (unsubmitted.remove(job.jobId())) {
+            metrics.attempt(completion);
             completer.submit(completion, () -> written(job, guard));
         } else {
             // Shutdown already handed this claim back; the completer's fence would drop it anyway.
@@ -254,6 +277,7 @@ public final class Worker implements AutoCloseable {
                     last.set(stop);
                     return stop;
                 }
+                metrics.attempt(previous.completion());
                 job = previous.job().nextAttempt();
                 inFlight.put(job.jobId(), job);
             }
@@ -320,6 +344,7 @@ public final class Worker implements AutoCloseable {
             guard.bulkhead().onComplete();
         }
         long took = System.nanoTime() - started;
+        metrics.fetched(outcome.timings());
         if (countsAgainstHost(outcome)) {
             guard.breaker().onError(took, TimeUnit.NANOSECONDS, new HostFailure(describe(outcome)));
         } else {

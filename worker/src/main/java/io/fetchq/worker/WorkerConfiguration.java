@@ -1,20 +1,22 @@
 package io.fetchq.worker;
 
+import com.zaxxer.hikari.HikariDataSource;
 import io.fetchq.db.DbConfiguration;
 import io.fetchq.db.FetchProperties;
 import io.fetchq.db.QueueQueries;
 import io.fetchq.db.RetentionQueries;
 import io.fetchq.db.WorkerQueries;
 import io.fetchq.url.UrlPolicy;
-import com.zaxxer.hikari.HikariDataSource;
 import io.fetchq.worker.fetch.HttpFetcher;
 import io.fetchq.worker.retention.Retention;
 import io.fetchq.worker.retention.RetentionProperties;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.util.Properties;
 import javax.sql.DataSource;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.SmartLifecycle;
@@ -34,8 +36,10 @@ public class WorkerConfiguration {
 
     @Bean(destroyMethod = "")
     Worker fetchqWorker(WorkerProperties properties, QueueQueries queue, WorkerQueries workers, UrlPolicy policy,
-            FetchProperties fetch) {
-        return new Worker(properties, queue, workers, new HttpFetcher(policy, fetch, properties.maxInFlight()));
+            FetchProperties fetch, ObjectProvider<MeterRegistry> meters) {
+        MeterRegistry registry = meters.getIfAvailable();
+        return new Worker(properties, queue, workers, new HttpFetcher(policy, fetch, properties.maxInFlight()),
+                registry == null ? WorkerMetrics.none() : new WorkerMetrics(registry));
     }
 
     @Bean(destroyMethod = "")

@@ -6,6 +6,7 @@ import jakarta.validation.constraints.NotNull;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import org.springframework.boot.context.properties.ConfigurationProperties;
@@ -46,6 +47,9 @@ import org.springframework.validation.annotation.Validated;
  * @param hostIdleEviction per-host limiters and breakers unused this long are dropped. Default 5m.
  * @param shutdownGrace on SIGTERM, how long in-flight fetches may finish before their jobs are
  *     handed back. Default 25s, under Docker's 30 s stop timeout.
+ * @param metricsHosts hosts whose bulkhead, rate limiter and circuit breaker get metrics labelled
+ *     with the host name. Default none: per-host series are opt-in, so that a crawl of a million
+ *     hosts does not make a million series.
  */
 @Validated
 @ConfigurationProperties("fetchq.worker")
@@ -72,7 +76,8 @@ public record WorkerProperties(
         @DefaultValue("10") @Min(1) @Max(10_000) int breakerMinimumCalls,
         @DefaultValue("60s") @NotNull Duration breakerOpenFor,
         @DefaultValue("5m") @NotNull Duration hostIdleEviction,
-        @DefaultValue("25s") @NotNull Duration shutdownGrace) {
+        @DefaultValue("25s") @NotNull Duration shutdownGrace,
+        @DefaultValue List<String> metricsHosts) {
 
     public WorkerProperties {
         if (id == null || id.isBlank()) {
@@ -83,6 +88,7 @@ public record WorkerProperties(
         }
         hostLimits = hostLimits == null ? Map.of() : Map.copyOf(hostLimits);
         hostRates = hostRates == null ? Map.of() : Map.copyOf(hostRates);
+        metricsHosts = metricsHosts == null ? List.of() : List.copyOf(metricsHosts);
         requirePositive("fetchq.worker.poll-interval", pollInterval);
         requirePositive("fetchq.worker.lease", lease);
         requirePositive("fetchq.worker.retry-base", retryBase);

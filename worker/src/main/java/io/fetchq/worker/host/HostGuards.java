@@ -5,6 +5,11 @@ import io.github.resilience4j.bulkhead.BulkheadConfig;
 import io.github.resilience4j.bulkhead.BulkheadFullException;
 import io.github.resilience4j.bulkhead.BulkheadRegistry;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.micrometer.tagged.TaggedBulkheadMetrics;
+import io.github.resilience4j.micrometer.tagged.TaggedCircuitBreakerMetrics;
+import io.github.resilience4j.micrometer.tagged.TaggedRateLimiterMetrics;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.github.resilience4j.ratelimiter.RateLimiter;
@@ -13,6 +18,8 @@ import io.github.resilience4j.ratelimiter.RateLimiterRegistry;
 import io.github.resilience4j.ratelimiter.RequestNotPermitted;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -30,11 +37,18 @@ public final class HostGuards {
     private final BulkheadRegistry bulkheads = BulkheadRegistry.ofDefaults();
     private final RateLimiterRegistry rateLimiters = RateLimiterRegistry.ofDefaults();
     private final CircuitBreakerRegistry breakers;
+    /**
+     * The guards of the hosts named in {@code fetchq.worker.metrics-hosts} live in registries of their
+     * own, bound to the meter registry: only those hosts get series labelled with their name.
+     */
+    private final BulkheadRegistry meteredBulkheads = BulkheadRegistry.ofDefaults();
+    private final RateLimiterRegistry meteredRateLimiters = RateLimiterRegistry.ofDefaults();
+    private final CircuitBreakerRegistry meteredBreakers;
     private final ConcurrentHashMap<String, HostGuard> guards = new ConcurrentHashMap<>();
 
     public HostGuards(WorkerProperties properties) {
         this.properties = properties;
-        this.breakers = CircuitBreakerRegistry.of(CircuitBreakerConfig.custom()
+        CircuitBreakerConfig breakerConfig = CircuitBreakerConfig.custom()
                 .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
                 .slidingWindowSize(properties.breakerWindow())
                 .minimumNumberOfCalls(properties.breakerMinimumCalls())
@@ -43,7 +57,31 @@ public final class HostGuards {
                 .permittedNumberOfCallsInHalfOpenState(1)
                 // A full bulkhead or an exhausted rate limit says nothing about the host's health.
                 .ignoreExceptions(BulkheadFullException.class, RequestNotPermitted.class)
-                .build());
+                .build();
+        this.breakers = CircuitBreakerRegistry.of(breakerConfig);
+        this.meteredBreakers = CircuitBreakerRegistry.of(breakerConfig);
+    }
+
+    /**
+     * Publishes the Resilience4j bulkhead, rate limiter and circuit breaker metrics of the hosts in
+     * {@code fetchq.worker.metrics-hosts} (tagged with the host), and for all hosts together how many
+     * are tracked and how many have a breaker in each state (bounded cardinality).
+     */
+    public void bindMetrics(MeterRegistry registry) {
+        TaggedBulkheadMetrics.ofBulkheadRegistry(meteredBulkheads).bindTo(registry);
+        TaggedRateLimiterMetrics.ofRateLimiterRegistry(meteredRateLimiters).bindTo(registry);
+        TaggedCircuitBreakerMetrics.ofCircuitBreakerRegistry(meteredBreakers).bindTo(registry);
+        Gauge.builder("fetchq.hosts.tracked", guards, Map::size)
+                .description("Hosts this worker keeps limiters and breakers for")
+                .register(registry);
+        for (CircuitBreaker.State state : List.of(CircuitBreaker.State.CLOSED, CircuitBreaker.State.OPEN,
+                CircuitBreaker.State.HALF_OPEN)) {
+            Gauge.builder("fetchq.hosts.breaker", guards,
+                            g -> g.values().stream().filter(h -> h.breaker.getState() == state).count())
+                    .description("Hosts whose circuit breaker is in this state")
+                    .tag("state", state.name().toLowerCase(Locale.ROOT))
+                    .register(registry);
+        }
     }
 
     /** The host's guard, counting one more job held for it. */
@@ -101,6 +139,9 @@ public final class HostGuards {
                 bulkheads.remove(host);
                 rateLimiters.remove(host);
                 breakers.remove(host);
+                meteredBulkheads.remove(host);
+                meteredRateLimiters.remove(host);
+                meteredBreakers.remove(host);
                 evicted++;
             }
         }
@@ -113,7 +154,8 @@ public final class HostGuards {
 
     private HostGuard create(String host) {
         int limit = properties.limitFor(host);
-        var bulkhead = bulkheads.bulkhead(host, BulkheadConfig.custom()
+        boolean metered = properties.metricsHosts().contains(host);
+        var bulkhead = (metered ? meteredBulkheads : bulkheads).bulkhead(host, BulkheadConfig.custom()
                 .maxConcurrentCalls(limit)
                 .maxWaitDuration(MAX_QUEUE_WAIT)
                 .build());
@@ -123,13 +165,13 @@ public final class HostGuards {
             // Rates below 1/s become one request per 1/rate seconds.
             int perPeriod = rate >= 1 ? (int) Math.round(rate) : 1;
             Duration period = rate >= 1 ? Duration.ofSeconds(1) : Duration.ofMillis(Math.round(1000 / rate));
-            limiter = rateLimiters.rateLimiter(host, RateLimiterConfig.custom()
+            limiter = (metered ? meteredRateLimiters : rateLimiters).rateLimiter(host, RateLimiterConfig.custom()
                     .limitForPeriod(perPeriod)
                     .limitRefreshPeriod(period)
                     .timeoutDuration(MAX_QUEUE_WAIT)
                     .build());
         }
-        CircuitBreaker breaker = breakers.circuitBreaker(host);
+        CircuitBreaker breaker = (metered ? meteredBreakers : breakers).circuitBreaker(host);
         HostGuard guard = new HostGuard(host, limit, bulkhead, limiter, breaker);
         long openFor = properties.breakerOpenFor().toNanos();
         breaker.getEventPublisher().onStateTransition(e -> {

@@ -1,0 +1,89 @@
+package io.fetchq.worker;
+
+import io.fetchq.db.Completion;
+import io.fetchq.worker.fetch.Timings;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * What a worker counts and times, as Micrometer meters. Every tag has a small, fixed set of values
+ * (outcomes, error kinds, phases): never a URL or a host.
+ */
+public final class WorkerMetrics {
+
+    private final MeterRegistry registry;
+    private final Counter claims;
+    private final Counter claimedJobs;
+    private final Map<String, Counter> attempts = new ConcurrentHashMap<>();
+    private final Timer dns;
+    private final Timer connect;
+    private final Timer tls;
+    private final Timer ttfb;
+    private final Timer total;
+
+    public WorkerMetrics(MeterRegistry registry) {
+        this.registry = registry;
+        this.claims = Counter.builder("fetchq.claims").description("Claim statements run").register(registry);
+        this.claimedJobs = Counter.builder("fetchq.claimed.jobs").description("Jobs claimed").register(registry);
+        this.dns = phase("dns");
+        this.connect = phase("connect");
+        this.tls = phase("tls");
+        this.ttfb = phase("ttfb");
+        this.total = phase("total");
+    }
+
+    /** Meters that go nowhere: for workers built without a meter registry (tests, the benchmark). */
+    public static WorkerMetrics none() {
+        return new WorkerMetrics(new CompositeMeterRegistry());
+    }
+
+    MeterRegistry registry() {
+        return registry;
+    }
+
+    private Timer phase(String phase) {
+        return Timer.builder("fetchq.fetch.duration")
+                .description("Time of one fetch attempt by phase (dns, connect, tls, ttfb, total), over its redirect hops")
+                .tag("phase", phase)
+                .publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofMillis(1))
+                .maximumExpectedValue(Duration.ofMinutes(2))
+                .register(registry);
+    }
+
+    void claimed(int jobs) {
+        claims.increment();
+        claimedJobs.increment(jobs);
+    }
+
+    /** An attempt's outcome as it goes to be written: completed, failed, cancelled, retry or released. */
+    void attempt(Completion c) {
+        String outcome = c.release() ? "released" : c.finalState() != null ? c.finalState() : "retry";
+        String errorKind = c.errorKind() == null ? "none" : c.errorKind();
+        attempts.computeIfAbsent(outcome + '|' + errorKind, k -> Counter.builder("fetchq.attempts")
+                .description("Attempts by outcome and error kind (released: handed back without counting)")
+                .tag("outcome", outcome)
+                .tag("error_kind", errorKind)
+                .register(registry)).increment();
+    }
+
+    void fetched(Timings t) {
+        record(dns, t.dnsMs());
+        record(connect, t.connectMs());
+        record(tls, t.tlsMs());
+        record(ttfb, t.ttfbMs());
+        record(total, t.totalMs());
+    }
+
+    private static void record(Timer timer, Integer millis) {
+        if (millis != null) {
+            timer.record(millis, TimeUnit.MILLISECONDS);
+        }
+    }
+}
