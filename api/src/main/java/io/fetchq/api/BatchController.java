@@ -9,6 +9,14 @@ import io.fetchq.db.IdempotencyKeyConflictException;
 import io.fetchq.db.JobQueries;
 import io.fetchq.db.JobState;
 import io.fetchq.db.NewJob;
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.ExampleObject;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.parameters.RequestBody;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import io.swagger.v3.oas.annotations.tags.Tag;
 import jakarta.servlet.http.HttpServletRequest;
 import java.net.URI;
 import java.util.ArrayList;
@@ -30,6 +38,7 @@ import org.springframework.web.servlet.mvc.method.annotation.StreamingResponseBo
 import tools.jackson.databind.json.JsonMapper;
 
 /** Batches: submit many jobs at once, follow their progress, export their results, cancel them. */
+@Tag(name = "Batches", description = "Submit many jobs at once, follow them, export their results, cancel them")
 @RestController
 @RequestMapping("/api/v1/batches")
 class BatchController {
@@ -51,13 +60,32 @@ class BatchController {
         this.events = events;
     }
 
+    @Operation(summary = "Submit a batch (JSON)", description = "All or nothing: one bad job refuses the whole "
+            + "batch with 400, naming each bad index, and nothing is written. At most fetchq.intake.max-batch-jobs.",
+            requestBody = @RequestBody(required = true, content = @Content(mediaType = "application/json",
+                    schema = @Schema(implementation = ApiDocs.BatchRequest.class), examples = {
+                            @ExampleObject(name = "jobs", value = ApiDocs.BATCH_JOBS_EXAMPLE),
+                            @ExampleObject(name = "urls", value = ApiDocs.BATCH_URLS_EXAMPLE)})))
+    @ApiResponse(responseCode = "201", description = "Created")
+    @ApiResponse(responseCode = "409", description = "A job's idempotency key is already taken",
+            content = @Content(mediaType = OpenApiConfiguration.PROBLEM_JSON,
+                    schema = @Schema(ref = OpenApiConfiguration.PROBLEM)))
+    @ApiResponse(responseCode = "413", description = "Too many jobs, or a body larger than fetchq.intake.max-request-size",
+            content = @Content(mediaType = OpenApiConfiguration.PROBLEM_JSON,
+                    schema = @Schema(ref = OpenApiConfiguration.PROBLEM)))
     @PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE)
-    ResponseEntity<BatchRow> submitJson(HttpServletRequest request) {
+    ResponseEntity<BatchRow> submitJson(@Parameter(hidden = true) HttpServletRequest request) {
         return insert(intake.jsonBatch(intake.readBody(request)));
     }
 
+    @Operation(summary = "Submit a batch (text)", description = "One URL per line; blank lines and lines starting "
+            + "with # are skipped. Job fields for every job go in the query string (e.g. max_attempts=2&extract=title; "
+            + "header=Name: value may repeat). A bad line refuses the batch with 400 naming each bad line.",
+            requestBody = @RequestBody(required = true, content = @Content(mediaType = "text/plain",
+                    schema = @Schema(type = "string"), examples = @ExampleObject(value = ApiDocs.BATCH_TEXT_EXAMPLE))))
+    @ApiResponse(responseCode = "201", description = "Created")
     @PostMapping(consumes = MediaType.TEXT_PLAIN_VALUE)
-    ResponseEntity<BatchRow> submitText(HttpServletRequest request) {
+    ResponseEntity<BatchRow> submitText(@Parameter(hidden = true) HttpServletRequest request) {
         return insert(intake.textBatch(intake.readBody(request), request.getParameterMap()));
     }
 
@@ -75,6 +103,8 @@ class BatchController {
         return ResponseEntity.created(URI.create("/api/v1/batches/" + created.id())).body(created);
     }
 
+    @Operation(summary = "Read a batch's progress", description = "Counts by state and done; with wait_ms, holds "
+            + "the answer until the batch is done or the time is up.")
     @GetMapping("/{id}")
     BatchRow get(@PathVariable long id, @RequestParam(name = "wait_ms", required = false) Long waitMs) {
         return longPoll.await(waitMs, () -> batches.isDone(id), () -> batches.getById(id))
@@ -85,6 +115,14 @@ class BatchController {
      * Every job's result, streamed as NDJSON (default) or CSV ({@code format=csv} or
      * {@code Accept: text/csv}), optionally only jobs in one {@code state} and only some {@code fields}.
      */
+    @Operation(summary = "Export a batch's results", description = "One line per job in job order, streamed: NDJSON "
+            + "(default) or CSV (format=csv or Accept: text/csv). state= keeps one state; fields= picks columns, "
+            + "comma-separated, from the job fields (job_id, url, state, status_code, title, error_kind, ...).")
+    @ApiResponse(responseCode = "200", description = "The results", content = {
+            @Content(mediaType = "application/x-ndjson", examples = @ExampleObject(value =
+                    "{\"job_id\":1,\"url\":\"https://example.com/\",\"state\":\"completed\",\"status_code\":200}")),
+            @Content(mediaType = "text/csv", examples = @ExampleObject(value =
+                    "job_id,url,state,status_code\r\n1,https://example.com/,completed,200\r\n"))})
     @GetMapping("/{id}/results")
     ResponseEntity<StreamingResponseBody> results(@PathVariable long id,
             @RequestParam(required = false) String state, @RequestParam(required = false) String fields,
@@ -113,6 +151,8 @@ class BatchController {
         return response.body(body);
     }
 
+    @Operation(summary = "Cancel a batch", description = "Its queued jobs become cancelled at once, running ones at "
+            + "their next step; final ones are left as they are.")
     @PostMapping("/{id}/cancel")
     BatchRow cancel(@PathVariable long id) {
         return batches.cancel(id).orElseThrow(() -> ApiProblem.notFound("batch " + id));

@@ -10,6 +10,14 @@ import io.fetchq.db.JobQueries;
 import io.fetchq.db.JobState;
 import io.fetchq.db.RetryOutcome;
 import io.fetchq.db.StoredBody;
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.ExampleObject;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.parameters.RequestBody;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import io.swagger.v3.oas.annotations.tags.Tag;
 import jakarta.servlet.http.HttpServletRequest;
 import java.net.URI;
 import java.util.ArrayList;
@@ -27,6 +35,7 @@ import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
 /** Single jobs: submit, read, list, cancel, retry. */
+@Tag(name = "Jobs", description = "Submit one job, read it with its attempts and body, list, cancel, retry")
 @RestController
 @RequestMapping("/api/v1/jobs")
 class JobController {
@@ -46,8 +55,21 @@ class JobController {
         this.events = events;
     }
 
+    @Operation(summary = "Submit one job", description = "201 with the job and its Location. With an "
+            + "idempotency_key already used by the same request: 200 with that job; by a different request: 409.",
+            requestBody = @RequestBody(required = true, content = @Content(mediaType = "application/json",
+                    schema = @Schema(implementation = ApiDocs.JobRequest.class),
+                    examples = @ExampleObject(value = ApiDocs.JOB_EXAMPLE))))
+    @ApiResponse(responseCode = "201", description = "Created")
+    @ApiResponse(responseCode = "200", description = "The job this idempotency key already made")
+    @ApiResponse(responseCode = "409", description = "The idempotency key is taken by a different request",
+            content = @Content(mediaType = OpenApiConfiguration.PROBLEM_JSON,
+                    schema = @Schema(ref = OpenApiConfiguration.PROBLEM)))
+    @ApiResponse(responseCode = "413", description = "The request body is larger than fetchq.intake.max-request-size",
+            content = @Content(mediaType = OpenApiConfiguration.PROBLEM_JSON,
+                    schema = @Schema(ref = OpenApiConfiguration.PROBLEM)))
     @PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE)
-    ResponseEntity<JobResource> submit(HttpServletRequest request) {
+    ResponseEntity<JobResource> submit(@Parameter(hidden = true) HttpServletRequest request) {
         InsertOutcome outcome = jobs.insertOne(intake.job(intake.readBody(request)));
         return switch (outcome) {
             case InsertOutcome.Created created -> {
@@ -64,6 +86,8 @@ class JobController {
         };
     }
 
+    @Operation(summary = "Read a job", description = "With wait_ms, holds the answer until the job is final or "
+            + "the time is up (at most fetchq.api.max-wait).")
     @GetMapping("/{id}")
     JobResource get(@PathVariable long id, @RequestParam(name = "wait_ms", required = false) Long waitMs) {
         return longPoll.await(waitMs, () -> jobs.isFinal(id), () -> jobs.getById(id))
@@ -71,6 +95,8 @@ class JobController {
                 .orElseThrow(() -> ApiProblem.notFound("job " + id));
     }
 
+    @Operation(summary = "List jobs", description = "In id order, filtered by state, batch or host; keyset "
+            + "paging: pass next_after_id back as after_id.")
     @GetMapping
     JobPage list(
             @RequestParam(required = false) String state,
@@ -101,18 +127,22 @@ class JobController {
     }
 
     /** A page of jobs; pass {@code next_after_id} as {@code after_id} for the next one (null at the end). */
-    record JobPage(List<JobResource> jobs, Long nextAfterId) {
+    record JobPage(@Schema(description = "this page of jobs") List<JobResource> jobs, Long nextAfterId) {
     }
 
+    @Operation(summary = "A job's attempts", description = "Every attempt ever made, with its timings and outcome.")
     @GetMapping("/{id}/attempts")
     AttemptList attempts(@PathVariable long id) {
         read(id);
         return new AttemptList(id, jobs.attemptsOf(id));
     }
 
-    record AttemptList(long jobId, List<AttemptRow> attempts) {
+    record AttemptList(long jobId, @Schema(description = "the attempts, first to last") List<AttemptRow> attempts) {
     }
 
+    @Operation(summary = "A job's stored body", description = "The response body as received (decoded, up to "
+            + "max_body_bytes) with its content type; 404 when none was stored.")
+    @ApiResponse(responseCode = "200", description = "The body", content = @Content(mediaType = "*/*"))
     @GetMapping("/{id}/body")
     ResponseEntity<byte[]> body(@PathVariable long id) {
         read(id);
@@ -127,11 +157,18 @@ class JobController {
         return ResponseEntity.ok().contentType(type).body(body.body());
     }
 
+    @Operation(summary = "Cancel a job", description = "A queued job becomes cancelled at once; a running one at "
+            + "its next step; a final one is left as it is.")
     @PostMapping("/{id}/cancel")
     JobResource cancel(@PathVariable long id) {
         return jobs.cancel(id).map(JobResource::of).orElseThrow(() -> ApiProblem.notFound("job " + id));
     }
 
+    @Operation(summary = "Retry a failed or cancelled job", description = "Back in the queue with a fresh attempt "
+            + "budget; 409 for a job in another state.")
+    @ApiResponse(responseCode = "409", description = "The job is not failed or cancelled",
+            content = @Content(mediaType = OpenApiConfiguration.PROBLEM_JSON,
+                    schema = @Schema(ref = OpenApiConfiguration.PROBLEM)))
     @PostMapping("/{id}/retry")
     JobResource retry(@PathVariable long id) {
         RetryOutcome outcome = jobs.retry(id);

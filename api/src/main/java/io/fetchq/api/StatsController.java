@@ -3,6 +3,9 @@ package io.fetchq.api;
 import io.fetchq.db.JobState;
 import io.fetchq.db.StatsQueries;
 import io.micrometer.core.instrument.Gauge;
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.tags.Tag;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
@@ -13,6 +16,7 @@ import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RestController;
 
 /** {@code GET /api/v1/stats}: the installation at a glance, computed at most once per {@code fetchq.api.stats-max-age}. */
+@Tag(name = "Operations", description = "The installation at a glance, and URL checks")
 @RestController
 class StatsController {
 
@@ -24,7 +28,7 @@ class StatsController {
      * @param liveWorkers workers running or draining
      * @param asOf when these figures were read
      */
-    record Stats(Map<String, Long> jobs, long oldestDueAgeMs, double completionsPerSecond, Map<String, Long> workers,
+    record Stats(@Schema(description = "jobs by state") Map<String, Long> jobs, long oldestDueAgeMs, double completionsPerSecond, Map<String, Long> workers,
             long liveWorkers, OffsetDateTime asOf) {
     }
 
@@ -59,6 +63,8 @@ class StatsController {
         }
     }
 
+    @Operation(summary = "Stats", description = "Jobs by state, the age of the oldest due job, jobs finished per "
+            + "second over the last minute, workers by state; cached for fetchq.api.stats-max-age.")
     @GetMapping("/api/v1/stats")
     Stats stats() {
         Stats current = cached;

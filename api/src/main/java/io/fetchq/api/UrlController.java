@@ -3,6 +3,8 @@ package io.fetchq.api;
 import io.fetchq.api.problem.ApiProblem;
 import io.fetchq.api.problem.FieldError;
 import io.fetchq.url.UrlCheck;
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.tags.Tag;
 import io.fetchq.url.UrlPolicy;
 import java.util.List;
 import org.springframework.web.bind.annotation.GetMapping;
@@ -14,6 +16,7 @@ import org.springframework.web.bind.annotation.RestController;
  * What fetchq makes of a URL before anyone submits it: the same parsing, normalisation and policy
  * as intake, without writing anything.
  */
+@Tag(name = "Operations")
 @RestController
 @RequestMapping("/api/v1/urls")
 class UrlController {
@@ -41,6 +44,8 @@ class UrlController {
         }
     }
 
+    @Operation(summary = "Parse a URL", description = "The normalised URL, its parts, and whether fetchq would fetch "
+            + "it and why not; the same parsing and policy as intake, nothing written.")
     @GetMapping("/parse")
     ParsedUrl parse(@RequestParam(required = false) String url) {
         if (url == null || url.isBlank()) {

@@ -77,4 +77,38 @@ class ComposeFileTest {
         assertThat(worker).doesNotContainKeys("container_name", "ports");
         assertThat(map(map(compose().get("services")).get("api")).get("ports").toString()).contains("8080:8080");
     }
+
+    @Test
+    void monitoringProfileScrapesTheApiAndEveryWorkerAndGraphsDocumentedMetrics() throws IOException {
+        Map<String, Object> services = map(compose().get("services"));
+        for (String tool : List.of("prometheus", "grafana")) {
+            Map<String, Object> service = map(services.get(tool));
+            assertThat((List<String>) service.get("profiles")).as(tool).containsExactly("monitoring");
+            for (String volume : (List<String>) service.get("volumes")) {
+                assertThat(ROOT.resolve(volume.substring(0, volume.indexOf(':')))).as(tool + " mounts").exists();
+            }
+        }
+        Map<String, Object> prometheus = new Yaml(new LoaderOptions()).load(
+                Files.readString(ROOT.resolve("monitoring/prometheus.yml")));
+        String scrape = prometheus.get("scrape_configs").toString();
+        String workerPort = new Yaml(new LoaderOptions()).<Map<String, Object>>load(Files.readString(
+                ROOT.resolve("worker/src/main/resources/application.yaml"))).get("server").toString();
+        assertThat(workerPort).contains("port=8081");
+        assertThat(scrape).contains("metrics_path=/actuator/prometheus").contains("targets=[api:8080]")
+                .contains("names=[worker]").contains("port=8081");
+
+        // Every metric the dashboard graphs is one the README documents (and the API and worker
+        // tests scrape).
+        String dashboard = Files.readString(ROOT.resolve("monitoring/grafana/dashboards/fetchq.json"));
+        String readme = Files.readString(ROOT.resolve("README.md"));
+        String monitoring = readme.substring(readme.indexOf("## Monitoring"), readme.indexOf("## Configuration"));
+        java.util.regex.Matcher metric = java.util.regex.Pattern.compile("(fetchq|resilience4j)_[a-z_]+").matcher(dashboard);
+        int found = 0;
+        while (metric.find()) {
+            String name = metric.group().replaceAll("_(bucket|total)$", "");
+            assertThat(monitoring).as("README documents %s", metric.group()).containsPattern(name + "(_|\\b|\\{)");
+            found++;
+        }
+        assertThat(found).isGreaterThan(10);
+    }
 }

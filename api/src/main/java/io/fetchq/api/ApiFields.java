@@ -1,0 +1,117 @@
+package io.fetchq.api;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * What every field of the REST API means, by its JSON name, with an example: the one place the
+ * OpenAPI description takes field documentation from (a test fails if a field has none).
+ */
+final class ApiFields {
+
+    record Field(String description, Object example) {
+    }
+
+    static final Map<String, Field> FIELDS = new LinkedHashMap<>();
+
+    private static void field(String name, String description, Object example) {
+        FIELDS.put(name, new Field(description, example));
+    }
+
+    static {
+        // A job's request.
+        field("url", "http or https URL, at most 2,083 characters; stored normalised", "https://example.com/");
+        field("method", "GET (default), HEAD, POST, PUT, PATCH, DELETE or OPTIONS", "GET");
+        field("headers", "request headers, name to value; framing headers are fetchq's own", Map.of("Accept", "text/html"));
+        field("body", "request body as text (not with GET or HEAD)", "{\"q\": 1}");
+        field("body_base64", "request body as base64 (not with GET or HEAD)", "eyJxIjogMX0=");
+        field("priority", "higher runs first; default 0", 5);
+        field("run_at", "RFC 3339 time of the first attempt", "2026-12-01T08:00:00Z");
+        field("delay_ms", "delay of the first attempt, in milliseconds", 60000);
+        field("max_attempts", "attempts allowed, 1 to 25; default 3", 3);
+        field("timeout_ms", "time allowed for the whole call of one attempt; default 60,000", 30000);
+        field("max_body_bytes", "response bytes kept, the rest cut (body_truncated); default 1 MiB", 1048576);
+        field("store_body", "keep the response body; default true", true);
+        field("follow_redirects", "follow up to 10 redirects, each checked; default true", true);
+        field("extract", "what to extract from HTML: title, links", java.util.List.of("title"));
+        field("idempotency_key", "makes a submit safe to repeat: same key and request answer the same job", "page-42");
+        field("metadata", "any JSON object up to 8 KiB, stored for your own queries", Map.of("crawl", "c1"));
+        field("defaults", "fields applied to every job of the batch that does not set them", Map.of("max_attempts", 5));
+        field("jobs", "the batch's jobs, each with at least a url", null);
+        field("urls", "the batch's URLs, each one job with the defaults", java.util.List.of("https://example.com/1"));
+        // A job as read.
+        field("id", "identifier", 42);
+        field("job_id", "the job's identifier", 42);
+        field("batch_id", "the batch the job was submitted in, or null", 7);
+        field("host", "the URL's host, lower-case", "example.com");
+        field("state", "queued, running, completed, failed or cancelled", "completed");
+        field("attempts", "attempts made in the current budget (after a retry it counts again from 0)", 1);
+        field("next_attempt_at", "when a queued job is due", "2026-12-01T08:00:00Z");
+        field("created_at", "when it was submitted", "2026-11-25T16:00:00Z");
+        field("started_at", "when its first attempt started", "2026-11-25T16:00:01Z");
+        field("finished_at", "when it reached its final state", "2026-11-25T16:00:02Z");
+        field("result", "the outcome of the final (or latest) attempt; null until there is one", null);
+        field("status_code", "HTTP status of the response", 200);
+        field("content_type", "Content-Type of the response", "text/html; charset=utf-8");
+        field("body_bytes", "response body size after decoding, up to max_body_bytes", 2048);
+        field("body_truncated", "the body was longer than max_body_bytes", false);
+        field("body_sha256", "SHA-256 of the stored body, hex", "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08");
+        field("title", "the HTML title, when extract has title", "Example Domain");
+        field("links", "absolute links of the page, when extract has links", java.util.List.of("https://example.org/"));
+        field("final_url", "the URL that answered, after redirects", "https://www.example.com/");
+        field("error_kind", "why it failed: dns, connect, tls, timeout, reset, http_status, too_many_redirects, "
+                + "blocked, protocol, circuit_open, lease_expired, cancelled", "timeout");
+        field("error_message", "the error in words", "timed out after 30000 ms");
+        field("total_ms", "duration of the attempt, in milliseconds", 120);
+        field("next_after_id", "pass as after_id for the next page; null on the last", 142);
+        // A batch.
+        field("total", "jobs in the batch", 100000);
+        field("queued", "jobs waiting", 10);
+        field("running", "jobs being fetched", 5);
+        field("completed", "jobs with a response", 99980);
+        field("failed", "jobs that gave up", 5);
+        field("cancelled", "jobs cancelled", 0);
+        field("done", "every job is final", false);
+        // An attempt.
+        field("attempt", "the attempt's number over the job's whole life, from 1", 1);
+        field("worker_id", "the worker that made it", "host-1234-ab");
+        field("dns_ms", "time resolving the host", 3);
+        field("connect_ms", "time connecting (TCP)", 2);
+        field("tls_ms", "time of the TLS handshake", 15);
+        field("ttfb_ms", "time to the first byte of the response", 80);
+        field("remote_ip", "the address that answered", "93.184.216.34");
+        field("redirects", "the redirect chain: each hop's URL and status", null);
+        // Stats.
+        field("oldest_due_age_ms", "how long the oldest due job has waited to be claimed (the lag)", 250);
+        field("completions_per_second", "jobs that reached a final state per second, over the last minute", 812.5);
+        field("workers", "workers by state (running, draining, stopped, lost)", Map.of("running", 4));
+        field("live_workers", "workers running or draining", 4);
+        field("as_of", "when these figures were read", "2026-11-25T16:00:00Z");
+        // A parsed URL.
+        field("input", "the URL as given", "HTTP://Example.COM:80/a/../b");
+        field("scheme", "http or https", "http");
+        field("port", "the port, default ones included", 80);
+        field("path", "the normalised path", "/b");
+        field("query", "the query, without ?", "x=1");
+        field("allowed", "whether fetchq would fetch it", true);
+        field("reason", "why not, when not allowed", "127.0.0.1 is in a blocked range (loopback)");
+    }
+
+    /** What every query parameter and path variable means, by name. */
+    static final Map<String, String> PARAMETERS = Map.ofEntries(
+            Map.entry("id", "the job's or batch's identifier"),
+            Map.entry("wait_ms", "hold the answer until the job or batch is final, at most this many milliseconds "
+                    + "(capped at fetchq.api.max-wait)"),
+            Map.entry("state", "only jobs in this state: queued, running, completed, failed or cancelled"),
+            Map.entry("batch_id", "only jobs of this batch"),
+            Map.entry("host", "only jobs of this host"),
+            Map.entry("limit", "jobs per page, 1 to fetchq.api.max-page-size (default fetchq.api.default-page-size)"),
+            Map.entry("after_id", "the page after this job id (next_after_id of the previous page); default 0"),
+            Map.entry("fields", "comma-separated fields to export, in this order; default all"),
+            Map.entry("format", "ndjson (default) or csv; without it, Accept: text/csv chooses CSV"),
+            Map.entry("Accept", "text/csv for CSV when format is not given"),
+            Map.entry("url", "the URL to parse"));
+
+    private ApiFields() {
+    }
+}
