@@ -60,6 +60,11 @@ class ReadmeExamplesTest extends ApiTestBase {
                        error_kind = CASE WHEN j.id % 2 = 1 THEN 'timeout' END,
                        attempts = 1, finished_at = now()
                 FROM q WHERE j.id = q.job_id""").update();
+        // A second crawl of a page of batch 1, whose body changed.
+        sql.sql("UPDATE fetchq.job SET body_sha256 = md5(id::text)").update();
+        sql.sql("""
+                UPDATE fetchq.job SET url = (SELECT url FROM fetchq.job WHERE batch_id = 1 ORDER BY id LIMIT 1)
+                WHERE id = (SELECT min(id) FROM fetchq.job WHERE batch_id = 2)""").update();
 
         List<String> queries = blocks("sql");
         assertThat(queries).hasSizeGreaterThanOrEqualTo(3);

@@ -1,0 +1,169 @@
+package io.fetchq.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fetchq.db.EmbeddedDatabase;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import com.sun.net.httpserver.HttpServer;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The {@code fetchq} command against the API jar in its one-process mode (API and worker), fetching
+ * from a loopback site: submit with a progress bar, status, results as CSV, get one URL, and the
+ * refusals.
+ */
+class CliTest {
+
+    private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
+
+    @TempDir
+    static Path work;
+
+    private static EmbeddedDatabase database;
+    private static Process api;
+    private static HttpServer site;
+    private static String apiUrl;
+
+    /** What one run of the command left. */
+    record Run(int exit, String out, String err) {
+    }
+
+    @BeforeAll
+    static void start() throws Exception {
+        site = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 256);
+        site.createContext("/", exchange -> {
+            String path = exchange.getRequestURI().getPath();
+            int status = path.startsWith("/missing") ? 404 : 200;
+            byte[] body = ("<html><head><title>page " + path + "</title></head></html>").getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().set("Content-Type", "text/html");
+            exchange.sendResponseHeaders(status, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        site.start();
+        int pgPort = freePort();
+        database = EmbeddedDatabase.start(work.resolve("pg"), pgPort);
+        int apiPort = freePort();
+        apiUrl = "http://127.0.0.1:" + apiPort;
+        Path log = Files.createDirectories(ROOT.resolve("e2e/target/e2e-logs")).resolve("cli-api.log");
+        api = new ProcessBuilder(List.of(ProcessHandle.current().info().command().orElse("java"), "-Xmx256m",
+                "-XX:TieredStopAtLevel=1", "-jar", ROOT.resolve("api/target/fetchq-api.jar").toString(),
+                "--server.port=" + apiPort, "--spring.datasource.url=" + database.jdbcUrl(),
+                "--fetchq.worker.enabled=true", "--fetchq.worker.poll-interval=100ms",
+                "--fetchq.fetch.allow-private-networks=true"))
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        HttpClient http = HttpClient.newHttpClient();
+        Awaitility.await("API up").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200)).until(() -> {
+            try {
+                return http.send(HttpRequest.newBuilder(URI.create(apiUrl + "/actuator/health")).build(),
+                        HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
+            } catch (IOException e) {
+                return false;
+            }
+        });
+    }
+
+    @AfterAll
+    static void stop() {
+        if (api != null) {
+            api.destroyForcibly();
+        }
+        if (database != null) {
+            database.close();
+        }
+        if (site != null) {
+            site.stop(0);
+        }
+    }
+
+    private static Run fetchq(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        String[] all = new String[args.length + 1];
+        all[0] = "--api=" + apiUrl;
+        System.arraycopy(args, 0, all, 1, args.length);
+        int exit = Fetchq.run(new PrintWriter(out, true), new PrintWriter(err, true), all);
+        return new Run(exit, out.toString(), err.toString());
+    }
+
+    private static String site(String path) {
+        return "http://127.0.0.1:" + site.getAddress().getPort() + path;
+    }
+
+    @Test
+    void submitWaitStatusAndResults() throws IOException {
+        Path urls = work.resolve("urls.txt");
+        Files.writeString(urls, "# twenty pages and one missing\n" + IntStream.range(0, 20)
+                .mapToObj(i -> site("/page/" + i)).collect(Collectors.joining("\n")) + "\n" + site("/missing/1") + "\n");
+
+        Run submit = fetchq("submit", urls.toString(), "--wait", "--extract=title", "--max-attempts=2");
+        assertThat(submit.exit()).as(submit.err()).isZero();
+        assertThat(submit.out()).containsPattern("batch \\d+: 21 jobs").contains("21 completed, 0 failed").contains("(done)");
+        assertThat(submit.err()).as("the progress bar").contains("100%").contains("21/21");
+        String batch = submit.out().replaceAll("(?s)^batch (\\d+):.*", "$1");
+
+        assertThat(fetchq("status", batch).out()).contains("batch " + batch + ": 21 completed");
+
+        Run csv = fetchq("results", batch, "--csv", "--fields=url,status_code,title");
+        assertThat(csv.exit()).isZero();
+        List<String> lines = csv.out().lines().toList();
+        assertThat(lines).hasSize(22).first().isEqualTo("url,status_code,title");
+        assertThat(lines).contains(site("/page/3") + ",200,page /page/3", site("/missing/1") + ",404,page /missing/1");
+
+        Run ndjson = fetchq("results", batch, "--fields=job_id,state");
+        assertThat(ndjson.out().lines()).hasSize(21).allMatch(l -> l.contains("\"state\":\"completed\""));
+    }
+
+    @Test
+    void getFetchesOneUrlAndPrintsItsResult() {
+        Run get = fetchq("get", site("/one"));
+        assertThat(get.exit()).as(get.err()).isZero();
+        assertThat(get.out()).contains("\"state\" : \"completed\"").contains("\"status_code\" : 200")
+                .contains("\"title\" : \"page /one\"");
+    }
+
+    @Test
+    void refusalsNameWhatIsWrongAndExitWithTwo() throws IOException {
+        Path bad = work.resolve("bad.txt");
+        Files.writeString(bad, site("/fine") + "\nftp://example.com/file\n");
+        Run submit = fetchq("submit", bad.toString());
+        assertThat(submit.exit()).isEqualTo(Fetchq.REFUSED);
+        assertThat(submit.err()).contains("HTTP 400").contains("line 2");
+
+        Run missing = fetchq("status", "999999");
+        assertThat(missing.exit()).isEqualTo(Fetchq.REFUSED);
+        assertThat(missing.err()).contains("HTTP 404");
+
+        StringWriter err = new StringWriter();
+        int away = Fetchq.run(new PrintWriter(new StringWriter()), new PrintWriter(err, true),
+                "--api=http://127.0.0.1:" + freePort(), "status", "1");
+        assertThat(away).isEqualTo(Fetchq.REFUSED);
+        assertThat(err.toString()).contains("cannot reach the fetchq API");
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+}
