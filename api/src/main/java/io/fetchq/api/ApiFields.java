@@ -87,6 +87,9 @@ final class ApiFields {
         field("workers", "workers by state (running, draining, stopped, lost)", Map.of("running", 4));
         field("live_workers", "workers running or draining", 4);
         field("as_of", "when these figures were read", "2026-11-25T16:00:00Z");
+        field("failures_last_hour", "jobs failed in the last hour, by error kind", Map.of("timeout", 12));
+        field("breaker_open", "a live worker holds this host's circuit breaker open", false);
+        field("finished", "jobs of this host finished in the last 15 minutes", 120);
         // A parsed URL.
         field("input", "the URL as given", "HTTP://Example.COM:80/a/../b");
         field("scheme", "http or https", "http");
@@ -110,7 +113,8 @@ final class ApiFields {
             Map.entry("fields", "comma-separated fields to export, in this order; default all"),
             Map.entry("format", "ndjson (default) or csv; without it, Accept: text/csv chooses CSV"),
             Map.entry("Accept", "text/csv for CSV when format is not given"),
-            Map.entry("url", "the URL to parse"));
+            Map.entry("url", "the URL to parse"),
+            Map.entry("before_id", "only batches with a smaller id (the last id of the previous page)"));
 
     private ApiFields() {
     }

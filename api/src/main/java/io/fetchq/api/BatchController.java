@@ -103,6 +103,18 @@ class BatchController {
         return ResponseEntity.created(URI.create("/api/v1/batches/" + created.id())).body(created);
     }
 
+    @Operation(summary = "List batches", description = "The newest first, with their progress; pass the last id "
+            + "as before_id for older ones.")
+    @GetMapping
+    List<BatchRow> list(@Parameter(description = "batches to list, 1 to 1000 (default 20)")
+            @RequestParam(required = false, defaultValue = "20") int limit,
+            @RequestParam(name = "before_id", required = false, defaultValue = "9223372036854775807") long beforeId) {
+        if (limit < 1 || limit > 1000) {
+            throw ApiProblem.invalid(List.of(FieldError.atParameter("limit", "must be between 1 and 1000")), 1);
+        }
+        return batches.listRecent(beforeId, limit);
+    }
+
     @Operation(summary = "Read a batch's progress", description = "Counts by state and done; with wait_ms, holds "
             + "the answer until the batch is done or the time is up.")
     @GetMapping("/{id}")

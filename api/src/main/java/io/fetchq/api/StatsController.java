@@ -1,9 +1,12 @@
 package io.fetchq.api;
 
+import io.fetchq.api.problem.ApiProblem;
+import io.fetchq.api.problem.FieldError;
 import io.fetchq.db.JobState;
 import io.fetchq.db.StatsQueries;
 import io.micrometer.core.instrument.Gauge;
 import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
 import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -13,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
 /** {@code GET /api/v1/stats}: the installation at a glance, computed at most once per {@code fetchq.api.stats-max-age}. */
@@ -26,10 +30,12 @@ class StatsController {
      * @param completionsPerSecond jobs that reached a final state per second, over the last minute
      * @param workers workers by state
      * @param liveWorkers workers running or draining
+     * @param failuresLastHour jobs failed in the last hour, by error kind
      * @param asOf when these figures were read
      */
-    record Stats(@Schema(description = "jobs by state") Map<String, Long> jobs, long oldestDueAgeMs, double completionsPerSecond, Map<String, Long> workers,
-            long liveWorkers, OffsetDateTime asOf) {
+    record Stats(@Schema(description = "jobs by state") Map<String, Long> jobs, long oldestDueAgeMs,
+            double completionsPerSecond, Map<String, Long> workers, long liveWorkers,
+            Map<String, Long> failuresLastHour, OffsetDateTime asOf) {
     }
 
     private final StatsQueries queries;
@@ -63,6 +69,17 @@ class StatsController {
         }
     }
 
+    @Operation(summary = "Hosts", description = "The busiest hosts: jobs queued and running, jobs finished and "
+            + "failed over the last 15 minutes, and whether a live worker holds the host's circuit breaker open.")
+    @GetMapping("/api/v1/hosts")
+    List<StatsQueries.HostRow> hosts(@Parameter(description = "hosts to list, 1 to 1000 (default 50)")
+            @RequestParam(required = false, defaultValue = "50") int limit) {
+        if (limit < 1 || limit > 1000) {
+            throw ApiProblem.invalid(List.of(FieldError.atParameter("limit", "must be between 1 and 1000")), 1);
+        }
+        return queries.hosts(limit);
+    }
+
     @Operation(summary = "Stats", description = "Jobs by state, the age of the oldest due job, jobs finished per "
             + "second over the last minute, workers by state; cached for fetchq.api.stats-max-age.")
     @GetMapping("/api/v1/stats")
@@ -78,7 +95,7 @@ class StatsController {
             StatsQueries.Stats read = queries.read();
             current = new Stats(read.jobs(), read.oldestDueMs(), Math.round(read.finishedLastMinute() / 60.0 * 100) / 100.0,
                     read.workers(), read.workers().get("running") + read.workers().get("draining"),
-                    OffsetDateTime.now(ZoneOffset.UTC));
+                    read.failuresLastHour(), OffsetDateTime.now(ZoneOffset.UTC));
             cached = current;
             cachedAt = System.nanoTime();
             return current;

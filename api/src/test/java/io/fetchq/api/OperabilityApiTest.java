@@ -155,4 +155,31 @@ class OperabilityApiTest extends ApiTestBase {
                 .containsPattern("(?m)^fetchq_workers\\{[^}]*state=\"running\"[^}]*} 0\\.0$")
                 .containsPattern("(?m)^http_server_requests_seconds_count\\{");
     }
+
+    @Test
+    void batchesListNewestFirstAndHostsShowLoadErrorsAndOpenBreakers() {
+        long[] first = batchOfThree();
+        long second = post("/api/v1/batches", "text/plain", "https://b.example/9\n").json().get("id").asLong();
+        List<JsonNode> batches = new java.util.ArrayList<>();
+        get("/api/v1/batches?limit=10").json().forEach(batches::add);
+        assertThat(batches).extracting(b -> b.get("id").asLong()).containsExactly(second, first[0]);
+        assertThat(batches.get(1).get("completed").asLong()).isEqualTo(1);
+        JsonNode older = get("/api/v1/batches?before_id=" + second).json();
+        assertThat(older.size()).isEqualTo(1);
+        get("/api/v1/batches?limit=0").problem(400);
+
+        sql.sql("INSERT INTO fetchq.worker (worker_id, hostname, state, open_hosts) VALUES ('w1', 'h', 'running', '{b.example}')")
+                .update();
+        List<JsonNode> hosts = new java.util.ArrayList<>();
+        get("/api/v1/hosts").json().forEach(hosts::add);
+        JsonNode b = hosts.stream().filter(h -> h.get("host").asString().equals("b.example")).findFirst().orElseThrow();
+        assertThat(b.get("queued").asLong()).isEqualTo(1);
+        assertThat(b.get("finished").asLong()).isEqualTo(1);
+        assertThat(b.get("failed").asLong()).isEqualTo(1);
+        assertThat(b.get("breaker_open").asBoolean()).isTrue();
+        JsonNode a = hosts.stream().filter(h -> h.get("host").asString().equals("a.example")).findFirst().orElseThrow();
+        assertThat(a.get("breaker_open").asBoolean()).isFalse();
+        assertThat(hosts.getFirst().get("host").asString()).as("busiest first").isIn("b.example", "c.example");
+        get("/api/v1/hosts?limit=5000").problem(400);
+    }
 }

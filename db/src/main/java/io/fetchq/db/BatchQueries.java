@@ -57,6 +57,18 @@ public class BatchQueries {
                 .optional();
     }
 
+    /** The newest batches first, those with an id below {@code beforeId}. */
+    public java.util.List<BatchRow> listRecent(long beforeId, int limit) {
+        return jdbc.sql("""
+                SELECT batch_id AS id, total, queued, running, completed, failed, cancelled, done, created_at,
+                       finished_at
+                FROM fetchq.batch_progress WHERE batch_id < :before
+                ORDER BY batch_id DESC LIMIT :limit""")
+                .param("before", beforeId).param("limit", limit)
+                .query(BatchRow.class)
+                .list();
+    }
+
     /** Whether no job of the batch is unfinished; true for an unknown batch too. Reads only an index. */
     public boolean isDone(long id) {
         return jdbc.sql("SELECT NOT EXISTS (SELECT 1 FROM fetchq.job WHERE batch_id = :id AND state = 'queued')")

@@ -24,8 +24,43 @@ public class StatsQueries {
      * @param oldestDueMs how long the oldest due, unclaimed job has waited, or 0 when none waits
      * @param finishedLastMinute jobs that reached a final state in the last 60 seconds
      * @param workers workers in {@code fetchq.workers} by state, every state present
+     * @param failuresLastHour jobs failed in the last hour, by error kind
      */
-    public record Stats(Map<String, Long> jobs, long oldestDueMs, long finishedLastMinute, Map<String, Long> workers) {
+    public record Stats(Map<String, Long> jobs, long oldestDueMs, long finishedLastMinute, Map<String, Long> workers,
+            Map<String, Long> failuresLastHour) {
+    }
+
+    /**
+     * A host as the dashboard shows it: its jobs waiting and being fetched, its jobs finished and
+     * failed over the last 15 minutes, and whether a live worker holds its circuit breaker open.
+     */
+    public record HostRow(String host, long queued, long running, long finished, long failed, boolean breakerOpen) {
+    }
+
+    /** The busiest hosts: most unfinished jobs first, then most finished lately. */
+    public java.util.List<HostRow> hosts(int limit) {
+        return jdbc.sql("""
+                WITH unfinished AS (
+                    SELECT host, count(*) FILTER (WHERE state = 'queued') AS queued,
+                           count(*) FILTER (WHERE state = 'running') AS running
+                    FROM fetchq.queue GROUP BY host
+                ), recent AS (
+                    SELECT host, count(*) AS finished, count(*) FILTER (WHERE state = 'failed') AS failed
+                    FROM fetchq.job WHERE finished_at > now() - interval '15 minutes' GROUP BY host
+                ), open AS (
+                    SELECT DISTINCT unnest(open_hosts) AS host FROM fetchq.worker WHERE state IN ('running', 'draining')
+                )
+                SELECT h.host, COALESCE(u.queued, 0) AS queued, COALESCE(u.running, 0) AS running,
+                       COALESCE(r.finished, 0) AS finished, COALESCE(r.failed, 0) AS failed,
+                       EXISTS (SELECT 1 FROM open o WHERE o.host = h.host) AS breaker_open
+                FROM (SELECT host FROM unfinished UNION SELECT host FROM recent UNION SELECT host FROM open) h
+                LEFT JOIN unfinished u USING (host)
+                LEFT JOIN recent r USING (host)
+                ORDER BY COALESCE(u.queued, 0) + COALESCE(u.running, 0) DESC, COALESCE(r.finished, 0) DESC, h.host
+                LIMIT :limit""")
+                .param("limit", limit)
+                .query(HostRow.class)
+                .list();
     }
 
     public Stats read() {
@@ -55,6 +90,14 @@ public class StatsQueries {
                 .query((rs, n) -> Map.entry(rs.getString(1), rs.getLong(2)))
                 .list()
                 .forEach(e -> workers.put(e.getKey(), e.getValue()));
-        return new Stats(jobs, oldestDueMs, finishedLastMinute, workers);
+        Map<String, Long> failures = new LinkedHashMap<>();
+        jdbc.sql("""
+                SELECT COALESCE(error_kind, 'unknown'), count(*) FROM fetchq.job
+                WHERE finished_at > now() - interval '1 hour' AND state = 'failed'
+                GROUP BY 1 ORDER BY 2 DESC""")
+                .query((rs, n) -> Map.entry(rs.getString(1), rs.getLong(2)))
+                .list()
+                .forEach(e -> failures.put(e.getKey(), e.getValue()));
+        return new Stats(jobs, oldestDueMs, finishedLastMinute, workers, failures);
     }
 }

@@ -1,5 +1,6 @@
 package io.fetchq.db;
 
+import java.util.List;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Repository;
 
@@ -42,8 +43,17 @@ public class WorkerQueries {
     }
 
     public void heartbeat(String workerId, int inFlight, String state) {
-        jdbc.sql("UPDATE fetchq.worker SET last_seen_at = now(), in_flight = :n, state = :state WHERE worker_id = :id")
+        heartbeat(workerId, inFlight, state, List.of());
+    }
+
+    /** Shows the worker alive, with the hosts whose circuit breaker it holds open. */
+    public void heartbeat(String workerId, int inFlight, String state, List<String> openHosts) {
+        jdbc.sql("""
+                UPDATE fetchq.worker SET last_seen_at = now(), in_flight = :n, state = :state,
+                       open_hosts = string_to_array(:open, E'\\n')
+                WHERE worker_id = :id""")
                 .param("id", workerId).param("n", inFlight).param("state", state)
+                .param("open", String.join("\n", openHosts))
                 .update();
     }
 }

@@ -70,6 +70,9 @@ public final class Worker implements AutoCloseable {
     /** Expired leases rescued per heartbeat; more wait for the next beat. */
     static final int RESCUE_BATCH = 1000;
 
+    /** Most open-breaker hosts a heartbeat reports (for the API's hosts view). */
+    static final int OPEN_HOSTS_REPORTED = 100;
+
     /** How long stopped and lost workers stay in {@code fetchq.workers}. */
     static final Duration PRUNE_AFTER = Duration.ofDays(1);
 
@@ -426,7 +429,8 @@ public final class Worker implements AutoCloseable {
     private void beat() {
         try {
             queue.extendLeases(inFlight.values(), properties.lease());
-            workers.heartbeat(properties.id(), inFlight.size(), claiming ? "running" : "draining");
+            workers.heartbeat(properties.id(), inFlight.size(), claiming ? "running" : "draining",
+                    hosts.openHosts(OPEN_HOSTS_REPORTED));
             QueueQueries.Rescued rescued = queue.rescueExpired(RESCUE_BATCH);
             if (rescued.requeued() + rescued.ended() > 0) {
                 log.info("[{}] rescued jobs with expired leases: {} back in the queue, {} ended", properties.id(),

@@ -148,6 +148,16 @@ public final class HostGuards {
         return evicted;
     }
 
+    /** Up to {@code limit} hosts whose breaker is open or half-open. */
+    public List<String> openHosts(int limit) {
+        return guards.values().stream()
+                .filter(g -> g.breaker.getState() != CircuitBreaker.State.CLOSED)
+                .map(g -> g.host)
+                .sorted()
+                .limit(limit)
+                .toList();
+    }
+
     public int size() {
         return guards.size();
     }

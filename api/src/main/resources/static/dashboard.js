@@ -1,0 +1,192 @@
+// The fetchq dashboard: plain ES module, no build step. Every value from the API or a fetched page
+// is put in the page as text (textContent), never as HTML.
+
+const view = document.getElementById('view');
+const rates = [];
+let timer = null;
+
+async function api(path, options) {
+  const response = await fetch(path, options);
+  const text = await response.text();
+  const body = text ? JSON.parse(text) : null;
+  if (!response.ok) {
+    const details = (body && body.errors || []).map(e => (e.line ? `line ${e.line}: ` : '') + e.detail);
+    throw new Error([body && body.detail || `HTTP ${response.status}`, ...details].join('\n'));
+  }
+  return body;
+}
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === 'class') node.className = v; else if (k.startsWith('data-')) node.setAttribute(k, v); else node[k] = v;
+  }
+  for (const c of children) node.append(c instanceof Node ? c : document.createTextNode(c == null ? '' : String(c)));
+  return node;
+}
+
+const fmt = n => n == null ? '–' : Number(n).toLocaleString('en');
+const time = t => t ? new Date(t).toLocaleString() : '';
+
+function progressBar(b) {
+  const bar = el('div', {class: 'bar', title: `${b.completed} completed, ${b.failed} failed, ${b.cancelled} cancelled, ${b.running} running, ${b.queued} queued`});
+  for (const part of ['completed', 'failed', 'cancelled', 'running']) {
+    if (b[part] > 0) bar.append(el('span', {class: part, style: `width:${100 * b[part] / b.total}%`}));
+  }
+  return bar;
+}
+
+// ---- overview -------------------------------------------------------------------------------
+
+async function overview() {
+  view.replaceChildren(document.getElementById('overview').content.cloneNode(true));
+  document.getElementById('submit').addEventListener('submit', submit);
+  await refresh();
+  timer = setInterval(refresh, 2000);
+}
+
+async function refresh() {
+  try {
+    const [stats, batches, hosts] = await Promise.all([
+      api('/api/v1/stats'), api('/api/v1/batches?limit=20'), api('/api/v1/hosts?limit=20')]);
+    for (const s of ['queued', 'running', 'completed', 'failed', 'cancelled']) {
+      document.getElementById('stat-' + s).textContent = fmt(stats.jobs[s]);
+    }
+    document.getElementById('stat-lag').textContent = (stats.oldest_due_age_ms / 1000).toFixed(1) + ' s';
+    document.getElementById('stat-workers').textContent = fmt(stats.live_workers);
+    document.getElementById('stat-rate').textContent = stats.completions_per_second.toFixed(1);
+    rates.push(stats.completions_per_second);
+    if (rates.length > 150) rates.shift();
+    chart();
+    document.getElementById('failures').replaceChildren(...Object.entries(stats.failures_last_hour)
+      .map(([kind, n]) => el('tr', {}, el('td', {class: 'error'}, kind), el('td', {}, fmt(n)))));
+    document.getElementById('batches').replaceChildren(...batches.map(b => el('tr', {'data-batch': b.id, 'data-done': b.done},
+      el('td', {}, el('a', {href: `#/batches/${b.id}`}, `#${b.id}`)), el('td', {}, time(b.created_at)),
+      el('td', {}, progressBar(b)), el('td', {class: 'count'}, `${fmt(b.completed + b.failed + b.cancelled)} / ${fmt(b.total)}`),
+      el('td', {class: b.failed ? 'error' : ''}, fmt(b.failed)), el('td', {}, b.done ? 'done' : ''))));
+    document.getElementById('hosts').replaceChildren(...hosts.map(h => el('tr', {},
+      el('td', {}, h.host), el('td', {}, fmt(h.queued)), el('td', {}, fmt(h.running)), el('td', {}, fmt(h.finished)),
+      el('td', {class: h.failed ? 'error' : ''}, h.finished ? (100 * h.failed / h.finished).toFixed(1) + ' %' : '–'),
+      el('td', {class: h.breaker_open ? 'error' : ''}, h.breaker_open ? 'open' : 'closed'))));
+  } catch (e) {
+    console.warn('refresh failed', e);
+  }
+}
+
+function chart() {
+  const svg = document.getElementById('chart');
+  if (!svg) return;
+  const max = Math.max(1, ...rates);
+  const points = rates.map((r, i) => `${(i * 600 / 149).toFixed(1)},${(115 - 110 * r / max).toFixed(1)}`).join(' ');
+  const line = document.createElementNS('http://www.w3.org/2000/svg', 'polyline');
+  line.setAttribute('points', points);
+  line.setAttribute('fill', 'none');
+  line.setAttribute('stroke', '#3b7dd8');
+  line.setAttribute('stroke-width', '2');
+  const label = document.createElementNS('http://www.w3.org/2000/svg', 'text');
+  label.setAttribute('x', '4');
+  label.setAttribute('y', '12');
+  label.setAttribute('font-size', '10');
+  label.textContent = `max ${max.toFixed(1)} jobs/s`;
+  svg.replaceChildren(line, label);
+}
+
+async function submit(event) {
+  event.preventDefault();
+  const out = document.getElementById('submit-result');
+  const params = new URLSearchParams({max_attempts: document.getElementById('submit-attempts').value});
+  if (document.getElementById('submit-title').checked) params.set('extract', 'title');
+  try {
+    const batch = await api('/api/v1/batches?' + params, {method: 'POST', headers: {'Content-Type': 'text/plain'},
+      body: document.getElementById('submit-urls').value});
+    out.className = '';
+    out.replaceChildren('Created ', el('a', {href: `#/batches/${batch.id}`, id: 'submit-batch'}, `batch #${batch.id}`),
+      ` with ${fmt(batch.total)} jobs.`);
+    document.getElementById('submit-urls').value = '';
+    refresh();
+  } catch (e) {
+    out.className = 'error';
+    out.textContent = e.message;
+  }
+}
+
+// ---- a batch ----------------------------------------------------------------------------------
+
+async function batchPage(id) {
+  const render = async () => {
+    const [b, page] = await Promise.all([api(`/api/v1/batches/${id}`), api(`/api/v1/jobs?batch_id=${id}&limit=200`)]);
+    view.replaceChildren(el('section', {},
+      el('h2', {}, `Batch #${b.id} `, el('small', {}, `created ${time(b.created_at)}${b.done ? ', done' : ''}`)),
+      progressBar(b),
+      el('p', {id: 'batch-counts', 'data-done': b.done},
+        `${fmt(b.completed)} completed, ${fmt(b.failed)} failed, ${fmt(b.cancelled)} cancelled, ${fmt(b.running)} running, ${fmt(b.queued)} queued`),
+      el('p', {}, 'Export: ', el('a', {href: `/api/v1/batches/${id}/results`}, 'NDJSON'), ' · ',
+        el('a', {href: `/api/v1/batches/${id}/results?format=csv`}, 'CSV')),
+      el('table', {}, el('thead', {}, el('tr', {}, ...['job', 'url', 'state', 'status', 'error', 'title', 'ms'].map(h => el('th', {}, h)))),
+        el('tbody', {id: 'batch-jobs'}, ...page.jobs.map(j => el('tr', {'data-job': j.id, 'data-state': j.state},
+          el('td', {}, el('a', {href: `#/jobs/${j.id}`}, `#${j.id}`)), el('td', {}, j.url),
+          el('td', {class: 'state-' + j.state}, j.state), el('td', {}, j.result && j.result.status_code),
+          el('td', {class: 'error'}, j.result && j.result.error_kind), el('td', {}, j.result && j.result.title),
+          el('td', {}, j.result && j.result.total_ms)))))));
+    return b.done;
+  };
+  if (!(await render())) timer = setInterval(async () => { if (await render()) clearInterval(timer); }, 1000);
+}
+
+// ---- a job ------------------------------------------------------------------------------------
+
+async function jobPage(id) {
+  const [j, a] = await Promise.all([api(`/api/v1/jobs/${id}`), api(`/api/v1/jobs/${id}/attempts`)]);
+  const r = j.result || {};
+  const longest = Math.max(1, ...a.attempts.map(x => x.total_ms || 0));
+  const phases = x => {
+    const known = ['dns', 'connect', 'tls', 'ttfb'].map(p => [p, x[p + '_ms'] || 0]);
+    const before = known.slice(0, 3).reduce((s, [, v]) => s + v, 0);
+    const ttfb = Math.max(0, (x.ttfb_ms || 0) - before);
+    const parts = [...known.slice(0, 3), ['ttfb', ttfb]];
+    parts.push(['rest', Math.max(0, (x.total_ms || 0) - parts.reduce((s, [, v]) => s + v, 0))]);
+    return parts;
+  };
+  view.replaceChildren(
+    el('section', {},
+      el('h2', {}, `Job #${j.id} `, j.batch_id ? el('a', {href: `#/batches/${j.batch_id}`}, `batch #${j.batch_id}`) : ''),
+      el('dl', {},
+        el('dt', {}, 'url'), el('dd', {}, j.url),
+        el('dt', {}, 'state'), el('dd', {id: 'job-state', class: 'state-' + j.state}, j.state),
+        el('dt', {}, 'attempts'), el('dd', {}, `${j.attempts} of ${j.max_attempts}`),
+        el('dt', {}, 'status'), el('dd', {}, r.status_code),
+        el('dt', {}, 'error'), el('dd', {id: 'job-error-kind', class: 'error'}, r.error_kind),
+        el('dt', {}, 'message'), el('dd', {id: 'job-error-message'}, r.error_message),
+        el('dt', {}, 'title'), el('dd', {}, r.title),
+        el('dt', {}, 'final url'), el('dd', {}, r.final_url),
+        el('dt', {}, 'body'), el('dd', {}, r.body_bytes != null
+          ? el('a', {href: `/api/v1/jobs/${j.id}/body`, target: '_blank', id: 'job-body'}, `${fmt(r.body_bytes)} bytes, ${r.content_type || ''}`) : '–'),
+        el('dt', {}, 'created'), el('dd', {}, time(j.created_at)),
+        el('dt', {}, 'finished'), el('dd', {}, time(j.finished_at)))),
+    el('section', {},
+      el('h2', {}, 'Attempts ', el('small', {class: 'legend'}, ...['dns', 'connect', 'tls', 'ttfb', 'rest'].flatMap(p => [el('span', {class: p}), p]))),
+      el('table', {}, el('thead', {}, el('tr', {}, ...['#', 'worker', 'started', 'status', 'error', 'timeline', 'ms'].map(h => el('th', {}, h)))),
+        el('tbody', {id: 'attempts'}, ...a.attempts.map(x => el('tr', {class: 'attempt', 'data-attempt': x.attempt},
+          el('td', {}, x.attempt), el('td', {}, x.worker_id), el('td', {}, time(x.started_at)), el('td', {}, x.status_code),
+          el('td', {class: 'error', title: x.error_message || ''}, x.error_kind),
+          el('td', {}, el('div', {class: 'timeline', style: `width:${Math.max(2, 300 * (x.total_ms || 0) / longest)}px`},
+            ...phases(x).filter(([, v]) => v > 0).map(([p, v]) => el('span', {class: p, title: `${p} ${v} ms`, style: `width:${100 * v / Math.max(1, x.total_ms)}%`})))),
+          el('td', {}, x.total_ms)))))));
+}
+
+// ---- routing ------------------------------------------------------------------------------------
+
+async function route() {
+  clearInterval(timer);
+  const [, kind, id] = location.hash.match(/^#\/(batches|jobs)\/(\d+)/) || [];
+  try {
+    if (kind === 'batches') await batchPage(id);
+    else if (kind === 'jobs') await jobPage(id);
+    else await overview();
+  } catch (e) {
+    view.replaceChildren(el('section', {class: 'error', id: 'page-error'}, e.message));
+  }
+}
+
+window.addEventListener('hashchange', route);
+route();

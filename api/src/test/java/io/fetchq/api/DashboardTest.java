@@ -1,0 +1,161 @@
+package io.fetchq.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.sun.net.httpserver.HttpServer;
+import io.fetchq.db.testing.TestDatabase;
+import java.io.File;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.openqa.selenium.By;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.TakesScreenshot;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.annotation.DirtiesContext;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+/**
+ * The dashboard in a real headless Chromium, against the API with its in-process worker and a
+ * loopback site: load it, submit a batch, watch it complete, open a failed job and see why.
+ * Screenshots go to {@code api/target/dashboard-screenshots}.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
+        "fetchq.worker.enabled=true", "fetchq.worker.poll-interval=100ms",
+        "fetchq.fetch.allowed-networks=127.0.0.0/8", "fetchq.api.stats-max-age=0s"})
+@DirtiesContext
+class DashboardTest {
+
+    private static final Path SHOTS = Path.of("target", "dashboard-screenshots");
+
+    private static HttpServer site;
+    private static WebDriver browser;
+
+    @LocalServerPort
+    int port;
+
+    @DynamicPropertySource
+    static void database(DynamicPropertyRegistry registry) {
+        // A database of its own: this context's worker must not take other tests' jobs.
+        String url = TestDatabase.newDatabase();
+        registry.add("spring.datasource.url", () -> url);
+    }
+
+    @BeforeAll
+    static void start() throws IOException {
+        String chromium = System.getenv().getOrDefault("CHROME_BIN", "/usr/bin/chromium");
+        String driver = System.getenv().getOrDefault("CHROMEDRIVER", "/usr/bin/chromedriver");
+        Assumptions.assumeTrue(new File(chromium).canExecute() && new File(driver).canExecute(),
+                "needs chromium and chromedriver (apt-get install chromium chromium-driver; .ci/run does)");
+        site = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64);
+        site.createContext("/", exchange -> {
+            byte[] body = ("<html><head><title>Page " + exchange.getRequestURI().getPath()
+                    + "</title></head><body>hello</body></html>").getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().set("Content-Type", "text/html; charset=utf-8");
+            exchange.sendResponseHeaders(200, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        site.start();
+        ChromeOptions options = new ChromeOptions();
+        options.setBinary(chromium);
+        options.addArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1100");
+        browser = new ChromeDriver(new ChromeDriverService.Builder().usingDriverExecutable(new File(driver)).build(),
+                options);
+        Files.createDirectories(SHOTS);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (browser != null) {
+            browser.quit();
+        }
+        if (site != null) {
+            site.stop(0);
+        }
+    }
+
+    private WebElement await(By by) {
+        return new WebDriverWait(browser, Duration.ofSeconds(30)).until(d -> {
+            List<WebElement> found = d.findElements(by);
+            return found.isEmpty() ? null : found.getFirst();
+        });
+    }
+
+    private void awaitText(By by, String text) {
+        new WebDriverWait(browser, Duration.ofSeconds(30)).until(d -> d.findElements(by).stream()
+                .anyMatch(e -> e.getText().contains(text)));
+    }
+
+    private static void screenshot(String name) throws IOException {
+        Files.write(SHOTS.resolve(name + ".png"), ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
+    }
+
+    @Test
+    void submitABatchWatchItCompleteAndOpenAFailedJob() throws IOException {
+        String pages = IntStream.range(0, 5).mapToObj(i -> "http://127.0.0.1:" + site.getAddress().getPort() + "/page/" + i)
+                .collect(Collectors.joining("\n"));
+        int closed;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            closed = s.getLocalPort();
+        }
+
+        browser.get("http://127.0.0.1:" + port + "/");
+        new WebDriverWait(browser, Duration.ofSeconds(30))
+                .until(d -> !d.findElement(By.id("stat-queued")).getText().equals("–"));
+        browser.findElement(By.id("submit-urls")).sendKeys(pages + "\nhttp://127.0.0.1:" + closed + "/gone\n");
+        WebElement attempts = browser.findElement(By.id("submit-attempts"));
+        attempts.clear();
+        attempts.sendKeys("1");
+        browser.findElement(By.id("submit-button")).click();
+        WebElement created = await(By.id("submit-batch"));
+        screenshot("1-submitted");
+
+        created.click();
+        await(By.cssSelector("#batch-counts[data-done='true']"));
+        assertThat(browser.findElement(By.id("batch-counts")).getText()).startsWith("5 completed, 1 failed");
+        assertThat(browser.findElements(By.cssSelector("#batch-jobs tr[data-state='completed']"))).hasSize(5);
+        awaitText(By.cssSelector("#batch-jobs tr[data-state='completed']"), "Page /page/");
+        screenshot("2-batch-done");
+
+        browser.findElement(By.cssSelector("#batch-jobs tr[data-state='failed'] a")).click();
+        awaitText(By.id("job-state"), "failed");
+        assertThat(browser.findElement(By.id("job-error-kind")).getText()).isEqualTo("connect");
+        assertThat(browser.findElements(By.cssSelector("#attempts tr.attempt"))).hasSize(1);
+        screenshot("3-failed-job");
+
+        browser.findElement(By.cssSelector("h2 a")).click();
+        await(By.cssSelector("#batch-jobs tr[data-state='completed'] a")).click();
+        awaitText(By.id("job-state"), "completed");
+        assertThat(browser.findElement(By.id("job-body")).getText()).contains("bytes");
+        assertThat(browser.findElements(By.cssSelector("#attempts .timeline span"))).isNotEmpty();
+        screenshot("4-completed-job");
+
+        browser.get("http://127.0.0.1:" + port + "/#/");
+        await(By.cssSelector("#batches tr[data-done='true']"));
+        awaitText(By.id("failures"), "connect");
+        awaitText(By.id("hosts"), "127.0.0.1");
+        assertThat(browser.findElement(By.id("stat-completed")).getText()).isEqualTo("5");
+        screenshot("5-overview");
+    }
+}
