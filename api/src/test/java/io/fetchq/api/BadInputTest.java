@@ -90,6 +90,7 @@ class BadInputTest extends ApiTestBase {
                 bad("text batch bad parameter", BATCHES + "?max_attempts=lots", TEXT, "http://e.com/\n", 400, "parameter=max_attempts"),
                 bad("text batch unknown parameter", BATCHES + "?colour=red", TEXT, "http://e.com/\n", 400, "parameter=colour"),
                 bad("text batch url parameter", BATCHES + "?url=http://e.com/", TEXT, "http://e.com/\n", 400, "parameter=url"),
+                bad("unreadable query string", BATCHES + "?=5", TEXT, "http://e.com/\n", 400, "parameter="),
                 bad("text batch bad header", BATCHES + "?header=nocolon", TEXT, "http://e.com/\n", 400, "parameter=header"),
                 bad("batch wrong content type", BATCHES, "application/x-www-form-urlencoded", "a=b", 415, null));
     }

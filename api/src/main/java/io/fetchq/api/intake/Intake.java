@@ -196,8 +196,10 @@ public class Intake {
         } catch (JacksonException e) {
             var location = e.getLocation();
             String where = location == null ? "" : " at line " + location.getLineNr() + ", column " + location.getColumnNr();
-            throw new ApiProblem(HttpStatus.BAD_REQUEST, "Malformed JSON",
-                    "request body is not valid JSON" + where + ": " + e.getOriginalMessage());
+            String detail = "request body is not valid JSON" + where + ": " + e.getOriginalMessage();
+            // The pointer "" is the whole document: there is no field to name in text that does not parse.
+            throw new ApiProblem(HttpStatus.BAD_REQUEST, "Malformed JSON", detail,
+                    List.of(FieldError.atPointer("", detail)), 1);
         }
     }
 

@@ -2,6 +2,8 @@ package io.fetchq.api.problem;
 
 import jakarta.servlet.http.HttpServletRequest;
 import java.net.URI;
+import java.util.List;
+import org.apache.tomcat.util.http.InvalidParameterException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.dao.DataAccessResourceFailureException;
@@ -48,6 +50,13 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
                 .header("Retry-After", "5")
                 .contentType(MediaType.APPLICATION_PROBLEM_JSON)
                 .body(body);
+    }
+
+    /** A query string the servlet container cannot split into parameters (e.g. {@code ?=x}). */
+    @ExceptionHandler(InvalidParameterException.class)
+    ResponseEntity<ProblemDetail> badQueryString(InvalidParameterException e, HttpServletRequest request) {
+        return apiProblem(ApiProblem.invalid(List.of(FieldError.atParameter("",
+                "the query string cannot be read: " + e.getMessage())), 1), request);
     }
 
     @ExceptionHandler(Exception.class)
