@@ -42,7 +42,10 @@ class UrlPolicyTest {
         "http://[ff02::1]/", "http://10.0.0.1/", "http://172.16.5.4/", "http://192.168.1.1/", "http://169.254.169.254/",
         "http://100.64.0.1/", "http://224.0.0.1/", "http://255.255.255.255/", "http://240.0.0.1/",
         "http://198.18.0.1/", "http://example.org@127.0.0.1/", "http://localhost/", "http://LOCALHOST./",
-        "http://api.localhost/", "http://127.0.0.1./", "https://[::ffff:a00:1]/"
+        "http://api.localhost/", "http://127.0.0.1./", "https://[::ffff:a00:1]/",
+        // IDN tricks: full-width digits and dots, circled letters, all of which IDNA maps to ASCII.
+        "http://\uff11\uff12\uff17\uff0e\uff10\uff0e\uff10\uff0e\uff11/", "http://\u24db\u24de\u24d2\u24d0\u24db\u24d7\u24de\u24e2\u24e3/",
+        "http://127\u30020\u30020\u30021/", "http://[0:0:0:0:0:ffff:169.254.169.254]/", "http://user:pass@10.0.0.1:8080/"
     })
     void refusesBlockedAddressesInEveryEncoding(String input) {
         UrlCheck check = policy.check(input);
