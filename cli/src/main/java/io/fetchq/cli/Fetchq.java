@@ -2,7 +2,10 @@ package io.fetchq.cli;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.io.PrintWriter;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -194,12 +197,10 @@ public final class Fetchq {
                 q.put("fields", fields);
             }
             PrintWriter out = out();
-            try (InputStream in = api().stream("/api/v1/batches/" + batch + "/results" + Api.query(q))) {
-                byte[] buffer = new byte[64 * 1024];
-                int n;
-                while ((n = in.read(buffer)) > 0) {
-                    out.write(new String(buffer, 0, n, java.nio.charset.StandardCharsets.UTF_8));
-                }
+            // One decoder over the whole stream: a character split between two reads stays whole.
+            try (InputStream in = api().stream("/api/v1/batches/" + batch + "/results" + Api.query(q));
+                    Reader text = new InputStreamReader(in, StandardCharsets.UTF_8)) {
+                text.transferTo(out);
             }
             out.flush();
             return 0;

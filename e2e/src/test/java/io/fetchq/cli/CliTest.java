@@ -54,7 +54,8 @@ class CliTest {
         site.createContext("/", exchange -> {
             String path = exchange.getRequestURI().getPath();
             int status = path.startsWith("/missing") ? 404 : 200;
-            byte[] body = ("<html><head><title>page " + path + "</title></head></html>").getBytes(StandardCharsets.UTF_8);
+            String title = path.startsWith("/unicode/") ? unicodeTitle(path.substring(9)) : "page " + path;
+            byte[] body = ("<html><head><title>" + title + "</title></head></html>").getBytes(StandardCharsets.UTF_8);
             exchange.getResponseHeaders().set("Content-Type", "text/html");
             exchange.sendResponseHeaders(status, body.length);
             exchange.getResponseBody().write(body);
@@ -132,6 +133,26 @@ class CliTest {
 
         Run ndjson = fetchq("results", batch, "--fields=job_id,state");
         assertThat(ndjson.out().lines()).hasSize(21).allMatch(l -> l.contains("\"state\":\"completed\""));
+    }
+
+    /** A title of multi-byte characters, longer than fetchq keeps (1,000 characters). */
+    private static String unicodeTitle(String n) {
+        return "日本語 " + n + " " + "Ünïcödé ✓ 日本語".repeat(100);
+    }
+
+    @Test
+    void resultsKeepMultiByteTextWholeAcrossReads() throws IOException {
+        Path urls = work.resolve("unicode.txt");
+        Files.writeString(urls, IntStream.range(0, 100).mapToObj(i -> site("/unicode/" + i))
+                .collect(Collectors.joining("\n")) + "\n");
+        Run submit = fetchq("submit", urls.toString(), "--wait", "--extract=title");
+        assertThat(submit.exit()).as(submit.err()).isZero();
+        String batch = submit.out().replaceAll("(?s)^batch (\\d+):.*", "$1");
+        Run csv = fetchq("results", batch, "--csv", "--fields=title");
+        // ~300 KB of three-byte characters: the stream arrives in many reads.
+        assertThat(csv.out().length()).isGreaterThan(90_000);
+        assertThat(csv.out().lines().skip(1).toList()).containsExactlyElementsOf(IntStream.range(0, 100)
+                .mapToObj(i -> unicodeTitle(Integer.toString(i)).substring(0, 1000)).toList());
     }
 
     @Test
