@@ -177,6 +177,7 @@ public final class Worker implements AutoCloseable {
                 }
             } catch (Throwable t) {
                 log.warn("[{}] claim failed, retrying in {} ms: {}", properties.id(), errorBackoff, t.toString());
+                metrics.loopFailed("claim");
                 sleep(errorBackoff);
                 errorBackoff = Math.min(5_000, errorBackoff * 2);
             }
@@ -441,6 +442,7 @@ public final class Worker implements AutoCloseable {
             hosts.evictIdle();
         } catch (Throwable t) {
             log.warn("[{}] heartbeat failed: {}", properties.id(), t.toString());
+            metrics.loopFailed("heartbeat");
         }
     }
 

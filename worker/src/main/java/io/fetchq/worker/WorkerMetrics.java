@@ -21,6 +21,7 @@ public final class WorkerMetrics {
     private final Counter claims;
     private final Counter claimedJobs;
     private final Map<String, Counter> attempts = new ConcurrentHashMap<>();
+    private final Map<String, Counter> loopFailures = new ConcurrentHashMap<>();
     private final Timer dns;
     private final Timer connect;
     private final Timer tls;
@@ -70,6 +71,14 @@ public final class WorkerMetrics {
                 .description("Attempts by outcome and error kind (released: handed back without counting)")
                 .tag("outcome", outcome)
                 .tag("error_kind", errorKind)
+                .register(registry)).increment();
+    }
+
+    /** A background loop's pass failed (it logs, waits and goes on): claim, heartbeat. */
+    void loopFailed(String loop) {
+        loopFailures.computeIfAbsent(loop, l -> Counter.builder("fetchq.loop.failures")
+                .description("Failed passes of a worker's background loops; each is retried")
+                .tag("loop", l)
                 .register(registry)).increment();
     }
 

@@ -93,6 +93,10 @@ class WorkerMonitoringTest {
         Awaitility.await("not ready").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
                 .until(() -> get(base + "/health/readiness").statusCode() == 503);
         assertThat(get(base + "/health/liveness").statusCode()).isEqualTo(200);
+        Awaitility.await("the loops count their failures").atMost(Duration.ofSeconds(30))
+                .pollInterval(Duration.ofMillis(200))
+                .until(() -> Pattern.compile("(?m)^fetchq_loop_failures_total\\{[^}]*loop=\"claim\"[^}]*} [1-9]")
+                        .matcher(get(base + "/prometheus").body()).find());
         database = EmbeddedDatabase.start(work.resolve("pg"), pgPort);
         Awaitility.await("ready again").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
                 .until(() -> get(base + "/health/readiness").statusCode() == 200);
