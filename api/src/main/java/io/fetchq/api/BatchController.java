@@ -67,12 +67,8 @@ class BatchController {
                             @ExampleObject(name = "jobs", value = ApiDocs.BATCH_JOBS_EXAMPLE),
                             @ExampleObject(name = "urls", value = ApiDocs.BATCH_URLS_EXAMPLE)})))
     @ApiResponse(responseCode = "201", description = "Created")
-    @ApiResponse(responseCode = "409", description = "A job's idempotency key is already taken",
-            content = @Content(mediaType = OpenApiConfiguration.PROBLEM_JSON,
-                    schema = @Schema(ref = OpenApiConfiguration.PROBLEM)))
-    @ApiResponse(responseCode = "413", description = "Too many jobs, or a body larger than fetchq.intake.max-request-size",
-            content = @Content(mediaType = OpenApiConfiguration.PROBLEM_JSON,
-                    schema = @Schema(ref = OpenApiConfiguration.PROBLEM)))
+    @ApiResponse(responseCode = "409", description = "A job's idempotency key is already taken")
+    @ApiResponse(responseCode = "413", description = "Too many jobs, or a body larger than fetchq.intake.max-request-size")
     @PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE)
     ResponseEntity<BatchRow> submitJson(@Parameter(hidden = true) HttpServletRequest request) {
         return insert(intake.jsonBatch(intake.readBody(request)));

@@ -62,12 +62,8 @@ class JobController {
                     examples = @ExampleObject(value = ApiDocs.JOB_EXAMPLE))))
     @ApiResponse(responseCode = "201", description = "Created")
     @ApiResponse(responseCode = "200", description = "The job this idempotency key already made")
-    @ApiResponse(responseCode = "409", description = "The idempotency key is taken by a different request",
-            content = @Content(mediaType = OpenApiConfiguration.PROBLEM_JSON,
-                    schema = @Schema(ref = OpenApiConfiguration.PROBLEM)))
-    @ApiResponse(responseCode = "413", description = "The request body is larger than fetchq.intake.max-request-size",
-            content = @Content(mediaType = OpenApiConfiguration.PROBLEM_JSON,
-                    schema = @Schema(ref = OpenApiConfiguration.PROBLEM)))
+    @ApiResponse(responseCode = "409", description = "The idempotency key is taken by a different request")
+    @ApiResponse(responseCode = "413", description = "The request body is larger than fetchq.intake.max-request-size")
     @PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE)
     ResponseEntity<JobResource> submit(@Parameter(hidden = true) HttpServletRequest request) {
         InsertOutcome outcome = jobs.insertOne(intake.job(intake.readBody(request)));
@@ -166,9 +162,7 @@ class JobController {
 
     @Operation(summary = "Retry a failed or cancelled job", description = "Back in the queue with a fresh attempt "
             + "budget; 409 for a job in another state.")
-    @ApiResponse(responseCode = "409", description = "The job is not failed or cancelled",
-            content = @Content(mediaType = OpenApiConfiguration.PROBLEM_JSON,
-                    schema = @Schema(ref = OpenApiConfiguration.PROBLEM)))
+    @ApiResponse(responseCode = "409", description = "The job is not failed or cancelled")
     @PostMapping("/{id}/retry")
     JobResource retry(@PathVariable long id) {
         RetryOutcome outcome = jobs.retry(id);

@@ -73,7 +73,10 @@ class OpenApiConfiguration {
         return new ModelResolver(Json.mapper().copy().setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE));
     }
 
-    /** Adds the problem responses every call may give, and a description for every field. */
+    /**
+     * Adds the problem responses every call may give (and makes every error response a problem), and
+     * a description for every field.
+     */
     @Bean
     OpenApiCustomizer fetchqProblemsAndFields() {
         return openApi -> {
@@ -92,6 +95,12 @@ class OpenApiConfiguration {
                     problem(op, "400", "Invalid request: nothing was written; errors name each bad field, line or parameter");
                 }
                 problem(op, "503", "The database cannot be reached; retry after Retry-After seconds");
+                // Every error answer is a problem, whatever the controller's annotation said of it.
+                op.getResponses().forEach((status, response) -> {
+                    if (status.matches("[45]\\d\\d")) {
+                        response.setContent(problemContent());
+                    }
+                });
             }));
             if (openApi.getComponents().getSchemas() != null) {
                 openApi.getComponents().getSchemas().forEach((name, schema) -> describeFields(schema));
@@ -103,9 +112,12 @@ class OpenApiConfiguration {
         if (op.getResponses().containsKey(status)) {
             return;
         }
-        op.getResponses().addApiResponse(status, new ApiResponse().description(description)
-                .content(new Content().addMediaType(PROBLEM_JSON,
-                        new MediaType().schema(new Schema<>().$ref("#/components/schemas/" + PROBLEM)))));
+        op.getResponses().addApiResponse(status, new ApiResponse().description(description).content(problemContent()));
+    }
+
+    private static Content problemContent() {
+        return new Content().addMediaType(PROBLEM_JSON,
+                new MediaType().schema(new Schema<>().$ref("#/components/schemas/" + PROBLEM)));
     }
 
     @SuppressWarnings("rawtypes")
