@@ -1,20 +1,81 @@
 // The fetchq dashboard: plain ES module, no build step. Every value from the API or a fetched page
 // is put in the page as text (textContent), never as HTML.
+//
+// The API key, when the API asks for one, is kept in this tab's sessionStorage (gone when the tab
+// closes) and sent as Authorization: Bearer on every call; files (bodies, exports) are fetched
+// with it and saved as downloads, never opened in this origin.
 
 const view = document.getElementById('view');
 const rates = [];
+const KEY = 'fetchq.api-key';
 let timer = null;
 
+/** A refusal of the API, with its status. */
+class ApiError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+}
+
+function authorized(options = {}) {
+  const headers = new Headers(options.headers || {});
+  const key = sessionStorage.getItem(KEY);
+  if (key) headers.set('Authorization', 'Bearer ' + key);
+  return {...options, headers};
+}
+
 async function api(path, options) {
-  const response = await fetch(path, options);
+  const response = await fetch(path, authorized(options));
   const text = await response.text();
-  const body = text ? JSON.parse(text) : null;
+  const type = response.headers.get('Content-Type') || '';
+  const body = text && type.includes('json') ? JSON.parse(text) : null;
   if (!response.ok) {
     const details = (body && body.errors || []).map(e => (e.line ? `line ${e.line}: ` : '') + e.detail);
-    throw new Error([body && body.detail || `HTTP ${response.status}`, ...details].join('\n'));
+    throw new ApiError(response.status, [body && body.detail || `HTTP ${response.status}`, ...details].join('\n'));
   }
   return body;
 }
+
+/** Fetches a file with the key and saves it as a download (a fetched page never runs here). */
+async function download(path, filename) {
+  const response = await fetch(path, authorized());
+  if (!response.ok) throw new ApiError(response.status, `HTTP ${response.status}`);
+  const url = URL.createObjectURL(new Blob([await response.arrayBuffer()], {type: 'application/octet-stream'}));
+  const link = el('a', {href: url, download: filename});
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+function downloadLink(text, path, filename, id) {
+  const link = el('a', {href: '#', id: id || '', onclick: e => {
+    e.preventDefault();
+    download(path, filename).catch(err => alert(err.message));
+  }}, text);
+  return link;
+}
+
+// ---- the API key -------------------------------------------------------------------------------
+
+function askForKey(message) {
+  clearInterval(timer);
+  view.replaceChildren(document.getElementById('login').content.cloneNode(true));
+  document.getElementById('key-message').textContent = message;
+  document.getElementById('key-form').addEventListener('submit', event => {
+    event.preventDefault();
+    sessionStorage.setItem(KEY, document.getElementById('key-input').value.trim());
+    route();
+  });
+  document.getElementById('key-input').focus();
+}
+
+document.getElementById('forget-key').addEventListener('click', event => {
+  event.preventDefault();
+  sessionStorage.removeItem(KEY);
+  route();
+});
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -41,14 +102,16 @@ function progressBar(b) {
 async function overview() {
   view.replaceChildren(document.getElementById('overview').content.cloneNode(true));
   document.getElementById('submit').addEventListener('submit', submit);
-  await refresh();
-  timer = setInterval(refresh, 2000);
+  if (await refresh()) timer = setInterval(refresh, 2000);
 }
 
+/** Redraws the overview; false when the API asked for a key instead. */
 async function refresh() {
   try {
+    // Hosts span every tenant: a key without the admin scope is shown a note instead.
     const [stats, batches, hosts] = await Promise.all([
-      api('/api/v1/stats'), api('/api/v1/batches?limit=20'), api('/api/v1/hosts?limit=20')]);
+      api('/api/v1/stats'), api('/api/v1/batches?limit=20'),
+      api('/api/v1/hosts?limit=20').catch(e => { if (e.status === 403) return null; throw e; })]);
     for (const s of ['queued', 'running', 'completed', 'failed', 'cancelled']) {
       document.getElementById('stat-' + s).textContent = fmt(stats.jobs[s]);
     }
@@ -64,13 +127,19 @@ async function refresh() {
       el('td', {}, el('a', {href: `#/batches/${b.id}`}, `#${b.id}`)), el('td', {}, time(b.created_at)),
       el('td', {}, progressBar(b)), el('td', {class: 'count'}, `${fmt(b.completed + b.failed + b.cancelled)} / ${fmt(b.total)}`),
       el('td', {class: b.failed ? 'error' : ''}, fmt(b.failed)), el('td', {}, b.done ? 'done' : ''))));
-    document.getElementById('hosts').replaceChildren(...hosts.map(h => el('tr', {},
+    document.getElementById('hosts-note').hidden = hosts !== null;
+    document.getElementById('hosts').replaceChildren(...(hosts || []).map(h => el('tr', {},
       el('td', {}, h.host), el('td', {}, fmt(h.queued)), el('td', {}, fmt(h.running)), el('td', {}, fmt(h.finished)),
       el('td', {class: h.failed ? 'error' : ''}, h.finished ? (100 * h.failed / h.finished).toFixed(1) + ' %' : '–'),
       el('td', {class: h.breaker_open ? 'error' : ''}, h.breaker_open ? 'open' : 'closed'))));
   } catch (e) {
+    if (e.status === 401) {
+      askForKey(e.message);
+      return false;
+    }
     console.warn('refresh failed', e);
   }
+  return true;
 }
 
 function chart() {
@@ -120,8 +189,8 @@ async function batchPage(id) {
       progressBar(b),
       el('p', {id: 'batch-counts', 'data-done': b.done},
         `${fmt(b.completed)} completed, ${fmt(b.failed)} failed, ${fmt(b.cancelled)} cancelled, ${fmt(b.running)} running, ${fmt(b.queued)} queued`),
-      el('p', {}, 'Export: ', el('a', {href: `/api/v1/batches/${id}/results`}, 'NDJSON'), ' · ',
-        el('a', {href: `/api/v1/batches/${id}/results?format=csv`}, 'CSV')),
+      el('p', {}, 'Export: ', downloadLink('NDJSON', `/api/v1/batches/${id}/results`, `batch-${id}-results.ndjson`), ' · ',
+        downloadLink('CSV', `/api/v1/batches/${id}/results?format=csv`, `batch-${id}-results.csv`)),
       el('table', {}, el('thead', {}, el('tr', {}, ...['job', 'url', 'state', 'status', 'error', 'title', 'ms'].map(h => el('th', {}, h)))),
         el('tbody', {id: 'batch-jobs'}, ...page.jobs.map(j => el('tr', {'data-job': j.id, 'data-state': j.state},
           el('td', {}, el('a', {href: `#/jobs/${j.id}`}, `#${j.id}`)), el('td', {}, j.url),
@@ -130,7 +199,16 @@ async function batchPage(id) {
           el('td', {}, j.result && j.result.total_ms)))))));
     return b.done;
   };
-  if (!(await render())) timer = setInterval(async () => { if (await render()) clearInterval(timer); }, 1000);
+  if (!(await render())) {
+    timer = setInterval(async () => {
+      try {
+        if (await render()) clearInterval(timer);
+      } catch (e) {
+        clearInterval(timer);
+        if (e.status === 401) askForKey(e.message);
+      }
+    }, 1000);
+  }
 }
 
 // ---- a job ------------------------------------------------------------------------------------
@@ -152,6 +230,9 @@ async function jobPage(id) {
       el('h2', {}, `Job #${j.id} `, j.batch_id ? el('a', {href: `#/batches/${j.batch_id}`}, `batch #${j.batch_id}`) : ''),
       el('dl', {},
         el('dt', {}, 'url'), el('dd', {}, j.url),
+        el('dt', {}, 'method'), el('dd', {}, j.method),
+        el('dt', {}, 'headers'), el('dd', {id: 'job-headers'}, ...Object.entries(j.headers || {})
+          .map(([name, value]) => el('div', {class: value === '[redacted]' ? 'redacted' : ''}, `${name}: ${value}`))),
         el('dt', {}, 'state'), el('dd', {id: 'job-state', class: 'state-' + j.state}, j.state),
         el('dt', {}, 'attempts'), el('dd', {}, `${j.attempts} of ${j.max_attempts}`),
         el('dt', {}, 'status'), el('dd', {}, r.status_code),
@@ -160,7 +241,7 @@ async function jobPage(id) {
         el('dt', {}, 'title'), el('dd', {}, r.title),
         el('dt', {}, 'final url'), el('dd', {}, r.final_url),
         el('dt', {}, 'body'), el('dd', {}, r.body_bytes != null
-          ? el('a', {href: `/api/v1/jobs/${j.id}/body`, target: '_blank', id: 'job-body'}, `${fmt(r.body_bytes)} bytes, ${r.content_type || ''}`) : '–'),
+          ? downloadLink(`${fmt(r.body_bytes)} bytes, ${r.content_type || ''}`, `/api/v1/jobs/${j.id}/body`, `job-${j.id}-body`, 'job-body') : '–'),
         el('dt', {}, 'created'), el('dd', {}, time(j.created_at)),
         el('dt', {}, 'finished'), el('dd', {}, time(j.finished_at)))),
     el('section', {},
@@ -184,7 +265,8 @@ async function route() {
     else if (kind === 'jobs') await jobPage(id);
     else await overview();
   } catch (e) {
-    view.replaceChildren(el('section', {class: 'error', id: 'page-error'}, e.message));
+    if (e.status === 401) askForKey(e.message);
+    else view.replaceChildren(el('section', {class: 'error', id: 'page-error'}, e.message));
   }
 }
 

@@ -58,4 +58,11 @@ final class ApiDocs {
             @Schema(description = "the batch's jobs, each with at least a url") List<JobRequest> jobs,
             List<String> urls) {
     }
+
+    @Schema(name = "KeyRequest", description = "An API key to create. Unknown fields are refused.")
+    record KeyRequest(
+            @Schema(requiredMode = Schema.RequiredMode.REQUIRED) String tenant,
+            @Schema(requiredMode = Schema.RequiredMode.REQUIRED) List<String> scopes,
+            String name) {
+    }
 }

@@ -22,7 +22,9 @@ final class ApiFields {
         // A job's request.
         field("url", "http or https URL, at most 2,083 characters; stored normalised", "https://example.com/");
         field("method", "GET (default), HEAD, POST, PUT, PATCH, DELETE or OPTIONS", "GET");
-        field("headers", "request headers, name to value; framing headers are fetchq's own", Map.of("Accept", "text/html"));
+        field("headers", "request headers, name to value; framing headers are fetchq's own. Values of secret "
+                + "headers (fetchq.security.secret-headers: Authorization, Cookie, ...) are used for the fetch and "
+                + "read back as [redacted]", Map.of("Accept", "text/html"));
         field("body", "request body as text (not with GET or HEAD)", "{\"q\": 1}");
         field("body_base64", "request body as base64 (not with GET or HEAD)", "eyJxIjogMX0=");
         field("priority", "higher runs first; default 0", 5);
@@ -81,6 +83,18 @@ final class ApiFields {
         field("ttfb_ms", "time to the first byte of the response", 80);
         field("remote_ip", "the address that answered", "93.184.216.34");
         field("redirects", "the redirect chain: each hop's URL and status", null);
+        field("tenant", "whose it is: jobs and batches belong to the tenant of the key that submitted them",
+                "acme");
+        // API keys.
+        field("key", "the API key itself, only in the answer that created it: keep it now, it is never shown again",
+                "fq_3q2-Xh0a9KfB1V5mQ8dZcT7wLrY4uE6sN2pJ0iGkA1o");
+        field("prefix", "the key's first characters, to tell keys apart", "fq_3q2-Xh0a");
+        field("scopes", "what the key may do: submit, read, admin (admin: everything, every tenant)",
+                java.util.List.of("submit", "read"));
+        field("name", "what the key is for", "nightly crawl");
+        field("last_used_at", "when the key was last used (to the minute)", "2026-11-25T16:00:00Z");
+        field("revoked_at", "when the key was revoked; null while it works", null);
+        field("keys", "every key, newest first", null);
         // Stats.
         field("oldest_due_age_ms", "how long the oldest due job has waited to be claimed (the lag)", 250);
         field("completions_per_second", "jobs that reached a final state per second, over the last minute", 812.5);

@@ -3,6 +3,9 @@ package io.fetchq.api;
 import io.fetchq.api.intake.Intake;
 import io.fetchq.api.problem.ApiProblem;
 import io.fetchq.api.problem.FieldError;
+import io.fetchq.api.security.Caller;
+import io.fetchq.api.security.Requires;
+import io.fetchq.api.security.Scope;
 import io.fetchq.db.BatchQueries;
 import io.fetchq.db.BatchRow;
 import io.fetchq.db.IdempotencyKeyConflictException;
@@ -69,9 +72,10 @@ class BatchController {
     @ApiResponse(responseCode = "201", description = "Created")
     @ApiResponse(responseCode = "409", description = "A job's idempotency key is already taken")
     @ApiResponse(responseCode = "413", description = "Too many jobs, or a body larger than fetchq.intake.max-request-size")
+    @Requires(value = Scope.SUBMIT, rateLimited = true)
     @PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE)
-    ResponseEntity<BatchRow> submitJson(@Parameter(hidden = true) HttpServletRequest request) {
-        return insert(intake.jsonBatch(intake.readBody(request)));
+    ResponseEntity<BatchRow> submitJson(@Parameter(hidden = true) HttpServletRequest request, Caller caller) {
+        return insert(caller, intake.jsonBatch(intake.readBody(request)));
     }
 
     @Operation(summary = "Submit a batch (text)", description = "One URL per line; blank lines and lines starting "
@@ -80,15 +84,16 @@ class BatchController {
             requestBody = @RequestBody(required = true, content = @Content(mediaType = "text/plain",
                     schema = @Schema(type = "string"), examples = @ExampleObject(value = ApiDocs.BATCH_TEXT_EXAMPLE))))
     @ApiResponse(responseCode = "201", description = "Created")
+    @Requires(value = Scope.SUBMIT, rateLimited = true)
     @PostMapping(consumes = MediaType.TEXT_PLAIN_VALUE)
-    ResponseEntity<BatchRow> submitText(@Parameter(hidden = true) HttpServletRequest request) {
-        return insert(intake.textBatch(intake.readBody(request), request.getParameterMap()));
+    ResponseEntity<BatchRow> submitText(@Parameter(hidden = true) HttpServletRequest request, Caller caller) {
+        return insert(caller, intake.textBatch(intake.readBody(request), request.getParameterMap()));
     }
 
-    private ResponseEntity<BatchRow> insert(List<NewJob> batch) {
+    private ResponseEntity<BatchRow> insert(Caller caller, List<NewJob> batch) {
         BatchRow created;
         try {
-            created = jobs.insertBatch(batch);
+            created = jobs.insertBatch(caller.tenant(), batch);
         } catch (IdempotencyKeyConflictException e) {
             String where = e.indexes().isEmpty() ? "" : " at jobs "
                     + e.indexes().stream().map(String::valueOf).collect(Collectors.joining(", "));
@@ -101,21 +106,28 @@ class BatchController {
 
     @Operation(summary = "List batches", description = "The newest first, with their progress; pass the last id "
             + "as before_id for older ones.")
+    @Requires(Scope.READ)
     @GetMapping
-    List<BatchRow> list(@Parameter(description = "batches to list, 1 to 1000 (default 20)")
+    List<BatchRow> list(Caller caller, @Parameter(description = "batches to list, 1 to 1000 (default 20)")
             @RequestParam(required = false, defaultValue = "20") int limit,
             @RequestParam(name = "before_id", required = false, defaultValue = "9223372036854775807") long beforeId) {
         if (limit < 1 || limit > 1000) {
             throw ApiProblem.invalid(List.of(FieldError.atParameter("limit", "must be between 1 and 1000")), 1);
         }
-        return batches.listRecent(beforeId, limit);
+        return batches.listRecent(beforeId, limit, caller.visibleTenant());
     }
 
     @Operation(summary = "Read a batch's progress", description = "Counts by state and done; with wait_ms, holds "
             + "the answer until the batch is done or the time is up.")
+    @Requires(Scope.READ)
     @GetMapping("/{id}")
-    BatchRow get(@PathVariable long id, @RequestParam(name = "wait_ms", required = false) Long waitMs) {
-        return longPoll.await(waitMs, () -> batches.isDone(id), () -> batches.getById(id))
+    BatchRow get(@PathVariable long id, @RequestParam(name = "wait_ms", required = false) Long waitMs,
+            Caller caller) {
+        // Not this tenant's: answered at once, as a batch that does not exist, whatever wait_ms says.
+        if (batches.getById(id, caller.visibleTenant()).isEmpty()) {
+            throw ApiProblem.notFound("batch " + id);
+        }
+        return longPoll.await(waitMs, () -> batches.isDone(id), () -> batches.getById(id, caller.visibleTenant()))
                 .orElseThrow(() -> ApiProblem.notFound("batch " + id));
     }
 
@@ -131,8 +143,9 @@ class BatchController {
                     "{\"job_id\":1,\"url\":\"https://example.com/\",\"state\":\"completed\",\"status_code\":200}")),
             @Content(mediaType = "text/csv", examples = @ExampleObject(value =
                     "job_id,url,state,status_code\r\n1,https://example.com/,completed,200\r\n"))})
+    @Requires(Scope.READ)
     @GetMapping("/{id}/results")
-    ResponseEntity<StreamingResponseBody> results(@PathVariable long id,
+    ResponseEntity<StreamingResponseBody> results(@PathVariable long id, Caller caller,
             @RequestParam(required = false) String state, @RequestParam(required = false) String fields,
             @RequestParam(required = false) String format,
             @RequestHeader(name = HttpHeaders.ACCEPT, required = false) String accept) {
@@ -144,7 +157,7 @@ class BatchController {
             throw ApiProblem.invalid(errors, errors.size());
         }
         ResultExport export = ResultExport.of(fields, format, accept);
-        if (batches.getById(id).isEmpty()) {
+        if (batches.getById(id, caller.visibleTenant()).isEmpty()) {
             throw ApiProblem.notFound("batch " + id);
         }
         StreamingResponseBody body = out -> {
@@ -161,8 +174,9 @@ class BatchController {
 
     @Operation(summary = "Cancel a batch", description = "Its queued jobs become cancelled at once, running ones at "
             + "their next step; final ones are left as they are.")
+    @Requires(Scope.SUBMIT)
     @PostMapping("/{id}/cancel")
-    BatchRow cancel(@PathVariable long id) {
-        return batches.cancel(id).orElseThrow(() -> ApiProblem.notFound("batch " + id));
+    BatchRow cancel(@PathVariable long id, Caller caller) {
+        return batches.cancel(id, caller.visibleTenant()).orElseThrow(() -> ApiProblem.notFound("batch " + id));
     }
 }

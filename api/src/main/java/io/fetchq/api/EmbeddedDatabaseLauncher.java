@@ -16,7 +16,8 @@ import org.springframework.core.env.MapPropertySource;
 
 /**
  * One-command mode: when no {@code spring.datasource.url} is configured, starts an embedded
- * PostgreSQL 17 whose data survives restarts and points the datasource at it.
+ * PostgreSQL 17 whose data survives restarts and points the datasource at it, and listens on
+ * loopback only unless {@code server.address} says otherwise.
  *
  * <p>Registered by {@code main} only, so tests and production deployments that configure a
  * datasource never start one. The server is registered as a bean that the datasource depends on,
@@ -53,10 +54,13 @@ final class EmbeddedDatabaseLauncher implements ApplicationListener<ApplicationE
         environment.getPropertySources().addFirst(new MapPropertySource("fetchq-embedded-database", Map.of(
                 "spring.datasource.url", database.jdbcUrl(),
                 "spring.datasource.username", "postgres")));
-        // The one-command mode runs a worker in this process; this default sits below every other
-        // source, so fetchq.worker.enabled=false anywhere turns it off.
+        // The one-command mode runs a worker in this process and listens on loopback only, where
+        // it may serve without API keys. These defaults sit below every other source, so
+        // fetchq.worker.enabled=false or server.address=0.0.0.0 anywhere overrides them (and an
+        // address other than loopback then needs keys).
         environment.getPropertySources().addLast(new MapPropertySource("fetchq-embedded-defaults", Map.of(
-                "fetchq.worker.enabled", "true")));
+                "fetchq.worker.enabled", "true",
+                "server.address", "127.0.0.1")));
         log.info("Embedded PostgreSQL is up at {}", database.jdbcUrl());
     }
 

@@ -3,10 +3,15 @@ package io.fetchq.api;
 import io.fetchq.api.intake.Intake;
 import io.fetchq.api.problem.ApiProblem;
 import io.fetchq.api.problem.FieldError;
+import io.fetchq.api.security.Caller;
+import io.fetchq.api.security.Requires;
+import io.fetchq.api.security.Scope;
+import io.fetchq.api.security.SecretHeaders;
 import io.fetchq.db.AttemptRow;
 import io.fetchq.db.InsertOutcome;
 import io.fetchq.db.JobFilter;
 import io.fetchq.db.JobQueries;
+import io.fetchq.db.JobRow;
 import io.fetchq.db.JobState;
 import io.fetchq.db.RetryOutcome;
 import io.fetchq.db.StoredBody;
@@ -45,14 +50,16 @@ class JobController {
     private final LongPoll longPoll;
     private final ApiProperties properties;
     private final ApplicationEventPublisher events;
+    private final SecretHeaders secrets;
 
     JobController(Intake intake, JobQueries jobs, LongPoll longPoll, ApiProperties properties,
-            ApplicationEventPublisher events) {
+            ApplicationEventPublisher events, SecretHeaders secrets) {
         this.intake = intake;
         this.jobs = jobs;
         this.longPoll = longPoll;
         this.properties = properties;
         this.events = events;
+        this.secrets = secrets;
     }
 
     @Operation(summary = "Submit one job", description = "201 with the job and its Location. With an "
@@ -64,18 +71,19 @@ class JobController {
     @ApiResponse(responseCode = "200", description = "The job this idempotency key already made")
     @ApiResponse(responseCode = "409", description = "The idempotency key is taken by a different request")
     @ApiResponse(responseCode = "413", description = "The request body is larger than fetchq.intake.max-request-size")
+    @Requires(value = Scope.SUBMIT, rateLimited = true)
     @PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE)
-    ResponseEntity<JobResource> submit(@Parameter(hidden = true) HttpServletRequest request) {
-        InsertOutcome outcome = jobs.insertOne(intake.job(intake.readBody(request)));
+    ResponseEntity<JobResource> submit(@Parameter(hidden = true) HttpServletRequest request, Caller caller) {
+        InsertOutcome outcome = jobs.insertOne(caller.tenant(), intake.job(intake.readBody(request)));
         return switch (outcome) {
             case InsertOutcome.Created created -> {
                 events.publishEvent(new InProcessWorker.JobsSubmitted());
                 yield ResponseEntity.created(URI.create("/api/v1/jobs/" + created.jobId()))
-                        .body(read(created.jobId()));
+                        .body(read(created.jobId(), caller));
             }
             case InsertOutcome.Existing existing -> ResponseEntity.ok()
                     .location(URI.create("/api/v1/jobs/" + existing.jobId()))
-                    .body(read(existing.jobId()));
+                    .body(read(existing.jobId(), caller));
             case InsertOutcome.KeyConflict conflict -> throw new ApiProblem(HttpStatus.CONFLICT,
                     "Idempotency key reused", "idempotency_key is already used by job " + conflict.jobId()
                             + " for a different request");
@@ -84,17 +92,22 @@ class JobController {
 
     @Operation(summary = "Read a job", description = "With wait_ms, holds the answer until the job is final or "
             + "the time is up (at most fetchq.api.max-wait).")
+    @Requires(Scope.READ)
     @GetMapping("/{id}")
-    JobResource get(@PathVariable long id, @RequestParam(name = "wait_ms", required = false) Long waitMs) {
-        return longPoll.await(waitMs, () -> jobs.isFinal(id), () -> jobs.getById(id))
-                .map(JobResource::of)
+    JobResource get(@PathVariable long id, @RequestParam(name = "wait_ms", required = false) Long waitMs,
+            Caller caller) {
+        // Not this tenant's: answered at once, as a job that does not exist, whatever wait_ms says.
+        read(id, caller);
+        return longPoll.await(waitMs, () -> jobs.isFinal(id), () -> jobs.getById(id, caller.visibleTenant()))
+                .map(this::resource)
                 .orElseThrow(() -> ApiProblem.notFound("job " + id));
     }
 
     @Operation(summary = "List jobs", description = "In id order, filtered by state, batch or host; keyset "
             + "paging: pass next_after_id back as after_id.")
+    @Requires(Scope.READ)
     @GetMapping
-    JobPage list(
+    JobPage list(Caller caller,
             @RequestParam(required = false) String state,
             @RequestParam(name = "batch_id", required = false) Long batchId,
             @RequestParam(required = false) String host,
@@ -115,8 +128,9 @@ class JobController {
             throw ApiProblem.invalid(errors, errors.size());
         }
         String hostName = host == null ? null : host.toLowerCase(Locale.ROOT);
-        List<JobResource> page = jobs.list(new JobFilter(state, batchId, hostName, afterId, size)).stream()
-                .map(JobResource::of)
+        List<JobResource> page = jobs.list(new JobFilter(caller.visibleTenant(), state, batchId, hostName, afterId, size))
+                .stream()
+                .map(this::resource)
                 .toList();
         Long next = page.size() == size ? page.getLast().id() : null;
         return new JobPage(page, next);
@@ -127,9 +141,10 @@ class JobController {
     }
 
     @Operation(summary = "A job's attempts", description = "Every attempt ever made, with its timings and outcome.")
+    @Requires(Scope.READ)
     @GetMapping("/{id}/attempts")
-    AttemptList attempts(@PathVariable long id) {
-        read(id);
+    AttemptList attempts(@PathVariable long id, Caller caller) {
+        read(id, caller);
         return new AttemptList(id, jobs.attemptsOf(id));
     }
 
@@ -139,9 +154,10 @@ class JobController {
     @Operation(summary = "A job's stored body", description = "The response body as received (decoded, up to "
             + "max_body_bytes) with its content type; 404 when none was stored.")
     @ApiResponse(responseCode = "200", description = "The body", content = @Content(mediaType = "*/*"))
+    @Requires(Scope.READ)
     @GetMapping("/{id}/body")
-    ResponseEntity<byte[]> body(@PathVariable long id) {
-        read(id);
+    ResponseEntity<byte[]> body(@PathVariable long id, Caller caller) {
+        read(id, caller);
         StoredBody body = jobs.bodyOf(id)
                 .orElseThrow(() -> new ApiProblem(HttpStatus.NOT_FOUND, "Not found", "job " + id + " has no stored body"));
         MediaType type;
@@ -150,34 +166,48 @@ class JobController {
         } catch (IllegalArgumentException e) {
             type = MediaType.APPLICATION_OCTET_STREAM;
         }
-        return ResponseEntity.ok().contentType(type).body(body.body());
+        // Someone else's page served from the API's origin: the browser must neither run it (it could
+        // read the dashboard's key) nor guess another type for it.
+        return ResponseEntity.ok().contentType(type)
+                .header("Content-Security-Policy", "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'")
+                .header("X-Content-Type-Options", "nosniff")
+                .body(body.body());
     }
 
     @Operation(summary = "Cancel a job", description = "A queued job becomes cancelled at once; a running one at "
             + "its next step; a final one is left as it is.")
+    @Requires(Scope.SUBMIT)
     @PostMapping("/{id}/cancel")
-    JobResource cancel(@PathVariable long id) {
-        return jobs.cancel(id).map(JobResource::of).orElseThrow(() -> ApiProblem.notFound("job " + id));
+    JobResource cancel(@PathVariable long id, Caller caller) {
+        return jobs.cancel(id, caller.visibleTenant()).map(this::resource)
+                .orElseThrow(() -> ApiProblem.notFound("job " + id));
     }
 
     @Operation(summary = "Retry a failed or cancelled job", description = "Back in the queue with a fresh attempt "
             + "budget; 409 for a job in another state.")
     @ApiResponse(responseCode = "409", description = "The job is not failed or cancelled")
+    @Requires(Scope.SUBMIT)
     @PostMapping("/{id}/retry")
-    JobResource retry(@PathVariable long id) {
-        RetryOutcome outcome = jobs.retry(id);
+    JobResource retry(@PathVariable long id, Caller caller) {
+        RetryOutcome outcome = jobs.retry(id, caller.visibleTenant());
         return switch (outcome) {
             case RETRIED -> {
                 events.publishEvent(new InProcessWorker.JobsSubmitted());
-                yield read(id);
+                yield read(id, caller);
             }
             case NOT_FOUND -> throw ApiProblem.notFound("job " + id);
             case NOT_RETRYABLE -> throw new ApiProblem(HttpStatus.CONFLICT, "Job not retryable",
-                    "job " + id + " is " + read(id).state() + ": only failed or cancelled jobs can be retried");
+                    "job " + id + " is " + read(id, caller).state() + ": only failed or cancelled jobs can be retried");
         };
     }
 
-    private JobResource read(long id) {
-        return jobs.getById(id).map(JobResource::of).orElseThrow(() -> ApiProblem.notFound("job " + id));
+    /** The job, if the caller may see it; else 404, as for a job that does not exist. */
+    private JobResource read(long id, Caller caller) {
+        return jobs.getById(id, caller.visibleTenant()).map(this::resource)
+                .orElseThrow(() -> ApiProblem.notFound("job " + id));
+    }
+
+    private JobResource resource(JobRow row) {
+        return JobResource.of(row, secrets);
     }
 }

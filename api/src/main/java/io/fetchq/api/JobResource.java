@@ -1,16 +1,20 @@
 package io.fetchq.api;
 
 import com.fasterxml.jackson.annotation.JsonRawValue;
+import io.fetchq.api.security.SecretHeaders;
 import io.fetchq.db.JobRow;
 import java.time.OffsetDateTime;
+import java.util.Map;
 
 /** A job as the REST API shows it. Field names are a contract; fields may be added. */
 public record JobResource(
         long id,
         Long batchId,
+        String tenant,
         String url,
         String host,
         String method,
+        Map<String, String> headers,
         String state,
         int priority,
         int attempts,
@@ -37,11 +41,13 @@ public record JobResource(
             Integer totalMs) {
     }
 
-    static JobResource of(JobRow row) {
+    /** The job as shown: secret header values replaced by {@value SecretHeaders#REDACTED}. */
+    static JobResource of(JobRow row, SecretHeaders secrets) {
         Result result = row.statusCode() == null && row.errorKind() == null ? null : new Result(
                 row.statusCode(), row.contentType(), row.bodyBytes(), row.bodyTruncated(), row.bodySha256(),
                 row.title(), row.links(), row.finalUrl(), row.errorKind(), row.errorMessage(), row.totalMs());
-        return new JobResource(row.jobId(), row.batchId(), row.url(), row.host(), row.method(), row.state(),
+        return new JobResource(row.jobId(), row.batchId(), row.tenant(), row.url(), row.host(), row.method(),
+                secrets.redact(row.headers()), row.state(),
                 row.priority(), row.attempts(), row.maxAttempts(), row.nextAttemptAt(), row.createdAt(),
                 row.startedAt(), row.finishedAt(), row.metadata(), result);
     }

@@ -16,8 +16,18 @@ import io.swagger.v3.oas.models.media.ObjectSchema;
 import io.swagger.v3.oas.models.media.Schema;
 import io.swagger.v3.oas.models.media.StringSchema;
 import io.swagger.v3.oas.models.responses.ApiResponse;
+import io.fetchq.api.security.AccessInterceptor;
+import io.fetchq.api.security.Caller;
+import io.fetchq.api.security.Requires;
+import io.fetchq.api.security.Scope;
+import io.swagger.v3.oas.models.security.SecurityRequirement;
+import io.swagger.v3.oas.models.security.SecurityScheme;
+import java.util.Arrays;
 import java.util.Map;
+import java.util.stream.Collectors;
 import org.springdoc.core.customizers.OpenApiCustomizer;
+import org.springdoc.core.customizers.OperationCustomizer;
+import org.springdoc.core.utils.SpringDocUtils;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.info.BuildProperties;
 import org.springframework.context.annotation.Bean;
@@ -33,6 +43,15 @@ class OpenApiConfiguration {
 
     static final String PROBLEM = "Problem";
     static final String PROBLEM_JSON = "application/problem+json";
+    static final String BEARER = "bearer";
+    /** Marks an operation with the scopes that may call it, for the customizer to add its problems. */
+    private static final String SCOPES = "x-fetchq-scopes";
+    private static final String RATE_LIMITED = "x-fetchq-rate-limited";
+
+    static {
+        // Handlers' Caller parameters are the authenticated caller, not request parameters.
+        SpringDocUtils.getConfig().addRequestWrapperToIgnore(Caller.class);
+    }
 
     @Bean
     OpenAPI fetchqOpenApi(ObjectProvider<BuildProperties> build) {
@@ -43,7 +62,9 @@ class OpenApiConfiguration {
                                 + "politely and safely, every result and attempt is stored. JSON in snake_case; "
                                 + "every error is RFC 9457 application/problem+json.")
                         .license(new License().name("See the repository")))
-                .components(new Components().addSchemas(PROBLEM, problemSchema()));
+                .components(new Components().addSchemas(PROBLEM, problemSchema())
+                        .addSecuritySchemes(BEARER, new SecurityScheme().type(SecurityScheme.Type.HTTP).scheme("bearer")
+                                .description("An API key: Authorization: Bearer fq_...")));
     }
 
     private static Schema<?> problemSchema() {
@@ -73,6 +94,28 @@ class OpenApiConfiguration {
         return new ModelResolver(Json.mapper().copy().setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE));
     }
 
+    /** Says on each call which scopes may make it, from its {@link Requires}. */
+    @Bean
+    OperationCustomizer fetchqScopes() {
+        return (operation, method) -> {
+            Requires rule = AccessInterceptor.isOwn(method) ? AccessInterceptor.rule(method) : null;
+            if (rule == null) {
+                return operation;
+            }
+            String scopes = Arrays.stream(rule.value()).map(Scope::label).collect(Collectors.joining(" or "));
+            String needs = rule.value().length == 1 && rule.value()[0] == Scope.ADMIN
+                    ? "Needs an API key with the admin scope."
+                    : "Needs an API key with the " + scopes + " scope (or admin).";
+            operation.setDescription(operation.getDescription() == null ? needs : operation.getDescription() + " " + needs);
+            operation.addSecurityItem(new SecurityRequirement().addList(BEARER));
+            operation.addExtension(SCOPES, scopes);
+            if (rule.rateLimited()) {
+                operation.addExtension(RATE_LIMITED, true);
+            }
+            return operation;
+        };
+    }
+
     /**
      * Adds the problem responses every call may give (and makes every error response a problem), and
      * a description for every field.
@@ -95,6 +138,13 @@ class OpenApiConfiguration {
                     problem(op, "400", "Invalid request: nothing was written; errors name each bad field, line or parameter");
                 }
                 problem(op, "503", "The database cannot be reached; retry after Retry-After seconds");
+                if (op.getExtensions() != null && op.getExtensions().remove(SCOPES) != null) {
+                    problem(op, "401", "No API key, or an unknown or revoked one");
+                    problem(op, "403", "The API key lacks the scope this call needs");
+                    if (op.getExtensions().remove(RATE_LIMITED) != null) {
+                        problem(op, "429", "The key's submission rate limit is reached; retry after Retry-After seconds");
+                    }
+                }
                 // Every error answer is a problem, whatever the controller's annotation said of it.
                 op.getResponses().forEach((status, response) -> {
                     if (status.matches("[45]\\d\\d")) {

@@ -2,6 +2,8 @@ package io.fetchq.api;
 
 import io.fetchq.api.problem.ApiProblem;
 import io.fetchq.api.problem.FieldError;
+import io.fetchq.api.security.Requires;
+import io.fetchq.api.security.Scope;
 import io.fetchq.db.JobState;
 import io.fetchq.db.StatsQueries;
 import io.micrometer.core.instrument.Gauge;
@@ -71,6 +73,7 @@ class StatsController {
 
     @Operation(summary = "Hosts", description = "The busiest hosts: jobs queued and running, jobs finished and "
             + "failed over the last 15 minutes, and whether a live worker holds the host's circuit breaker open.")
+    @Requires(Scope.ADMIN)
     @GetMapping("/api/v1/hosts")
     List<StatsQueries.HostRow> hosts(@Parameter(description = "hosts to list, 1 to 1000 (default 50)")
             @RequestParam(required = false, defaultValue = "50") int limit) {
@@ -82,6 +85,7 @@ class StatsController {
 
     @Operation(summary = "Stats", description = "Jobs by state, the age of the oldest due job, jobs finished per "
             + "second over the last minute, workers by state; cached for fetchq.api.stats-max-age.")
+    @Requires(Scope.READ)
     @GetMapping("/api/v1/stats")
     Stats stats() {
         Stats current = cached;

@@ -2,6 +2,8 @@ package io.fetchq.api;
 
 import io.fetchq.api.problem.ApiProblem;
 import io.fetchq.api.problem.FieldError;
+import io.fetchq.api.security.Requires;
+import io.fetchq.api.security.Scope;
 import io.fetchq.url.UrlCheck;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.tags.Tag;
@@ -46,6 +48,7 @@ class UrlController {
 
     @Operation(summary = "Parse a URL", description = "The normalised URL, its parts, and whether fetchq would fetch "
             + "it and why not; the same parsing and policy as intake, nothing written.")
+    @Requires({Scope.SUBMIT, Scope.READ})
     @GetMapping("/parse")
     ParsedUrl parse(@RequestParam(required = false) String url) {
         if (url == null || url.isBlank()) {

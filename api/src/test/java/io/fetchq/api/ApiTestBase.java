@@ -21,9 +21,11 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The API on a random port against the test database (see {@link TestDatabase}), with a plain
- * HTTP client. All tests share one Spring context; each starts from empty tables.
+ * HTTP client, serving without keys (the security tests have their own context). All tests share
+ * one Spring context; each starts from empty tables.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
+        "fetchq.security.allow-anonymous=true", "fetchq.security.submit-rate-limit=0"})
 public abstract class ApiTestBase {
 
     protected static final JsonMapper JSON = JsonMapper.builder().build();
@@ -44,7 +46,7 @@ public abstract class ApiTestBase {
 
     @BeforeEach
     void emptyTables() {
-        sql.sql("TRUNCATE fetchq.queue, fetchq.body, fetchq.attempt, fetchq.job, fetchq.batch, fetchq.worker")
+        sql.sql("TRUNCATE fetchq.queue, fetchq.body, fetchq.attempt, fetchq.job, fetchq.batch, fetchq.worker, fetchq.api_key")
                 .update();
     }
 

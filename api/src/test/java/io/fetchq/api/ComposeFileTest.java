@@ -78,6 +78,23 @@ class ComposeFileTest {
         assertThat(map(map(compose().get("services")).get("api")).get("ports").toString()).contains("8080:8080");
     }
 
+    /** The API's admin key in compose: a development default, long enough to be accepted. */
+    private static String developmentKey() throws IOException {
+        Map<String, Object> api = map(map(compose().get("services")).get("api"));
+        String setting = (String) map(api.get("environment")).get("FETCHQ_SECURITY_ADMIN_KEY");
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("^\\$\\{FETCHQ_API_KEY:-(.+)}$").matcher(setting);
+        assertThat(m.matches()).as("FETCHQ_SECURITY_ADMIN_KEY is ${FETCHQ_API_KEY:-default}: %s", setting).isTrue();
+        return m.group(1);
+    }
+
+    @Test
+    void theApiRunsWithADevelopmentKeyLongEnoughToStart() throws IOException {
+        assertThat(developmentKey()).hasSizeGreaterThanOrEqualTo(32);
+        assertThat(Files.readString(ROOT.resolve("docker-compose.yml"))).contains(developmentKey());
+        assertThat(map(map(map(compose().get("services")).get("worker")).get("environment")))
+                .doesNotContainKey("FETCHQ_SECURITY_ADMIN_KEY");
+    }
+
     @Test
     void monitoringProfileScrapesTheApiAndEveryWorkerAndGraphsDocumentedMetrics() throws IOException {
         Map<String, Object> services = map(compose().get("services"));
@@ -96,6 +113,9 @@ class ComposeFileTest {
         assertThat(workerPort).contains("port=8081");
         assertThat(scrape).contains("metrics_path=/actuator/prometheus").contains("targets=[api:8080]")
                 .contains("names=[worker]").contains("port=8081");
+        // The API needs a key for its metrics: Prometheus sends the development key compose sets.
+        String key = developmentKey();
+        assertThat(scrape).contains("authorization={type=Bearer, credentials=" + key + "}");
 
         // Every metric the dashboard graphs is one the README documents (and the API and worker
         // tests scrape).

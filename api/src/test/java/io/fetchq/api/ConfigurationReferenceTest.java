@@ -2,6 +2,7 @@ package io.fetchq.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.fetchq.api.security.SecurityProperties;
 import io.fetchq.db.FetchProperties;
 import io.fetchq.worker.WorkerProperties;
 import io.fetchq.worker.retention.RetentionProperties;
@@ -13,21 +14,34 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.context.annotation.ClassPathScanningCandidateComponentProvider;
+import org.springframework.core.type.filter.AnnotationTypeFilter;
+import org.springframework.util.ClassUtils;
 
 /** The README's configuration table names every setting of every fetchq settings class: it cannot drift. */
 class ConfigurationReferenceTest {
 
-    private static final List<Class<?>> SETTINGS = List.of(ApiProperties.class, IntakeProperties.class,
-            EmbeddedProperties.class, FetchProperties.class, WorkerProperties.class, RetentionProperties.class);
+    /** Every settings class of fetchq's, found on the class path: a new one cannot be forgotten. */
+    private static List<Class<?>> settingsClasses() {
+        ClassPathScanningCandidateComponentProvider scanner = new ClassPathScanningCandidateComponentProvider(false);
+        scanner.addIncludeFilter(new AnnotationTypeFilter(ConfigurationProperties.class));
+        return scanner.findCandidateComponents("io.fetchq").stream()
+                .map(d -> ClassUtils.resolveClassName(d.getBeanClassName(), null))
+                .<Class<?>>map(c -> c)
+                .toList();
+    }
 
     @Test
     void everySettingIsInTheReadme() throws IOException {
+        List<Class<?>> found = settingsClasses();
+        assertThat(found).contains(ApiProperties.class, IntakeProperties.class, EmbeddedProperties.class,
+                FetchProperties.class, WorkerProperties.class, RetentionProperties.class, SecurityProperties.class);
         String readme = Files.readString(Path.of("..", "README.md"));
         String table = readme.substring(readme.indexOf("## Configuration"), readme.indexOf("## How it works"));
         List<String> rows = table.lines().filter(l -> l.startsWith("| `")).toList();
         List<String> missing = new ArrayList<>();
         int checked = 0;
-        for (Class<?> settings : SETTINGS) {
+        for (Class<?> settings : found) {
             String prefix = settings.getAnnotation(ConfigurationProperties.class).value();
             for (RecordComponent component : settings.getRecordComponents()) {
                 String name = kebab(component.getName());

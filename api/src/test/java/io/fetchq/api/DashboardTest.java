@@ -9,6 +9,10 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,10 +46,12 @@ import org.springframework.test.context.DynamicPropertySource;
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "fetchq.worker.enabled=true", "fetchq.worker.poll-interval=100ms",
-        "fetchq.fetch.allowed-networks=127.0.0.0/8", "fetchq.api.stats-max-age=0s"})
+        "fetchq.fetch.allowed-networks=127.0.0.0/8", "fetchq.api.stats-max-age=0s",
+        "fetchq.security.admin-key=" + DashboardTest.ADMIN_KEY})
 @DirtiesContext
 class DashboardTest {
 
+    static final String ADMIN_KEY = "dashboard-admin-key-0123456789abcdef";
     private static final Path SHOTS = Path.of("target", "dashboard-screenshots");
 
     private static HttpServer site;
@@ -112,7 +118,7 @@ class DashboardTest {
     }
 
     @Test
-    void submitABatchWatchItCompleteAndOpenAFailedJob() throws IOException {
+    void submitABatchWatchItCompleteAndOpenAFailedJob() throws IOException, InterruptedException {
         String pages = IntStream.range(0, 5).mapToObj(i -> "http://127.0.0.1:" + site.getAddress().getPort() + "/page/" + i)
                 .collect(Collectors.joining("\n"));
         int closed;
@@ -120,7 +126,17 @@ class DashboardTest {
             closed = s.getLocalPort();
         }
 
+        // The API needs a key: the page asks for one, keeps it for the tab, and sends it.
         browser.get("http://127.0.0.1:" + port + "/");
+        await(By.id("key-input"));
+        assertThat(browser.findElement(By.id("key-message")).getText()).contains("API key");
+        screenshot("0-key");
+        browser.findElement(By.id("key-input")).sendKeys("fq_wrong-key-000000000000000000000000000000000");
+        browser.findElement(By.id("key-button")).click();
+        awaitText(By.id("key-message"), "unknown or revoked");
+        browser.findElement(By.id("key-input")).clear();
+        browser.findElement(By.id("key-input")).sendKeys(ADMIN_KEY);
+        browser.findElement(By.id("key-button")).click();
         new WebDriverWait(browser, Duration.ofSeconds(30))
                 .until(d -> !d.findElement(By.id("stat-queued")).getText().equals("–"));
         browser.findElement(By.id("submit-urls")).sendKeys(pages + "\nhttp://127.0.0.1:" + closed + "/gone\n");
@@ -157,5 +173,25 @@ class DashboardTest {
         awaitText(By.id("hosts"), "127.0.0.1");
         assertThat(browser.findElement(By.id("stat-completed")).getText()).isEqualTo("5");
         screenshot("5-overview");
+
+        // A job with a secret header: the page shows the header's name, never its value.
+        String secret = "dashboard-secret-" + java.util.UUID.randomUUID();
+        HttpResponse<String> secretJob = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + port + "/api/v1/jobs"))
+                .header("Authorization", "Bearer " + ADMIN_KEY).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"url\": \"http://127.0.0.1:" + site.getAddress().getPort()
+                        + "/private\", \"headers\": {\"Authorization\": \"Bearer " + secret + "\", \"Accept\": \"text/html\"}}"))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(secretJob.statusCode()).isEqualTo(201);
+        String id = secretJob.body().replaceAll("^\\{\"id\":(\\d+),.*", "$1");
+        browser.get("http://127.0.0.1:" + port + "/#/jobs/" + id);
+        awaitText(By.id("job-headers"), "Authorization: [redacted]");
+        assertThat(browser.findElement(By.id("job-headers")).getText()).contains("Accept: text/html");
+        assertThat(browser.getPageSource()).doesNotContain(secret);
+        screenshot("6-redacted-headers");
+
+        // Forgetting the key asks for one again.
+        browser.findElement(By.id("forget-key")).click();
+        await(By.id("key-input"));
     }
 }

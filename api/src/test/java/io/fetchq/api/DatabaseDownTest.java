@@ -16,7 +16,7 @@ import org.springframework.test.context.DynamicPropertySource;
 
 /** With the database unreachable, calls answer 503 problem+json quickly: not 500, not a hang. */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-    "spring.flyway.enabled=false", "spring.datasource.hikari.connection-timeout=1000",
+    "spring.flyway.enabled=false", "fetchq.security.allow-anonymous=true", "spring.datasource.hikari.connection-timeout=1000",
     "spring.datasource.hikari.initialization-fail-timeout=-1"})
 class DatabaseDownTest {
 

@@ -33,21 +33,27 @@ class ReadmeExamplesTest extends ApiTestBase {
 
     @Test
     void curlExamplesAndSqlQueriesWork() throws Exception {
-        sql.sql("TRUNCATE fetchq.queue, fetchq.body, fetchq.attempt, fetchq.job, fetchq.batch RESTART IDENTITY")
+        sql.sql("TRUNCATE fetchq.queue, fetchq.body, fetchq.attempt, fetchq.job, fetchq.batch, fetchq.api_key RESTART IDENTITY")
                 .update();
+        // The examples that manage keys use an admin key, made as the README says (key 1).
+        String adminKey = sql.sql("SELECT key FROM fetchq.create_api_key('default', '{admin}', 'first admin')")
+                .query(String.class).single();
         List<String> curls = blocks("bash").stream().filter(b -> b.contains("localhost:8080/api/")).toList();
         assertThat(curls).hasSizeGreaterThanOrEqualTo(4);
         for (String block : curls) {
             // Aim at this test's server, and make curl fail on any 4xx/5xx answer.
             String script = block.replace("localhost:8080", "127.0.0.1:" + port).replace("curl -s ", "curl -sSf ");
-            Process process = new ProcessBuilder("bash", "-e", "-o", "pipefail", "-c", script)
-                    .redirectErrorStream(true)
-                    .start();
+            ProcessBuilder builder = new ProcessBuilder("bash", "-e", "-o", "pipefail", "-c", script)
+                    .redirectErrorStream(true);
+            builder.environment().put("FETCHQ_API_KEY", adminKey);
+            Process process = builder.start();
             assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
             String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             assertThat(process.exitValue()).as("README example:\n%s\noutput:\n%s", block, output).isZero();
         }
         assertThat(sql.sql("SELECT count(*) FROM fetchq.batch").query(Long.class).single()).isEqualTo(3);
+        assertThat(sql.sql("SELECT tenant || ' ' || (revoked_at IS NOT NULL) FROM fetchq.api_keys WHERE id = 2")
+                .query(String.class).single()).as("the README's key, created and revoked").isEqualTo("acme true");
 
         // Give the SQL examples finished jobs and attempts to look at.
         sql.sql("""

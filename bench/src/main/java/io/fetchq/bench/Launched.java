@@ -32,7 +32,9 @@ final class Launched implements AutoCloseable {
     static Launched api(String jdbcUrl, int port) throws IOException, InterruptedException {
         Launched api = start("api", jar("api/target/fetchq-api.jar"), List.of("--server.port=" + port,
                 "--spring.datasource.url=" + jdbcUrl, "--fetchq.worker.enabled=false", "--logging.level.root=WARN",
-                "--fetchq.fetch.allow-private-networks=true"));
+                "--fetchq.fetch.allow-private-networks=true",
+                // A trusted loopback harness: no keys, no submission rate limit.
+                "--fetchq.security.allow-anonymous=true", "--fetchq.security.submit-rate-limit=0"));
         api.awaitHttp("http://127.0.0.1:" + port + "/actuator/health");
         return api;
     }

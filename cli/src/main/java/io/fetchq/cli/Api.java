@@ -20,10 +20,13 @@ final class Api {
     static final JsonMapper JSON = JsonMapper.builder().build();
 
     private final String base;
+    private final String key;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
 
-    Api(String base) {
+    /** The API at {@code base}, called with {@code key} (none when null or blank). */
+    Api(String base, String key) {
         this.base = base.endsWith("/") ? base.substring(0, base.length() - 1) : base;
+        this.key = key == null || key.isBlank() ? null : key.strip();
     }
 
     /** A refusal or failure from the API, with its problem details when it sent them. */
@@ -36,21 +39,34 @@ final class Api {
             this.status = status;
             this.problem = problem;
         }
+
+        /** The same error, with each JSON pointer of its problem told as {@code where} says. */
+        ApiError locate(java.util.function.UnaryOperator<String> where) {
+            return problem == null ? this : new ApiError(status, problem, describe(status, problem, where));
+        }
     }
 
     JsonNode get(String path) {
-        return send(HttpRequest.newBuilder(uri(path)).GET());
+        return send(request(path).GET());
+    }
+
+    private HttpRequest.Builder request(String path) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(uri(path));
+        if (key != null) {
+            request.header("Authorization", "Bearer " + key);
+        }
+        return request;
     }
 
     JsonNode post(String path, String contentType, byte[] body) {
-        return send(HttpRequest.newBuilder(uri(path)).header("Content-Type", contentType)
+        return send(request(path).header("Content-Type", contentType)
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body)));
     }
 
     /** A streamed body (a results export), for copying out as it arrives. */
     InputStream stream(String path) {
         try {
-            HttpResponse<InputStream> response = http.send(HttpRequest.newBuilder(uri(path)).GET().build(),
+            HttpResponse<InputStream> response = http.send(request(path).GET().build(),
                     HttpResponse.BodyHandlers.ofInputStream());
             if (response.statusCode() >= 400) {
                 String text;
@@ -110,7 +126,14 @@ final class Api {
         } catch (RuntimeException notJson) {
             // a proxy's HTML page, say
         }
+        return new ApiError(status, problem, describe(status, problem, pointer -> pointer));
+    }
+
+    private static String describe(int status, JsonNode problem, java.util.function.UnaryOperator<String> located) {
         StringBuilder message = new StringBuilder("HTTP " + status);
+        if (status == 401) {
+            message.append(" (set FETCHQ_API_KEY to a key of this API)");
+        }
         if (problem != null && problem.has("title")) {
             message.append(": ").append(problem.path("title").asString());
             if (problem.has("detail")) {
@@ -118,11 +141,11 @@ final class Api {
             }
             for (JsonNode e : problem.path("errors")) {
                 String where = e.has("line") ? "line " + e.path("line").asInt()
-                        : e.has("pointer") ? e.path("pointer").asString()
+                        : e.has("pointer") ? located.apply(e.path("pointer").asString())
                         : e.has("parameter") ? "parameter " + e.path("parameter").asString() : "";
                 message.append("\n  ").append(where).append(where.isEmpty() ? "" : ": ").append(e.path("detail").asString());
             }
         }
-        return new ApiError(status, problem, message.toString());
+        return message.toString();
     }
 }

@@ -8,7 +8,9 @@ import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -25,7 +27,7 @@ import tools.jackson.databind.JsonNode;
  */
 @Command(name = "fetchq", mixinStandardHelpOptions = true, versionProvider = Fetchq.Version.class,
         description = "Submit URLs to fetchq, follow them, export their results.",
-        subcommands = {Fetchq.Submit.class, Fetchq.Status.class, Fetchq.Results.class, Fetchq.Get.class})
+        subcommands = {Fetchq.Submit.class, Fetchq.Status.class, Fetchq.Results.class, Fetchq.Get.class, Keys.class})
 public final class Fetchq {
 
     static final int FAILED = 1;
@@ -34,6 +36,10 @@ public final class Fetchq {
     @Option(names = "--api", defaultValue = "${env:FETCHQ_API:-http://localhost:8080}", scope = CommandLine.ScopeType.INHERIT,
             description = "the API's address (env FETCHQ_API; default ${DEFAULT-VALUE})")
     String api;
+
+    @Option(names = "--api-key", defaultValue = "${env:FETCHQ_API_KEY}", scope = CommandLine.ScopeType.INHERIT,
+            description = "the API key to send (env FETCHQ_API_KEY; prefer the environment: arguments show in ps)")
+    String apiKey;
 
     public static void main(String... args) {
         System.exit(run(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args));
@@ -76,24 +82,37 @@ public final class Fetchq {
         @Option(names = "--header", description = "a request header, Name: value (repeatable)")
         String[] headers;
 
-        Map<String, String> query() {
-            Map<String, String> q = new LinkedHashMap<>();
+        /** The batch's defaults; headers in the JSON body, never in a query string (logs keep those). */
+        Map<String, Object> defaults() {
+            Map<String, Object> d = new LinkedHashMap<>();
             if (maxAttempts != null) {
-                q.put("max_attempts", maxAttempts.toString());
+                d.put("max_attempts", maxAttempts);
             }
             if (timeoutMs != null) {
-                q.put("timeout_ms", timeoutMs.toString());
+                d.put("timeout_ms", timeoutMs);
             }
             if (priority != null) {
-                q.put("priority", priority.toString());
+                d.put("priority", priority);
             }
             if (extract != null) {
-                q.put("extract", String.join(",", extract));
+                d.put("extract", List.of(extract));
             }
             if (noStoreBody) {
-                q.put("store_body", "false");
+                d.put("store_body", false);
             }
-            return q;
+            if (headers != null) {
+                Map<String, String> h = new LinkedHashMap<>();
+                for (String header : headers) {
+                    int colon = header.indexOf(':');
+                    if (colon <= 0) {
+                        throw new CommandLine.ParameterException(new CommandLine(this),
+                                "--header must be \"Name: value\"");
+                    }
+                    h.put(header.substring(0, colon).strip(), header.substring(colon + 1).strip());
+                }
+                d.put("headers", h);
+            }
+            return d;
         }
     }
 
@@ -104,7 +123,7 @@ public final class Fetchq {
         CommandLine.Model.CommandSpec spec;
 
         Api api() {
-            return new Api(root.api);
+            return new Api(root.api, root.apiKey);
         }
 
         PrintWriter out() {
@@ -128,15 +147,33 @@ public final class Fetchq {
 
         @Override
         public Integer call() throws IOException {
-            byte[] body = file.equals("-") ? System.in.readAllBytes() : Files.readAllBytes(Path.of(file));
+            byte[] text = file.equals("-") ? System.in.readAllBytes() : Files.readAllBytes(Path.of(file));
             JobOptions options = job == null ? new JobOptions() : job;
-            StringBuilder query = new StringBuilder(Api.query(options.query()));
-            if (options.headers != null) {
-                for (String header : options.headers) {
-                    query.append(query.isEmpty() ? "?" : "&").append("header=").append(Api.enc(header));
+            // Sent as a JSON batch of urls; the API's pointers (/urls/N) are told back as file lines.
+            List<String> urls = new ArrayList<>();
+            List<Integer> lines = new ArrayList<>();
+            int number = 0;
+            for (String line : new String(text, StandardCharsets.UTF_8).split("\r?\n", -1)) {
+                number++;
+                String url = line.strip();
+                if (!url.isEmpty() && !url.startsWith("#")) {
+                    urls.add(url);
+                    lines.add(number);
                 }
             }
-            JsonNode batch = api().post("/api/v1/batches" + query, "text/plain; charset=utf-8", body);
+            Map<String, Object> body = new LinkedHashMap<>();
+            body.put("defaults", options.defaults());
+            body.put("urls", urls);
+            JsonNode batch;
+            try {
+                batch = api().post("/api/v1/batches", "application/json", Api.JSON.writeValueAsBytes(body));
+            } catch (Api.ApiError e) {
+                throw e.locate(pointer -> {
+                    java.util.regex.Matcher m = java.util.regex.Pattern.compile("^/urls/(\\d+)$").matcher(pointer);
+                    return m.matches() && Integer.parseInt(m.group(1)) < lines.size()
+                            ? "line " + lines.get(Integer.parseInt(m.group(1))) : pointer;
+                });
+            }
             long id = batch.path("id").asLong();
             out().printf(Locale.ROOT, "batch %d: %,d jobs%n", id, batch.path("total").asLong());
             if (!waitForIt) {

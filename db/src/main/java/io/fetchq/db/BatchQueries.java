@@ -1,5 +1,6 @@
 package io.fetchq.db;
 
+import java.util.List;
 import java.util.Optional;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Repository;
@@ -47,26 +48,36 @@ public class BatchQueries {
         this.tx = tx;
     }
 
+    /** The batch's progress with its tenant (the public view leaves tenants out). */
+    private static final String SELECT_BATCH = """
+            SELECT p.batch_id AS id, p.total, p.queued, p.running, p.completed, p.failed, p.cancelled, p.done,
+                   p.created_at, p.finished_at, b.tenant
+            FROM fetchq.batch_progress p JOIN fetchq.batch b ON b.id = p.batch_id""";
+
+    /** A batch of any tenant. */
     public Optional<BatchRow> getById(long id) {
-        return jdbc.sql("""
-                SELECT batch_id AS id, total, queued, running, completed, failed, cancelled, done, created_at,
-                       finished_at
-                FROM fetchq.batch_progress WHERE batch_id = :id""")
-                .param("id", id)
-                .query(BatchRow.class)
-                .optional();
+        return getById(id, null);
     }
 
-    /** The newest batches first, those with an id below {@code beforeId}. */
-    public java.util.List<BatchRow> listRecent(long beforeId, int limit) {
-        return jdbc.sql("""
-                SELECT batch_id AS id, total, queued, running, completed, failed, cancelled, done, created_at,
-                       finished_at
-                FROM fetchq.batch_progress WHERE batch_id < :before
-                ORDER BY batch_id DESC LIMIT :limit""")
-                .param("before", beforeId).param("limit", limit)
-                .query(BatchRow.class)
-                .list();
+    /** A batch, if it belongs to {@code tenant}; any tenant's when {@code tenant} is null. */
+    public Optional<BatchRow> getById(long id, String tenant) {
+        JdbcClient.StatementSpec select = jdbc.sql(SELECT_BATCH + " WHERE p.batch_id = :id"
+                + (tenant == null ? "" : " AND b.tenant = :tenant")).param("id", id);
+        if (tenant != null) {
+            select = select.param("tenant", tenant);
+        }
+        return select.query(BatchRow.class).optional();
+    }
+
+    /** The newest batches of {@code tenant} (every tenant's when null) first, those with an id below {@code beforeId}. */
+    public List<BatchRow> listRecent(long beforeId, int limit, String tenant) {
+        JdbcClient.StatementSpec select = jdbc.sql(SELECT_BATCH + " WHERE p.batch_id < :before"
+                        + (tenant == null ? "" : " AND b.tenant = :tenant") + " ORDER BY p.batch_id DESC LIMIT :limit")
+                .param("before", beforeId).param("limit", limit);
+        if (tenant != null) {
+            select = select.param("tenant", tenant);
+        }
+        return select.query(BatchRow.class).list();
     }
 
     /** Whether no job of the batch is unfinished; true for an unknown batch too. Reads only an index. */
@@ -81,14 +92,18 @@ public class BatchQueries {
      * Cancels every queued job of a batch now and flags its running ones; final jobs are left as
      * they are.
      *
-     * @return the batch after the request, or empty when there is no such batch
+     * @return the batch after the request, or empty when there is no such batch of {@code tenant}
+     *     (any tenant's when it is null)
      */
-    public Optional<BatchRow> cancel(long id) {
+    public Optional<BatchRow> cancel(long id, String tenant) {
         return tx.execute(status -> {
+            if (getById(id, tenant).isEmpty()) {
+                return Optional.empty();
+            }
             // Flag first (a worker re-queueing a job meanwhile ends it cancelled), then end the queued.
             jdbc.sql(FLAG_ALL).param("batch", id).update();
             jdbc.sql(CANCEL_QUEUED).param("batch", id).update();
-            return getById(id);
+            return getById(id, tenant);
         });
     }
 }

@@ -13,5 +13,6 @@ public record BatchRow(
         long cancelled,
         boolean done,
         OffsetDateTime createdAt,
-        OffsetDateTime finishedAt) {
+        OffsetDateTime finishedAt,
+        String tenant) {
 }

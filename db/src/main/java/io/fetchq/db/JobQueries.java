@@ -37,10 +37,10 @@ public class JobQueries {
 
     private static final String INSERT_MANY = """
             WITH j AS (
-                INSERT INTO fetchq.job (batch_id, url, host, method, headers, body, priority, run_at,
+                INSERT INTO fetchq.job (tenant, batch_id, url, host, method, headers, body, priority, run_at,
                                         max_attempts, timeout_ms, max_body_bytes, store_body,
                                         follow_redirects, extract, idempotency_key, request_hash, metadata)
-                SELECT ?, u.url, u.host, u.method, u.headers::jsonb, u.body, u.priority,
+                SELECT ?, ?, u.url, u.host, u.method, u.headers::jsonb, u.body, u.priority,
                        COALESCE(u.run_at::timestamptz, now() + u.delay_ms * interval '1 millisecond'),
                        u.max_attempts, u.timeout_ms, u.max_body_bytes, u.store_body, u.follow_redirects,
                        string_to_array(u.extract, ','), u.idempotency_key, u.request_hash, u.metadata::jsonb
@@ -52,7 +52,7 @@ public class JobQueries {
                                           follow_redirects, extract, idempotency_key, request_hash,
                                           metadata, ord)
                 ORDER BY u.ord
-                ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+                ON CONFLICT (tenant, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
                 RETURNING id, priority, run_at, host, max_attempts
             ), q AS (
                 INSERT INTO fetchq.queue (job_id, priority, run_at, host, attempt_limit)
@@ -92,6 +92,14 @@ public class JobQueries {
             SELECT count(*) FROM j
             """;
 
+    /**
+     * A job as the API reads it: the public view's row, with the job's tenant and request headers
+     * (which the view leaves out: they may hold credentials).
+     */
+    private static final String SELECT_JOB = """
+            SELECT r.*, j.tenant, j.headers::text AS headers
+            FROM fetchq.job_results r JOIN fetchq.job j ON j.id = r.job_id""";
+
     private final JdbcClient jdbc;
     private final JdbcTemplate template;
     private final TransactionTemplate tx;
@@ -102,19 +110,26 @@ public class JobQueries {
         this.tx = tx;
     }
 
-    /**
-     * Inserts one job outside any batch. With an idempotency key already held by another job,
-     * inserts nothing and says whether that job came from the same request.
-     */
+    /** Inserts one job of the default tenant; see {@link #insertOne(String, NewJob)}. */
     public InsertOutcome insertOne(NewJob job) {
+        return insertOne(Tenants.DEFAULT, job);
+    }
+
+    /**
+     * Inserts one job of {@code tenant} outside any batch. With an idempotency key already held by
+     * another of the tenant's jobs, inserts nothing and says whether that job came from the same
+     * request.
+     */
+    public InsertOutcome insertOne(String tenant, NewJob job) {
         return tx.execute(status -> {
-            List<Long> ids = insertChunk(null, List.of(job));
+            List<Long> ids = insertChunk(tenant, null, List.of(job));
             if (!ids.isEmpty()) {
                 notifyWorkers();
                 return new InsertOutcome.Created(ids.getFirst());
             }
             // ON CONFLICT waited for the holder of the key to commit, so it is visible now.
-            return jdbc.sql("SELECT id, request_hash FROM fetchq.job WHERE idempotency_key = :key")
+            return jdbc.sql("SELECT id, request_hash FROM fetchq.job WHERE tenant = :tenant AND idempotency_key = :key")
+                    .param("tenant", tenant)
                     .param("key", job.idempotencyKey())
                     .query((rs, n) -> Arrays.equals(rs.getBytes("request_hash"), job.requestHash())
                             ? (InsertOutcome) new InsertOutcome.Existing(rs.getLong("id"))
@@ -125,27 +140,34 @@ public class JobQueries {
         });
     }
 
+    /** Inserts a batch of the default tenant; see {@link #insertBatch(String, List)}. */
+    public BatchRow insertBatch(List<NewJob> jobs) {
+        return insertBatch(Tenants.DEFAULT, jobs);
+    }
+
     /**
-     * Inserts a batch and all its jobs in one transaction: all or nothing.
+     * Inserts a batch of {@code tenant} and all its jobs in one transaction: all or nothing.
      *
      * @return the new batch as committed: every job queued
-     * @throws IdempotencyKeyConflictException when a job's idempotency key is already taken
+     * @throws IdempotencyKeyConflictException when a job's idempotency key is already taken by one
+     *     of the tenant's jobs
      */
-    public BatchRow insertBatch(List<NewJob> jobs) {
+    public BatchRow insertBatch(String tenant, List<NewJob> jobs) {
         if (jobs.isEmpty()) {
             throw new IllegalArgumentException("a batch needs at least one job");
         }
         return tx.execute(status -> {
-            rejectTakenKeys(jobs);
-            BatchRow batch = jdbc.sql("INSERT INTO fetchq.batch (total) VALUES (:total) RETURNING id, created_at")
+            rejectTakenKeys(tenant, jobs);
+            BatchRow batch = jdbc.sql("INSERT INTO fetchq.batch (tenant, total) VALUES (:tenant, :total) RETURNING id, created_at")
+                    .param("tenant", tenant)
                     .param("total", jobs.size())
                     .query((rs, n) -> new BatchRow(rs.getLong("id"), jobs.size(), jobs.size(), 0, 0, 0, 0, false,
-                            rs.getObject("created_at", OffsetDateTime.class), null))
+                            rs.getObject("created_at", OffsetDateTime.class), null, tenant))
                     .single();
             long batchId = batch.id();
             for (int from = 0; from < jobs.size(); from += INSERT_CHUNK) {
                 List<NewJob> chunk = jobs.subList(from, Math.min(jobs.size(), from + INSERT_CHUNK));
-                if (insertChunk(batchId, chunk).size() != chunk.size()) {
+                if (insertChunk(tenant, batchId, chunk).size() != chunk.size()) {
                     // A concurrent request took one of our keys after rejectTakenKeys looked.
                     throw new IdempotencyKeyConflictException(List.of());
                 }
@@ -155,7 +177,7 @@ public class JobQueries {
         });
     }
 
-    private void rejectTakenKeys(List<NewJob> jobs) {
+    private void rejectTakenKeys(String tenant, List<NewJob> jobs) {
         Map<String, Integer> indexByKey = new HashMap<>();
         for (int i = 0; i < jobs.size(); i++) {
             if (jobs.get(i).idempotencyKey() != null) {
@@ -167,8 +189,9 @@ public class JobQueries {
         }
         List<String> taken = template.execute((Connection c) -> {
             try (PreparedStatement ps = c.prepareStatement(
-                    "SELECT idempotency_key FROM fetchq.job WHERE idempotency_key = ANY (?)")) {
-                ps.setArray(1, c.createArrayOf("text", indexByKey.keySet().toArray(String[]::new)));
+                    "SELECT idempotency_key FROM fetchq.job WHERE tenant = ? AND idempotency_key = ANY (?)")) {
+                ps.setString(1, tenant);
+                ps.setArray(2, c.createArrayOf("text", indexByKey.keySet().toArray(String[]::new)));
                 List<String> keys = new ArrayList<>();
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
@@ -183,7 +206,7 @@ public class JobQueries {
         }
     }
 
-    private List<Long> insertChunk(Long batchId, List<NewJob> jobs) {
+    private List<Long> insertChunk(String tenant, Long batchId, List<NewJob> jobs) {
         return template.execute((Connection c) -> {
             int n = jobs.size();
             String[] url = new String[n], host = new String[n], method = new String[n], headers = new String[n],
@@ -215,6 +238,7 @@ public class JobQueries {
             }
             try (PreparedStatement ps = c.prepareStatement(INSERT_MANY)) {
                 int p = 1;
+                ps.setString(p++, tenant);
                 if (batchId == null) {
                     ps.setNull(p++, java.sql.Types.BIGINT);
                 } else {
@@ -250,11 +274,19 @@ public class JobQueries {
         jdbc.sql("SELECT pg_notify('" + NOTIFY_CHANNEL + "', '')").query().singleRow();
     }
 
+    /** A job of any tenant. */
     public Optional<JobRow> getById(long id) {
-        return jdbc.sql("SELECT * FROM fetchq.job_results WHERE job_id = :id")
-                .param("id", id)
-                .query(JobRow.class)
-                .optional();
+        return getById(id, null);
+    }
+
+    /** A job, if it belongs to {@code tenant}; any tenant's when {@code tenant} is null. */
+    public Optional<JobRow> getById(long id, String tenant) {
+        JdbcClient.StatementSpec select = jdbc.sql(SELECT_JOB + " WHERE r.job_id = :id"
+                + (tenant == null ? "" : " AND j.tenant = :tenant")).param("id", id);
+        if (tenant != null) {
+            select = select.param("tenant", tenant);
+        }
+        return select.query(JobRow.class).optional();
     }
 
     /** Whether the job is final; also true when there is no such job (nothing to wait for). */
@@ -267,23 +299,27 @@ public class JobQueries {
 
     /** One page of jobs in id order, after {@code filter.afterId()}. */
     public List<JobRow> list(JobFilter filter) {
-        StringBuilder sql = new StringBuilder("SELECT * FROM fetchq.job_results WHERE job_id > :after");
+        StringBuilder sql = new StringBuilder(SELECT_JOB + " WHERE r.job_id > :after");
         Map<String, Object> params = new HashMap<>();
+        if (filter.tenant() != null) {
+            sql.append(" AND j.tenant = :tenant");
+            params.put("tenant", filter.tenant());
+        }
         params.put("after", filter.afterId());
         params.put("limit", filter.limit());
         if (filter.state() != null) {
-            sql.append(" AND state = :state");
+            sql.append(" AND r.state = :state");
             params.put("state", filter.state());
         }
         if (filter.batchId() != null) {
-            sql.append(" AND batch_id = :batch");
+            sql.append(" AND r.batch_id = :batch");
             params.put("batch", filter.batchId());
         }
         if (filter.host() != null) {
-            sql.append(" AND host = :host");
+            sql.append(" AND r.host = :host");
             params.put("host", filter.host());
         }
-        sql.append(" ORDER BY job_id LIMIT :limit");
+        sql.append(" ORDER BY r.job_id LIMIT :limit");
         return jdbc.sql(sql.toString()).params(params).query(JobRow.class).list();
     }
 
@@ -291,23 +327,33 @@ public class JobQueries {
      * Cancels a job: a queued one becomes {@code cancelled} now, a running one is flagged so that
      * its worker cancels it at its next step; a final one is left as it is.
      *
-     * @return the job after the request, or empty when there is no such job
+     * @return the job after the request, or empty when there is no such job of {@code tenant}
+     *     (any tenant's when it is null)
      */
-    public Optional<JobRow> cancel(long id) {
+    public Optional<JobRow> cancel(long id, String tenant) {
         return tx.execute(status -> {
+            if (tenant != null && getById(id, tenant).isEmpty()) {
+                return Optional.empty();
+            }
             // Flag first, whatever the state: a worker re-queueing the job meanwhile sees the flag
             // and ends it cancelled; then end it now if it is queued.
             jdbc.sql("UPDATE fetchq.queue SET cancel_requested = true WHERE job_id = :id")
                     .param("id", id)
                     .update();
             jdbc.sql(CANCEL_QUEUED).param("id", id).update();
-            return getById(id);
+            return getById(id, tenant);
         });
     }
 
-    /** Queues a failed or cancelled job again with a fresh attempt budget. */
-    public RetryOutcome retry(long id) {
+    /**
+     * Queues a failed or cancelled job of {@code tenant} (any tenant's when it is null) again with a
+     * fresh attempt budget.
+     */
+    public RetryOutcome retry(long id, String tenant) {
         return tx.execute(status -> {
+            if (tenant != null && getById(id, tenant).isEmpty()) {
+                return RetryOutcome.NOT_FOUND;
+            }
             long retried = jdbc.sql(RETRY).param("id", id).query(Long.class).single();
             if (retried == 1) {
                 notifyWorkers();
@@ -336,8 +382,9 @@ public class JobQueries {
             // walk of the whole job table in id order.
             template.execute("SET LOCAL cursor_tuple_fraction = 1.0");
             template.query(c -> {
-                PreparedStatement ps = c.prepareStatement("SELECT * FROM fetchq.job_results WHERE batch_id = ?"
-                        + (state == null ? "" : " AND state = ?") + " ORDER BY job_id");
+                PreparedStatement ps = c.prepareStatement("SELECT *, NULL AS tenant, NULL AS headers"
+                        + " FROM fetchq.job_results WHERE batch_id = ?" + (state == null ? "" : " AND state = ?")
+                        + " ORDER BY job_id");
                 ps.setFetchSize(EXPORT_FETCH_SIZE);
                 ps.setLong(1, batchId);
                 if (state != null) {

@@ -2,7 +2,10 @@ package io.fetchq.db;
 
 import java.time.OffsetDateTime;
 
-/** One row of the public view {@code fetchq.job_results}; JSON columns as text. */
+/**
+ * One row of the public view {@code fetchq.job_results}, with the job's tenant and request headers
+ * (null where a query leaves them out); JSON columns as text.
+ */
 public record JobRow(
         long jobId,
         Long batchId,
@@ -28,5 +31,7 @@ public record JobRow(
         OffsetDateTime nextAttemptAt,
         OffsetDateTime startedAt,
         OffsetDateTime finishedAt,
-        Integer totalMs) {
+        Integer totalMs,
+        String tenant,
+        String headers) {
 }

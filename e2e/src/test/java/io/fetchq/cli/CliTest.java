@@ -71,7 +71,7 @@ class CliTest {
                 "-XX:TieredStopAtLevel=1", "-jar", ROOT.resolve("api/target/fetchq-api.jar").toString(),
                 "--server.port=" + apiPort, "--spring.datasource.url=" + database.jdbcUrl(),
                 "--fetchq.worker.enabled=true", "--fetchq.worker.poll-interval=100ms",
-                "--fetchq.fetch.allow-private-networks=true"))
+                "--fetchq.fetch.allow-private-networks=true", "--fetchq.security.admin-key=" + ADMIN_KEY))
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         HttpClient http = HttpClient.newHttpClient();
         Awaitility.await("API up").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200)).until(() -> {
@@ -97,13 +97,22 @@ class CliTest {
         }
     }
 
+    static final String ADMIN_KEY = "cli-test-admin-key-0123456789abcdef";
+
     private static Run fetchq(String... args) {
+        return fetchqAs(ADMIN_KEY, args);
+    }
+
+    /** The command with this API key (none when null). */
+    private static Run fetchqAs(String key, String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        String[] all = new String[args.length + 1];
-        all[0] = "--api=" + apiUrl;
-        System.arraycopy(args, 0, all, 1, args.length);
-        int exit = Fetchq.run(new PrintWriter(out, true), new PrintWriter(err, true), all);
+        List<String> all = new java.util.ArrayList<>(List.of("--api=" + apiUrl));
+        if (key != null) {
+            all.add("--api-key=" + key);
+        }
+        all.addAll(List.of(args));
+        int exit = Fetchq.run(new PrintWriter(out, true), new PrintWriter(err, true), all.toArray(String[]::new));
         return new Run(exit, out.toString(), err.toString());
     }
 
@@ -180,6 +189,33 @@ class CliTest {
                 "--api=http://127.0.0.1:" + freePort(), "status", "1");
         assertThat(away).isEqualTo(Fetchq.REFUSED);
         assertThat(err.toString()).contains("cannot reach the fetchq API");
+    }
+
+    @Test
+    void keysAreCreatedUsedAndRevokedAndHeadersTravelInTheBody() throws IOException {
+        Run created = fetchq("keys", "create", "--tenant=cli", "--scope=submit,read", "--name=cli test");
+        assertThat(created.exit()).as(created.err()).isZero();
+        String key = created.out().strip();
+        assertThat(key).startsWith("fq_");
+        assertThat(created.err()).contains("not shown again").contains("tenant cli");
+
+        Path urls = work.resolve("tenant.txt");
+        Files.writeString(urls, site("/tenant/1") + "\n");
+        Run submit = fetchqAs(key, "submit", urls.toString(), "--wait", "--header", "Authorization: Bearer cli-secret");
+        assertThat(submit.exit()).as(submit.err()).isZero();
+        String batch = submit.out().replaceAll("(?s)^batch (\\d+):.*", "$1");
+        assertThat(fetchqAs(key, "status", batch).out()).contains("1 completed");
+
+        Run listed = fetchq("keys", "list");
+        String id = listed.out().lines().filter(l -> l.contains("\tcli\t")).findFirst().orElseThrow().split("\t")[0];
+        assertThat(listed.out()).contains(key.substring(0, 11) + "…").doesNotContain(key.substring(11));
+        assertThat(fetchqAs(key, "keys", "list").err()).contains("HTTP 403");
+        assertThat(fetchq("keys", "revoke", id).out()).contains("key " + id + " revoked");
+
+        Run revoked = fetchqAs(key, "status", batch);
+        assertThat(revoked.exit()).isEqualTo(Fetchq.REFUSED);
+        assertThat(revoked.err()).contains("HTTP 401").contains("FETCHQ_API_KEY");
+        assertThat(fetchqAs(null, "status", batch).err()).contains("HTTP 401");
     }
 
     private static int freePort() throws IOException {

@@ -66,7 +66,7 @@ class CrashSafetyTest {
         target = new TargetServer();
         int apiPort = Net.freePort();
         start("api", ROOT.resolve("api/target/fetchq-api.jar"), "--server.port=" + apiPort,
-                "--fetchq.worker.enabled=false");
+                "--fetchq.worker.enabled=false", "--fetchq.security.allow-anonymous=true");
         awaitUntil("API up", Duration.ofSeconds(90), () -> Net.httpStatus("http://127.0.0.1:" + apiPort + "/actuator/health") == 200);
         Process w1 = startWorker("w1");
         Process w2 = startWorker("w2");

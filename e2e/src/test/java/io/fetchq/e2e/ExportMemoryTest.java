@@ -61,7 +61,8 @@ class ExportMemoryTest {
         Path log = Files.createDirectories(ROOT.resolve("e2e/target/e2e-logs")).resolve("export-api.log");
         api = new ProcessBuilder(List.of(ProcessHandle.current().info().command().orElse("java"), HEAP,
                 "-XX:TieredStopAtLevel=1", "-jar", jar.toString(), "--server.port=" + apiPort,
-                "--spring.datasource.url=" + jdbcUrl, "--fetchq.worker.enabled=false"))
+                "--spring.datasource.url=" + jdbcUrl, "--fetchq.worker.enabled=false",
+                "--fetchq.security.allow-anonymous=true"))
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         HttpClient http = HttpClient.newHttpClient();
         Awaitility.await("API up").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200))

@@ -51,7 +51,7 @@ class FencingTest extends WorkerTestBase {
     void cancelRequestedWhileRunningEndsTheJobCancelledInsteadOfRequeued() {
         long id = aJob("http://example.com/z").submit();
         ClaimedJob claimed = queue.claimDue("w1", 10, 40, 8, Map.of(), Duration.ofMinutes(1)).getFirst();
-        jobs.cancel(id);
+        jobs.cancel(id, null);
         Instant now = Instant.now();
         Completion retryLater = new Completion(id, claimed.leaseToken(), claimed.attempt(), null, 1000, false, now,
                 now, 503, null, 0L, false, null, null, null, null, "http_status", "HTTP 503", null, null, null, null,

@@ -64,7 +64,7 @@ class RescueTest extends WorkerTestBase {
     @Test
     void expiredJobWhoseCancelWasRequestedEndsCancelled() {
         long id = crashedWhileRunning("http://example.com/d", 1, 3, true);
-        jobs.cancel(id);
+        jobs.cancel(id, null);
         queue.rescueExpired(100);
         assertState(result(id), "cancelled");
     }

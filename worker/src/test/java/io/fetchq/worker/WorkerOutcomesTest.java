@@ -229,6 +229,23 @@ class WorkerOutcomesTest extends WorkerTestBase {
     }
 
     @Test
+    void dnsRebindingAfterAnAllowedAttemptIsBlockedAtTheNextConnect() {
+        // The name passed at submit (it is no address) and at the first connect (loopback, allowed
+        // here); then it rebinds to 10.0.0.7. The retry resolves again, and is refused before any
+        // byte is sent: what is checked is what is dialled.
+        startWorker(settings());
+        long id = aJob(server.url("flip.rebind.test", "/status/503")).maxAttempts(3).submit();
+        Map<String, Object> job = awaitFinal(id, WAIT);
+        assertState(job, "failed");
+        assertThat(job.get("error_kind")).isEqualTo("blocked");
+        assertThat(job.get("error_message").toString()).contains("10.0.0.7");
+        assertThat(attempts(id)).extracting(a -> a.get("error_kind")).containsExactly("http_status", "blocked");
+        assertThat(server.hits("/status/503")).isEqualTo(1);
+        assertThat(REBIND_LOOKUPS.get("flip.rebind.test").get()).as("resolved again after the first attempt")
+                .isGreaterThanOrEqualTo(2);
+    }
+
+    @Test
     void openBreakerReschedulesInsteadOfFailing() {
         startWorker(settings("breaker-minimum-calls", "2", "breaker-window", "2", "breaker-open-for", "2s",
                 "per-host", "1"));

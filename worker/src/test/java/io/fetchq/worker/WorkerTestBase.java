@@ -35,8 +35,9 @@ import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * Workers built by hand against the test database and a {@link ChaosServer}. Host names ending in
- * {@code .test} resolve to loopback and {@code .invalid} ones fail to resolve; loopback is an
- * allowed network, other private ranges stay blocked.
+ * {@code .test} resolve to loopback and {@code .invalid} ones fail to resolve; a name ending in
+ * {@code .rebind.test} resolves to loopback the first time and to 10.0.0.7 ever after (DNS
+ * rebinding). Loopback is an allowed network, other private ranges stay blocked.
  */
 abstract class WorkerTestBase {
 
@@ -49,9 +50,18 @@ abstract class WorkerTestBase {
     protected ChaosServer server;
     private final List<Worker> started = new ArrayList<>();
 
+    /** Lookups of each {@code .rebind.test} name so far. */
+    static final Map<String, java.util.concurrent.atomic.AtomicInteger> REBIND_LOOKUPS =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
     static final Dns TEST_DNS = host -> {
         if (host.endsWith(".invalid")) {
             throw new UnknownHostException(host + ": no such host");
+        }
+        if (host.endsWith(".rebind.test")) {
+            int lookup = REBIND_LOOKUPS.computeIfAbsent(host, h -> new java.util.concurrent.atomic.AtomicInteger())
+                    .getAndIncrement();
+            return List.of(lookup == 0 ? InetAddress.getLoopbackAddress() : InetAddress.getByName("10.0.0.7"));
         }
         if (host.endsWith(".test")) {
             return List.of(InetAddress.getLoopbackAddress());

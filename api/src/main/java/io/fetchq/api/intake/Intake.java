@@ -4,6 +4,7 @@ import io.fetchq.api.IntakeProperties;
 import io.fetchq.api.problem.ApiProblem;
 import io.fetchq.api.problem.Errors;
 import io.fetchq.api.problem.FieldError;
+import io.fetchq.api.security.SecretHeaders;
 import io.fetchq.db.NewJob;
 import io.fetchq.url.UrlPolicy;
 import jakarta.servlet.http.HttpServletRequest;
@@ -42,9 +43,11 @@ public class Intake {
     private final JsonMapper json;
     private final JobFieldsParser fields;
     private final JobResolver resolver;
+    private final SecretHeaders secrets;
 
-    public Intake(IntakeProperties limits, UrlPolicy urlPolicy) {
+    public Intake(IntakeProperties limits, UrlPolicy urlPolicy, SecretHeaders secrets) {
         this.limits = limits;
+        this.secrets = secrets;
         this.json = JsonMapper.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
         this.fields = new JobFieldsParser(limits);
         this.resolver = new JobResolver(limits, urlPolicy);
@@ -196,11 +199,19 @@ public class Intake {
         } catch (JacksonException e) {
             var location = e.getLocation();
             String where = location == null ? "" : " at line " + location.getLineNr() + ", column " + location.getColumnNr();
-            String detail = "request body is not valid JSON" + where + ": " + e.getOriginalMessage();
+            String detail = "request body is not valid JSON" + where + ": " + withoutTokens(e.getOriginalMessage());
             // The pointer "" is the whole document: there is no field to name in text that does not parse.
             throw new ApiProblem(HttpStatus.BAD_REQUEST, "Malformed JSON", detail,
                     List.of(FieldError.atPointer("", detail)), 1);
         }
+    }
+
+    /**
+     * A parser's message without the text it could not read ("Unrecognized token 'abc'"): that text
+     * may be part of a credential in a header, and an answer never repeats one.
+     */
+    static String withoutTokens(String message) {
+        return message == null ? "" : message.replaceAll("(?s)^Unrecognized token '.*?':", "Unrecognized token:");
     }
 
     /** The query parameters of a text batch as a defaults object, typed like the JSON fields. */
@@ -215,7 +226,12 @@ public class Intake {
                 for (String header : values) {
                     int colon = header.indexOf(':');
                     if (colon <= 0) {
-                        errors.add(FieldError.atParameter("header", "must be \"Name: value\", got \"" + header + "\""));
+                        // Not the value itself: it may be a credential.
+                        errors.add(FieldError.atParameter("header", "must be \"Name: value\" (no name and colon found)"));
+                    } else if (secrets.isSecret(header.substring(0, colon).strip())) {
+                        errors.add(FieldError.atParameter("header", header.substring(0, colon).strip() + " is a secret "
+                                + "header (fetchq.security.secret-headers) and query strings end up in logs: send it in "
+                                + "a JSON batch's defaults.headers"));
                     } else {
                         headers.put(header.substring(0, colon).strip(), header.substring(colon + 1).strip());
                     }

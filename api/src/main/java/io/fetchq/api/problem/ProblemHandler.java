@@ -36,7 +36,10 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
             body.setProperty("errors", problem.errors());
             body.setProperty("error_count", problem.errorCount());
         }
-        return respond(problem.status(), body);
+        ResponseEntity.BodyBuilder response = ResponseEntity.status(problem.status())
+                .contentType(MediaType.APPLICATION_PROBLEM_JSON);
+        problem.headers().forEach(response::header);
+        return response.body(body);
     }
 
     @ExceptionHandler({CannotGetJdbcConnectionException.class, DataAccessResourceFailureException.class,
