@@ -137,6 +137,12 @@ async function refresh() {
       askForKey(e.message);
       return false;
     }
+    if (e.status === 403) {
+      clearInterval(timer);
+      view.replaceChildren(el('section', {class: 'error', id: 'page-error'},
+        `${e.message}. The overview needs a key with the read scope: choose Forget key to use another.`));
+      return false;
+    }
     console.warn('refresh failed', e);
   }
   return true;

@@ -23,7 +23,7 @@ final class ApiFields {
         field("url", "http or https URL, at most 2,083 characters; stored normalised", "https://example.com/");
         field("method", "GET (default), HEAD, POST, PUT, PATCH, DELETE or OPTIONS", "GET");
         field("headers", "request headers, name to value; framing headers are fetchq's own. Values of secret "
-                + "headers (fetchq.security.secret-headers: Authorization, Cookie, ...) are used for the fetch and "
+                + "headers (fetchq.fetch.secret-headers: Authorization, Cookie, ...) are used for the fetch and "
                 + "read back as [redacted]", Map.of("Accept", "text/html"));
         field("body", "request body as text (not with GET or HEAD)", "{\"q\": 1}");
         field("body_base64", "request body as base64 (not with GET or HEAD)", "eyJxIjogMX0=");

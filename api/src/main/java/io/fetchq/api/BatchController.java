@@ -124,7 +124,7 @@ class BatchController {
     BatchRow get(@PathVariable long id, @RequestParam(name = "wait_ms", required = false) Long waitMs,
             Caller caller) {
         // Not this tenant's: answered at once, as a batch that does not exist, whatever wait_ms says.
-        if (batches.getById(id, caller.visibleTenant()).isEmpty()) {
+        if (!batches.exists(id, caller.visibleTenant())) {
             throw ApiProblem.notFound("batch " + id);
         }
         return longPoll.await(waitMs, () -> batches.isDone(id), () -> batches.getById(id, caller.visibleTenant()))
@@ -157,7 +157,7 @@ class BatchController {
             throw ApiProblem.invalid(errors, errors.size());
         }
         ResultExport export = ResultExport.of(fields, format, accept);
-        if (batches.getById(id, caller.visibleTenant()).isEmpty()) {
+        if (!batches.exists(id, caller.visibleTenant())) {
             throw ApiProblem.notFound("batch " + id);
         }
         StreamingResponseBody body = out -> {

@@ -6,7 +6,7 @@ import io.fetchq.api.problem.FieldError;
 import io.fetchq.api.security.Caller;
 import io.fetchq.api.security.Requires;
 import io.fetchq.api.security.Scope;
-import io.fetchq.api.security.SecretHeaders;
+import io.fetchq.api.security.HeaderRedaction;
 import io.fetchq.db.AttemptRow;
 import io.fetchq.db.InsertOutcome;
 import io.fetchq.db.JobFilter;
@@ -50,10 +50,10 @@ class JobController {
     private final LongPoll longPoll;
     private final ApiProperties properties;
     private final ApplicationEventPublisher events;
-    private final SecretHeaders secrets;
+    private final HeaderRedaction secrets;
 
     JobController(Intake intake, JobQueries jobs, LongPoll longPoll, ApiProperties properties,
-            ApplicationEventPublisher events, SecretHeaders secrets) {
+            ApplicationEventPublisher events, HeaderRedaction secrets) {
         this.intake = intake;
         this.jobs = jobs;
         this.longPoll = longPoll;

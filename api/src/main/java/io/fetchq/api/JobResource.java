@@ -1,7 +1,7 @@
 package io.fetchq.api;
 
 import com.fasterxml.jackson.annotation.JsonRawValue;
-import io.fetchq.api.security.SecretHeaders;
+import io.fetchq.api.security.HeaderRedaction;
 import io.fetchq.db.JobRow;
 import java.time.OffsetDateTime;
 import java.util.Map;
@@ -41,8 +41,8 @@ public record JobResource(
             Integer totalMs) {
     }
 
-    /** The job as shown: secret header values replaced by {@value SecretHeaders#REDACTED}. */
-    static JobResource of(JobRow row, SecretHeaders secrets) {
+    /** The job as shown: secret header values replaced by {@value HeaderRedaction#REDACTED}. */
+    static JobResource of(JobRow row, HeaderRedaction secrets) {
         Result result = row.statusCode() == null && row.errorKind() == null ? null : new Result(
                 row.statusCode(), row.contentType(), row.bodyBytes(), row.bodyTruncated(), row.bodySha256(),
                 row.title(), row.links(), row.finalUrl(), row.errorKind(), row.errorMessage(), row.totalMs());

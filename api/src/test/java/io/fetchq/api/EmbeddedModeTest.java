@@ -80,6 +80,38 @@ class EmbeddedModeTest {
             JdbcClient sql = api.getBean(JdbcClient.class);
             assertThat(sql.sql("SELECT url FROM fetchq.job_results WHERE job_id = :id").param("id", jobId)
                     .query(String.class).single()).isEqualTo("https://example.com/kept");
+
+            // Open without a key, but only to this machine: a page elsewhere (through a name it
+            // rebinds to 127.0.0.1, or posting across sites) is refused, and writes nothing.
+            int port = Integer.parseInt(api.getEnvironment().getProperty("local.server.port"));
+            assertThat(rawStatus(port, "GET /api/v1/jobs HTTP/1.1\r\nHost: attacker.example:" + port + "\r\n"))
+                    .isEqualTo(403);
+            assertThat(rawStatus(port, "GET /api/v1/jobs HTTP/1.1\r\nHost: localhost:" + port + "\r\n")).isEqualTo(200);
+            long jobs = sql.sql("SELECT count(*) FROM fetchq.job").query(Long.class).single();
+            String base = "http://127.0.0.1:" + port;
+            for (String[] header : new String[][] {{"Origin", "http://attacker.example"}, {"Sec-Fetch-Site", "cross-site"}}) {
+                HttpResponse<String> crossSite = http.send(HttpRequest.newBuilder(URI.create(base + "/api/v1/batches"))
+                        .header("Content-Type", "text/plain").header(header[0], header[1])
+                        .POST(HttpRequest.BodyPublishers.ofString("https://example.com/csrf\n")).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertThat(crossSite.statusCode()).as(header[0]).isEqualTo(403);
+            }
+            HttpResponse<String> sameOrigin = http.send(HttpRequest.newBuilder(URI.create(base + "/api/v1/batches"))
+                    .header("Content-Type", "text/plain").header("Origin", base).header("Sec-Fetch-Site", "same-origin")
+                    .POST(HttpRequest.BodyPublishers.ofString("https://example.com/dashboard\n")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(sameOrigin.statusCode()).isEqualTo(201);
+            assertThat(sql.sql("SELECT count(*) FROM fetchq.job").query(Long.class).single()).isEqualTo(jobs + 1);
+        }
+    }
+
+    /** The status of a request written by hand (the JDK client will not send another Host). */
+    private static int rawStatus(int port, String head) throws Exception {
+        try (java.net.Socket socket = new java.net.Socket(InetAddress.getLoopbackAddress(), port)) {
+            socket.getOutputStream().write((head + "Connection: close\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            String status = new java.io.BufferedReader(new java.io.InputStreamReader(socket.getInputStream(),
+                    StandardCharsets.ISO_8859_1)).readLine();
+            return Integer.parseInt(status.split(" ")[1]);
         }
     }
 }

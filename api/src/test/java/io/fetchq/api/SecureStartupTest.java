@@ -82,11 +82,27 @@ class SecureStartupTest {
             try (ConfigurableApplicationContext api = FetchqApiApplication.run(args(url,
                     "--fetchq.security.allow-anonymous=true"))) {
                 assertThat(status(api, "/api/v1/jobs")).isEqualTo(200);
+                // Anyone on the network, but not another site's page in their browser.
+                int port = ((WebServerApplicationContext) api).getWebServer().getPort();
+                HttpResponse<String> crossSite = http.send(HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + port + "/api/v1/jobs/1/cancel"))
+                        .header("Origin", "https://attacker.example").POST(HttpRequest.BodyPublishers.noBody()).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertThat(crossSite.statusCode()).isEqualTo(403);
+                assertThat(crossSite.body()).contains("another site");
             }
             assertThat(output.getAll().split("serves callers without an API key, with every scope", -1))
                     .as("warnings after start %d", start).hasSize(start + 1);
         }
         assertThat(output.getAll()).contains("WARN").contains("fetchq.security.allow-anonymous=true");
+    }
+
+    @Test
+    void anActuatorPortOfItsOwnIsRefusedUnlessMetricsArePublic() {
+        assertThatThrownBy(() -> FetchqApiApplication.run(args(TestDatabase.newDatabase(),
+                "--fetchq.security.allow-anonymous=true", "--management.server.port=0")))
+                .extracting(NestedExceptionUtils::getMostSpecificCause).asInstanceOf(THROWABLE)
+                .hasMessageContaining("management.server.port");
     }
 
     @Test

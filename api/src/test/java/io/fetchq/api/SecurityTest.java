@@ -59,7 +59,7 @@ class SecurityTest {
     private static final JsonMapper JSON = JsonMapper.builder().build();
     private static final HttpClient CLIENT = HttpClient.newHttpClient();
 
-    /** Every request the loopback site received: its headers, lower-case names. */
+    /** Every request the loopback site received: its headers (names as the JDK server spells them). */
     private static final Queue<Map<String, List<String>>> RECEIVED = new ConcurrentLinkedQueue<>();
     private static HttpServer site;
 
@@ -246,6 +246,8 @@ class SecurityTest {
         // Metrics: the read scope.
         assertThat(call("GET", "/actuator/prometheus", reader, null, null).status()).isEqualTo(200);
         assertThat(call("GET", "/actuator/prometheus", submitter, null, null).status()).isEqualTo(403);
+        assertThat(call("GET", "/actuator", submitter, null, null).status()).isEqualTo(403);
+        assertThat(call("GET", "/actuator", reader, null, null).status()).isEqualTo(200);
         HttpResponse<String> challenge = send(HttpRequest.newBuilder(uri("/api/v1/hosts"))
                 .header("Authorization", "Bearer " + reader));
         assertThat(challenge.headers().firstValue("WWW-Authenticate"))

@@ -1,6 +1,7 @@
 package io.fetchq.db;
 
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Repository;
@@ -69,6 +70,18 @@ public class BatchQueries {
         return select.query(BatchRow.class).optional();
     }
 
+    /**
+     * Whether the batch exists and belongs to {@code tenant} (any tenant's when null): one index
+     * lookup, where {@link #getById} counts the batch's jobs.
+     */
+    public boolean exists(long id, String tenant) {
+        return jdbc.sql("SELECT EXISTS (SELECT 1 FROM fetchq.batch WHERE id = :id"
+                        + (tenant == null ? "" : " AND tenant = :tenant") + ")")
+                .params(tenant == null ? Map.of("id", id) : Map.of("id", id, "tenant", tenant))
+                .query(Boolean.class)
+                .single();
+    }
+
     /** The newest batches of {@code tenant} (every tenant's when null) first, those with an id below {@code beforeId}. */
     public List<BatchRow> listRecent(long beforeId, int limit, String tenant) {
         JdbcClient.StatementSpec select = jdbc.sql(SELECT_BATCH + " WHERE p.batch_id < :before"
@@ -97,7 +110,7 @@ public class BatchQueries {
      */
     public Optional<BatchRow> cancel(long id, String tenant) {
         return tx.execute(status -> {
-            if (getById(id, tenant).isEmpty()) {
+            if (!exists(id, tenant)) {
                 return Optional.empty();
             }
             // Flag first (a worker re-queueing a job meanwhile ends it cancelled), then end the queued.

@@ -25,6 +25,10 @@ import org.springframework.validation.annotation.Validated;
  * @param maxRedirects most redirect hops followed per attempt; one more fails the attempt with
  *     {@code too_many_redirects}. Default 10.
  * @param userAgent {@code User-Agent} sent unless a job sets its own. Default {@code fetchq/0.1}.
+ * @param secretHeaders request headers whose values are credentials: used for the fetch, shown by
+ *     the API as {@code [redacted]}, and not carried by a redirect to another origin (nor are
+ *     {@code Authorization}, {@code Proxy-Authorization} and {@code Cookie}, whatever this says).
+ *     Case-insensitive; {@code *} matches any characters.
  */
 @Validated
 @ConfigurationProperties("fetchq.fetch")
@@ -34,11 +38,14 @@ public record FetchProperties(
         @DefaultValue("10s") @NotNull Duration connectTimeout,
         @DefaultValue("30s") @NotNull Duration readTimeout,
         @DefaultValue("10") @Min(0) @Max(50) int maxRedirects,
-        @DefaultValue("fetchq/0.1") @NotBlank String userAgent) {
+        @DefaultValue("fetchq/0.1") @NotBlank String userAgent,
+        @DefaultValue({"Authorization", "Proxy-Authorization", "Cookie", "X-Api-Key", "*token*", "*secret*",
+                "*password*"}) List<String> secretHeaders) {
 
     public FetchProperties {
         allowedNetworks = allowedNetworks == null ? List.of() : List.copyOf(allowedNetworks);
         allowedNetworks.forEach(BlockedAddresses.Range::parse); // fails startup on a bad range
+        secretHeaders = secretHeaders == null ? List.of() : List.copyOf(secretHeaders);
         if (connectTimeout != null && (connectTimeout.isZero() || connectTimeout.isNegative())) {
             throw new IllegalArgumentException("fetchq.fetch.connect-timeout must be positive");
         }

@@ -279,6 +279,26 @@ class WorkerOutcomesTest extends WorkerTestBase {
     }
 
     @Test
+    void aRedirectToAnotherOriginLeavesSecretHeadersBehind() {
+        startWorker(settings());
+        String headers = "{\"Authorization\": \"Bearer a1\", \"X-Api-Key\": \"k1\", \"X-Session-Token\": \"t1\", "
+                + "\"Cookie\": \"c=1\", \"X-Trace\": \"kept\"}";
+        String echo = URLEncoder.encode(server.url("a.test", "/echo"), StandardCharsets.UTF_8);
+        String elsewhere = URLEncoder.encode(server.url("b.test", "/echo"), StandardCharsets.UTF_8);
+        long same = aJob(server.url("a.test", "/to?u=" + echo)).headers(headers).submit();
+        long other = aJob(server.url("a.test", "/to?u=" + elsewhere)).headers(headers).submit();
+        awaitFinal(same, WAIT);
+        awaitFinal(other, WAIT);
+        String sameOrigin = sql.sql("SELECT convert_from(body, 'UTF8') FROM fetchq.job_bodies WHERE job_id = :id")
+                .param("id", same).query(String.class).single();
+        String otherOrigin = sql.sql("SELECT convert_from(body, 'UTF8') FROM fetchq.job_bodies WHERE job_id = :id")
+                .param("id", other).query(String.class).single();
+        assertThat(sameOrigin).contains("Bearer a1", "X-Api-Key: k1", "X-Session-Token: t1", "c=1", "X-Trace: kept");
+        assertThat(otherOrigin).startsWith("GET /echo").contains("Host: b.test", "X-Trace: kept")
+                .doesNotContain("a1", "k1", "t1", "c=1");
+    }
+
+    @Test
     void rateLimitedHostIsPaced() {
         startWorker(settings("host-rate", "5"));
         List<io.fetchq.db.NewJob> batch = new java.util.ArrayList<>();

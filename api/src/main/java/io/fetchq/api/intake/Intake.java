@@ -4,7 +4,7 @@ import io.fetchq.api.IntakeProperties;
 import io.fetchq.api.problem.ApiProblem;
 import io.fetchq.api.problem.Errors;
 import io.fetchq.api.problem.FieldError;
-import io.fetchq.api.security.SecretHeaders;
+import io.fetchq.api.security.HeaderRedaction;
 import io.fetchq.db.NewJob;
 import io.fetchq.url.UrlPolicy;
 import jakarta.servlet.http.HttpServletRequest;
@@ -43,9 +43,9 @@ public class Intake {
     private final JsonMapper json;
     private final JobFieldsParser fields;
     private final JobResolver resolver;
-    private final SecretHeaders secrets;
+    private final HeaderRedaction secrets;
 
-    public Intake(IntakeProperties limits, UrlPolicy urlPolicy, SecretHeaders secrets) {
+    public Intake(IntakeProperties limits, UrlPolicy urlPolicy, HeaderRedaction secrets) {
         this.limits = limits;
         this.secrets = secrets;
         this.json = JsonMapper.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
@@ -230,7 +230,7 @@ public class Intake {
                         errors.add(FieldError.atParameter("header", "must be \"Name: value\" (no name and colon found)"));
                     } else if (secrets.isSecret(header.substring(0, colon).strip())) {
                         errors.add(FieldError.atParameter("header", header.substring(0, colon).strip() + " is a secret "
-                                + "header (fetchq.security.secret-headers) and query strings end up in logs: send it in "
+                                + "header (fetchq.fetch.secret-headers) and query strings end up in logs: send it in "
                                 + "a JSON batch's defaults.headers"));
                     } else {
                         headers.put(header.substring(0, colon).strip(), header.substring(colon + 1).strip());

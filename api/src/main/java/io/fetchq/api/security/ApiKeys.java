@@ -11,19 +11,23 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.regex.Pattern;
 import org.springframework.stereotype.Component;
 
 /**
  * Tells who a bearer key belongs to: the configured admin key, or a key of {@code fetchq.api_key}
  * found by the SHA-256 of the key. Lookups are remembered for {@code fetchq.security.key-cache-ttl},
- * by hash (the plaintext is never kept), unknown keys included, so that a flood of bad keys costs
- * the database little.
+ * by hash (the plaintext is never kept), unknown keys included. A key not shaped like one fetchq
+ * issues is unknown without a lookup.
  */
 @Component
 public class ApiKeys {
 
     /** Longer than any key fetchq issues or accepts in configuration: refused without a lookup. */
     static final int MAX_KEY_LENGTH = 512;
+
+    /** The shape of every key fetchq issues: anything else is unknown without a database lookup. */
+    private static final Pattern ISSUED = Pattern.compile("fq_[A-Za-z0-9_-]{43}");
 
     private final ApiKeyQueries queries;
     private final byte[] adminKeyHash;
@@ -46,6 +50,9 @@ public class ApiKeys {
         byte[] hash = sha256(key);
         if (adminKeyHash != null && MessageDigest.isEqual(hash, adminKeyHash)) {
             return Optional.of(Caller.ADMIN_KEY);
+        }
+        if (!ISSUED.matcher(key).matches()) {
+            return Optional.empty();
         }
         return cache.get(HexFormat.of().formatHex(hash), h -> queries.authenticate(hash)
                 .map(k -> new Caller("key " + k.id(), k.tenant(), scopes(k.scopes()))));

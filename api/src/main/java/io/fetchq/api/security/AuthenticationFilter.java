@@ -35,6 +35,9 @@ public class AuthenticationFilter extends OncePerRequestFilter {
 
     private static final String BEARER = "Bearer ";
 
+    /** Methods that change nothing. */
+    private static final Set<String> SAFE_METHODS = Set.of("GET", "HEAD", "OPTIONS");
+
     private final ApiKeys keys;
     private final SecurityMode mode;
     private final SecurityProperties properties;
@@ -82,12 +85,23 @@ public class AuthenticationFilter extends OncePerRequestFilter {
             }
             caller = known.get();
         } else if (mode.open()) {
+            // No key: refused to a page elsewhere, which the browser would let send requests here.
+            if (mode.loopbackOnly() && !isLoopback(request.getHeader(HttpHeaders.HOST))) {
+                refuse(response, path, 403, "Forbidden", "without a key this API serves loopback only: the Host header "
+                        + "must be localhost, 127.0.0.1 or [::1]", null);
+                return;
+            }
+            if (!SAFE_METHODS.contains(request.getMethod()) && isCrossSite(request)) {
+                refuse(response, path, 403, "Forbidden", "a request without a key from another site's page is refused "
+                        + "(Origin or Sec-Fetch-Site)", null);
+                return;
+            }
             caller = Caller.ANONYMOUS;
         }
         if (caller != null) {
             request.setAttribute(Caller.ATTRIBUTE, caller);
         }
-        boolean metrics = path.startsWith("/actuator/") && !isOpen(path);
+        boolean metrics = (path.equals("/actuator") || path.startsWith("/actuator/")) && !isOpen(path);
         boolean allowed = isOpen(path)
                 || (isDocs(path) && properties.publicDocs())
                 || (metrics && properties.publicMetrics())
@@ -101,6 +115,34 @@ public class AuthenticationFilter extends OncePerRequestFilter {
             refuse(response, path, 403, "Forbidden", "this needs an API key with the read scope",
                     "Bearer realm=\"fetchq\", error=\"insufficient_scope\", scope=\"read\"");
         }
+    }
+
+    /** Whether a Host header names this machine's loopback (any port). */
+    static boolean isLoopback(String host) {
+        if (host == null) {
+            return false;
+        }
+        String name = host.toLowerCase(java.util.Locale.ROOT);
+        if (name.startsWith("[")) {
+            return name.startsWith("[::1]");
+        }
+        int colon = name.indexOf(':');
+        name = colon < 0 ? name : name.substring(0, colon);
+        return name.equals("localhost") || name.matches("127(\\.\\d{1,3}){3}");
+    }
+
+    /** Whether a browser says the request comes from another site's page. */
+    static boolean isCrossSite(HttpServletRequest request) {
+        String site = request.getHeader("Sec-Fetch-Site");
+        if (site != null && (site.equals("cross-site") || site.equals("same-site"))) {
+            return true;
+        }
+        String origin = request.getHeader(HttpHeaders.ORIGIN);
+        if (origin == null) {
+            return false;
+        }
+        String host = request.getHeader(HttpHeaders.HOST);
+        return host == null || !(origin.equalsIgnoreCase("http://" + host) || origin.equalsIgnoreCase("https://" + host));
     }
 
     private static boolean isOpen(String path) {

@@ -50,14 +50,14 @@ public class SecurityConfiguration implements WebMvcConfigurer {
     @Bean
     SecurityMode securityMode(Environment environment, ConfigurableListableBeanFactory beans) {
         if (properties.allowAnonymous()) {
-            return new SecurityMode(true, "fetchq.security.allow-anonymous=true");
+            return new SecurityMode(true, false, "fetchq.security.allow-anonymous=true");
         }
         boolean embedded = beans.getBeanNamesForType(EmbeddedDatabase.class, false, false).length > 0;
         String address = environment.getProperty("server.address");
         if (embedded && isLoopback(address)) {
-            return new SecurityMode(true, "one-command mode: embedded database, listening on " + address + " only");
+            return new SecurityMode(true, true, "one-command mode: embedded database, listening on " + address + " only");
         }
-        return new SecurityMode(false, "API keys required");
+        return new SecurityMode(false, false, "API keys required");
     }
 
     private static boolean isLoopback(String address) {
@@ -112,8 +112,16 @@ public class SecurityConfiguration implements WebMvcConfigurer {
      */
     @Bean
     ApplicationRunner fetchqSecurityCheck(SecurityMode mode, ApiKeys keys, ApiKeyQueries keyQueries,
-            List<RequestMappingHandlerMapping> mappings) {
+            List<RequestMappingHandlerMapping> mappings, Environment environment) {
         return args -> {
+            String managementPort = environment.getProperty("management.server.port");
+            boolean ownPort = managementPort != null && !managementPort.equals("-1")
+                    && (managementPort.equals("0") || !managementPort.equals(environment.getProperty("server.port", "8080")));
+            if (ownPort && !properties.publicMetrics()) {
+                // Actuator on a port of its own runs outside the filter that checks keys.
+                throw new IllegalStateException("management.server.port puts metrics on a port fetchq's key checks do "
+                        + "not guard: remove it, or set fetchq.security.public-metrics=true if that port is private");
+            }
             for (RequestMappingHandlerMapping mapping : mappings) {
                 mapping.getHandlerMethods().forEach((info, method) -> {
                     if (AccessInterceptor.isOwn(method) && AccessInterceptor.rule(method) == null) {

@@ -3,7 +3,6 @@ package io.fetchq.api.security;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotNull;
 import java.time.Duration;
-import java.util.List;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.validation.annotation.Validated;
@@ -19,8 +18,6 @@ import org.springframework.validation.annotation.Validated;
  * @param publicMetrics serve {@code /actuator/prometheus} without a key. Default false: a key
  *     with the read scope.
  * @param publicDocs serve the OpenAPI description and Swagger UI without a key. Default true.
- * @param secretHeaders request header names whose values are used for the fetch but never shown
- *     (case-insensitive; {@code *} matches any characters).
  * @param submitRateLimit submit requests (job or batch) each caller may make per
  *     {@code submit-rate-period}; beyond, 429 with Retry-After. 0: no limit. Default 100.
  * @param submitRatePeriod the period of {@code submit-rate-limit}. Default 1s.
@@ -34,8 +31,6 @@ public record SecurityProperties(
         String adminKey,
         @DefaultValue("false") boolean publicMetrics,
         @DefaultValue("true") boolean publicDocs,
-        @DefaultValue({"Authorization", "Proxy-Authorization", "Cookie", "X-Api-Key", "*token*", "*secret*",
-                "*password*"}) @NotNull List<String> secretHeaders,
         @DefaultValue("100") @Min(0) int submitRateLimit,
         @DefaultValue("1s") @NotNull Duration submitRatePeriod,
         @DefaultValue("5s") @NotNull Duration keyCacheTtl) {
@@ -61,7 +56,7 @@ public record SecurityProperties(
     public String toString() {
         // Never the admin key itself: configuration is sometimes logged.
         return "SecurityProperties[allowAnonymous=" + allowAnonymous + ", adminKey=" + (adminKey == null ? "unset" : "set")
-                + ", publicMetrics=" + publicMetrics + ", publicDocs=" + publicDocs + ", secretHeaders=" + secretHeaders
+                + ", publicMetrics=" + publicMetrics + ", publicDocs=" + publicDocs
                 + ", submitRateLimit=" + submitRateLimit + "/" + submitRatePeriod + ", keyCacheTtl=" + keyCacheTtl + "]";
     }
 }

@@ -3,6 +3,7 @@ package io.fetchq.worker.fetch;
 import io.fetchq.db.ClaimedJob;
 import io.fetchq.db.FetchProperties;
 import io.fetchq.url.UrlCheck;
+import io.fetchq.url.SecretHeaders;
 import io.fetchq.url.UrlPolicy;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
@@ -21,7 +22,6 @@ import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -55,8 +55,6 @@ public final class HttpFetcher implements Fetcher {
      * closed the connection has not seen the request, and if it somehow had, these change nothing.
      */
     private static final Set<String> SAFE_METHODS = Set.of("GET", "HEAD", "OPTIONS");
-    /** Credentials a redirect must not carry to another host. */
-    private static final Set<String> CREDENTIAL_HEADERS = Set.of("authorization", "cookie", "proxy-authorization");
 
     /**
      * Connection pools per client: OkHttp finds a pooled connection by scanning its pool, so one pool
@@ -68,6 +66,8 @@ public final class HttpFetcher implements Fetcher {
     private final OkHttpClient[] clients;
     private final UrlPolicy policy;
     private final FetchProperties properties;
+    /** Headers a redirect must not carry to another origin. */
+    private final SecretHeaders secrets;
 
     public HttpFetcher(UrlPolicy policy, FetchProperties properties, int maxInFlight) {
         this(policy, properties, maxInFlight, Dns.SYSTEM);
@@ -77,6 +77,7 @@ public final class HttpFetcher implements Fetcher {
     public HttpFetcher(UrlPolicy policy, FetchProperties properties, int maxInFlight, Dns resolver) {
         this.policy = policy;
         this.properties = properties;
+        this.secrets = SecretHeaders.of(properties.secretHeaders());
         OkHttpClient client = new OkHttpClient.Builder()
                 .followRedirects(false)
                 .followSslRedirects(false)
@@ -157,8 +158,10 @@ public final class HttpFetcher implements Fetcher {
                                 "more than " + properties.maxRedirects() + " redirects", chain, timings, started);
                     }
                     HttpUrl next = url.resolve(location);
-                    if (next != null && !next.host().equals(url.host())) {
-                        headers.keySet().removeIf(h -> CREDENTIAL_HEADERS.contains(h.toLowerCase(Locale.ROOT)));
+                    if (next != null && !(next.scheme().equals(url.scheme()) && next.host().equals(url.host())
+                            && next.port() == url.port())) {
+                        // Another origin (even the same host over plain http): credentials stay behind.
+                        headers.keySet().removeIf(secrets::staysWithOrigin);
                     }
                     if (status == 303 || ((status == 301 || status == 302) && method.equals("POST"))) {
                         method = method.equals("HEAD") ? "HEAD" : "GET";
