@@ -1,7 +1,6 @@
 package io.fetchq.db;
 
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Repository;
@@ -62,12 +61,8 @@ public class BatchQueries {
 
     /** A batch, if it belongs to {@code tenant}; any tenant's when {@code tenant} is null. */
     public Optional<BatchRow> getById(long id, String tenant) {
-        JdbcClient.StatementSpec select = jdbc.sql(SELECT_BATCH + " WHERE p.batch_id = :id"
-                + (tenant == null ? "" : " AND b.tenant = :tenant")).param("id", id);
-        if (tenant != null) {
-            select = select.param("tenant", tenant);
-        }
-        return select.query(BatchRow.class).optional();
+        return Tenants.bind(jdbc.sql(SELECT_BATCH + " WHERE p.batch_id = :id" + Tenants.condition("b", tenant))
+                .param("id", id), tenant).query(BatchRow.class).optional();
     }
 
     /**
@@ -75,22 +70,15 @@ public class BatchQueries {
      * lookup, where {@link #getById} counts the batch's jobs.
      */
     public boolean exists(long id, String tenant) {
-        return jdbc.sql("SELECT EXISTS (SELECT 1 FROM fetchq.batch WHERE id = :id"
-                        + (tenant == null ? "" : " AND tenant = :tenant") + ")")
-                .params(tenant == null ? Map.of("id", id) : Map.of("id", id, "tenant", tenant))
-                .query(Boolean.class)
-                .single();
+        return Tenants.bind(jdbc.sql("SELECT EXISTS (SELECT 1 FROM fetchq.batch b WHERE b.id = :id"
+                + Tenants.condition("b", tenant) + ")").param("id", id), tenant).query(Boolean.class).single();
     }
 
     /** The newest batches of {@code tenant} (every tenant's when null) first, those with an id below {@code beforeId}. */
     public List<BatchRow> listRecent(long beforeId, int limit, String tenant) {
-        JdbcClient.StatementSpec select = jdbc.sql(SELECT_BATCH + " WHERE p.batch_id < :before"
-                        + (tenant == null ? "" : " AND b.tenant = :tenant") + " ORDER BY p.batch_id DESC LIMIT :limit")
-                .param("before", beforeId).param("limit", limit);
-        if (tenant != null) {
-            select = select.param("tenant", tenant);
-        }
-        return select.query(BatchRow.class).list();
+        return Tenants.bind(jdbc.sql(SELECT_BATCH + " WHERE p.batch_id < :before" + Tenants.condition("b", tenant)
+                        + " ORDER BY p.batch_id DESC LIMIT :limit").param("before", beforeId).param("limit", limit), tenant)
+                .query(BatchRow.class).list();
     }
 
     /** Whether no job of the batch is unfinished; true for an unknown batch too. Reads only an index. */

@@ -281,12 +281,8 @@ public class JobQueries {
 
     /** A job, if it belongs to {@code tenant}; any tenant's when {@code tenant} is null. */
     public Optional<JobRow> getById(long id, String tenant) {
-        JdbcClient.StatementSpec select = jdbc.sql(SELECT_JOB + " WHERE r.job_id = :id"
-                + (tenant == null ? "" : " AND j.tenant = :tenant")).param("id", id);
-        if (tenant != null) {
-            select = select.param("tenant", tenant);
-        }
-        return select.query(JobRow.class).optional();
+        return Tenants.bind(jdbc.sql(SELECT_JOB + " WHERE r.job_id = :id" + Tenants.condition("j", tenant))
+                .param("id", id), tenant).query(JobRow.class).optional();
     }
 
     /** Whether the job is final; also true when there is no such job (nothing to wait for). */
