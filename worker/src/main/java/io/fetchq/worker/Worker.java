@@ -113,7 +113,8 @@ public final class Worker implements AutoCloseable {
         this.processor = new Processor(properties.cpuThreads());
         this.retryPolicy = new RetryPolicy(properties);
         this.hosts = new HostGuards(properties);
-        this.completer = new Completer(queue, properties.id(), properties.completeBatch(), properties.completers());
+        this.completer = new Completer(queue, properties.id(), properties.completeBatch(), properties.completers(),
+                () -> metrics.loopFailed("complete"));
         BulkheadRegistry globalRegistry = BulkheadRegistry.ofDefaults();
         this.global = globalRegistry.bulkhead("fetchq-global", BulkheadConfig.custom()
                 .maxConcurrentCalls(properties.maxInFlight())

@@ -43,8 +43,11 @@ public class WorkerConfiguration {
     }
 
     @Bean(destroyMethod = "")
-    Retention fetchqRetention(RetentionProperties properties, RetentionQueries queries) {
-        return new Retention(properties, queries);
+    Retention fetchqRetention(RetentionProperties properties, RetentionQueries queries,
+            ObjectProvider<MeterRegistry> meters) {
+        MeterRegistry registry = meters.getIfAvailable();
+        return registry == null ? new Retention(properties, queries)
+                : new Retention(properties, queries, WorkerMetrics.loopFailures(registry, "retention")::increment);
     }
 
     /**

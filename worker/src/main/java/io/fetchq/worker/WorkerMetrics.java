@@ -74,12 +74,17 @@ public final class WorkerMetrics {
                 .register(registry)).increment();
     }
 
-    /** A background loop's pass failed (it logs, waits and goes on): claim, heartbeat. */
+    /** A background loop's pass failed (it logs, waits and goes on): claim, heartbeat, complete. */
     void loopFailed(String loop) {
-        loopFailures.computeIfAbsent(loop, l -> Counter.builder("fetchq.loop.failures")
+        loopFailures.computeIfAbsent(loop, l -> loopFailures(registry, l)).increment();
+    }
+
+    /** The failure counter of one background loop, for loops that live outside the worker (retention). */
+    public static Counter loopFailures(MeterRegistry registry, String loop) {
+        return Counter.builder("fetchq.loop.failures")
                 .description("Failed passes of a worker's background loops; each is retried")
-                .tag("loop", l)
-                .register(registry)).increment();
+                .tag("loop", loop)
+                .register(registry);
     }
 
     void fetched(Timings t) {

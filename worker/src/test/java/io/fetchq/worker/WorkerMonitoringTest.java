@@ -61,7 +61,8 @@ class WorkerMonitoringTest {
                 "--spring.datasource.url=" + database.jdbcUrl(), "--server.port=0", "--spring.main.keep-alive=false",
                 "--spring.datasource.hikari.connection-timeout=1000",
                 "--fetchq.worker.poll-interval=100ms", "--fetchq.fetch.allowed-networks=127.0.0.0/8",
-                "--fetchq.worker.metrics-hosts=127.0.0.1", "--fetchq.worker.id=monitored");
+                "--fetchq.worker.metrics-hosts=127.0.0.1", "--fetchq.worker.id=monitored",
+                "--fetchq.retention.interval=1s");
         int port = ((WebServerApplicationContext) worker).getWebServer().getPort();
         String base = "http://127.0.0.1:" + port + "/actuator";
 
@@ -95,8 +96,12 @@ class WorkerMonitoringTest {
         assertThat(get(base + "/health/liveness").statusCode()).isEqualTo(200);
         Awaitility.await("the loops count their failures").atMost(Duration.ofSeconds(30))
                 .pollInterval(Duration.ofMillis(200))
-                .until(() -> Pattern.compile("(?m)^fetchq_loop_failures_total\\{[^}]*loop=\"claim\"[^}]*} [1-9]")
-                        .matcher(get(base + "/prometheus").body()).find());
+                .until(() -> {
+                    String scraped = get(base + "/prometheus").body();
+                    return Pattern.compile("(?m)^fetchq_loop_failures_total\\{[^}]*loop=\"claim\"[^}]*} [1-9]").matcher(scraped).find()
+                            && Pattern.compile("(?m)^fetchq_loop_failures_total\\{[^}]*loop=\"retention\"[^}]*} [1-9]")
+                                    .matcher(scraped).find();
+                });
         database = EmbeddedDatabase.start(work.resolve("pg"), pgPort);
         Awaitility.await("ready again").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
                 .until(() -> get(base + "/health/readiness").statusCode() == 200);

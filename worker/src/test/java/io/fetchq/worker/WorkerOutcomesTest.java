@@ -9,6 +9,7 @@ import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
 /** One test per way an attempt can end, against the chaos server. */
@@ -247,13 +248,18 @@ class WorkerOutcomesTest extends WorkerTestBase {
 
     @Test
     void openBreakerReschedulesInsteadOfFailing() {
+        // A short lease: a heartbeat every 300 ms reports the hosts whose breaker is open.
         startWorker(settings("breaker-minimum-calls", "2", "breaker-window", "2", "breaker-open-for", "2s",
-                "per-host", "1"));
+                "per-host", "1", "lease", "900ms"));
         long a = aJob(server.url("sick.test", "/status/500")).maxAttempts(1).submit();
         long b = aJob(server.url("sick.test", "/status/502")).maxAttempts(1).submit();
         awaitFinal(a, WAIT);
         awaitFinal(b, WAIT);
         Instant opened = time(attempts(b).getFirst().get("finished_at"));
+        String reported = "SELECT coalesce(bool_or('sick.test' = ANY (open_hosts)), false) FROM fetchq.worker";
+        Awaitility.await("the heartbeat reports the open breaker").atMost(Duration.ofSeconds(10))
+                .pollInterval(Duration.ofMillis(50))
+                .until(() -> sql.sql(reported).query(Boolean.class).single());
         long c = aJob(server.url("sick.test", "/page/after")).maxAttempts(1).submit();
         // While the breaker is open the job waits in the queue, not failed, and no request is made;
         // once it lets a trial call through, the job runs.
@@ -263,6 +269,10 @@ class WorkerOutcomesTest extends WorkerTestBase {
         assertThat(server.hits("/page/after")).isEqualTo(1);
         assertThat(Duration.between(opened, time(attempts(c).getFirst().get("started_at"))))
                 .isGreaterThanOrEqualTo(Duration.ofMillis(1900));
+        // Closed again by the trial's success: no longer reported.
+        Awaitility.await("the heartbeat reports the breaker closed").atMost(Duration.ofSeconds(10))
+                .pollInterval(Duration.ofMillis(50))
+                .until(() -> !sql.sql(reported).query(Boolean.class).single());
     }
 
     @Test

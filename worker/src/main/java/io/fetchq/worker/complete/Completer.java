@@ -30,6 +30,7 @@ public final class Completer implements AutoCloseable {
 
     private final QueueQueries queue;
     private final String workerId;
+    private final Runnable writeFailed;
     private final int batchSize;
     private final LinkedBlockingQueue<Pending> pending = new LinkedBlockingQueue<>();
     private final AtomicLong pendingBytes = new AtomicLong();
@@ -41,8 +42,15 @@ public final class Completer implements AutoCloseable {
      *     need not wait for the previous one
      */
     public Completer(QueueQueries queue, String workerId, int batchSize, int writers) {
+        this(queue, workerId, batchSize, writers, () -> {
+        });
+    }
+
+    /** As above; {@code writeFailed} is told of every failed write (each is retried). */
+    public Completer(QueueQueries queue, String workerId, int batchSize, int writers, Runnable writeFailed) {
         this.queue = queue;
         this.workerId = workerId;
+        this.writeFailed = writeFailed;
         this.batchSize = batchSize;
         for (int i = 0; i < writers; i++) {
             threads.add(Thread.ofPlatform().name("fetchq-completer-" + i).daemon().unstarted(this::run));
@@ -92,6 +100,7 @@ public final class Completer implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 return;
             } catch (Throwable t) {
+                writeFailed.run();
                 log.error("[{}] completer loop error; continuing", workerId, t);
             } finally {
                 batch.clear();
@@ -119,6 +128,7 @@ public final class Completer implements AutoCloseable {
                     writeOneByOne(batch);
                     return;
                 }
+                writeFailed.run();
                 log.warn("[{}] could not write {} completions, retrying in {} ms: {}", workerId, batch.size(),
                         backoff, e.toString());
                 Thread.sleep(backoff);

@@ -23,9 +23,18 @@ public final class Retention implements AutoCloseable {
     private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(
             r -> Thread.ofPlatform().name("fetchq-retention").daemon().unstarted(r));
 
+    private final Runnable passFailed;
+
     public Retention(RetentionProperties properties, RetentionQueries queries) {
+        this(properties, queries, () -> {
+        });
+    }
+
+    /** As above; {@code passFailed} is told of every failed pass (the next one comes as scheduled). */
+    public Retention(RetentionProperties properties, RetentionQueries queries, Runnable passFailed) {
         this.properties = properties;
         this.queries = queries;
+        this.passFailed = passFailed;
     }
 
     public void start() {
@@ -43,6 +52,7 @@ public final class Retention implements AutoCloseable {
         try {
             runOnce();
         } catch (RuntimeException e) {
+            passFailed.run();
             log.warn("retention pass failed, next in {}: {}", properties.interval(), e.toString());
         }
     }
