@@ -2,6 +2,7 @@ package io.fetchq.api;
 
 import io.fetchq.api.problem.ApiProblem;
 import io.fetchq.api.problem.FieldError;
+import io.fetchq.api.security.Caller;
 import io.fetchq.api.security.Requires;
 import io.fetchq.api.security.Scope;
 import io.fetchq.db.JobState;
@@ -71,16 +72,17 @@ class StatsController {
         }
     }
 
-    @Operation(summary = "Hosts", description = "The busiest hosts: jobs queued and running, jobs finished and "
-            + "failed over the last 15 minutes, and whether a live worker holds the host's circuit breaker open.")
-    @Requires(Scope.ADMIN)
+    @Operation(summary = "Hosts", description = "The busiest hosts of the caller's jobs (an admin's: everyone's): "
+            + "jobs queued and running, jobs finished and failed over the last 15 minutes, and whether a live worker "
+            + "holds the host's circuit breaker open.")
+    @Requires(Scope.READ)
     @GetMapping("/api/v1/hosts")
     List<StatsQueries.HostRow> hosts(@Parameter(description = "hosts to list, 1 to 1000 (default 50)")
-            @RequestParam(required = false, defaultValue = "50") int limit) {
+            @RequestParam(required = false, defaultValue = "50") int limit, Caller caller) {
         if (limit < 1 || limit > 1000) {
             throw ApiProblem.invalid(List.of(FieldError.atParameter("limit", "must be between 1 and 1000")), 1);
         }
-        return queries.hosts(limit);
+        return queries.hosts(limit, caller.visibleTenant());
     }
 
     @Operation(summary = "Stats", description = "Jobs by state, the age of the oldest due job, jobs finished per "

@@ -199,6 +199,15 @@ class SecurityTest {
         Response body = call("GET", "/api/v1/jobs/" + job + "/body", alice, null, null);
         assertThat(body.body()).contains("Private page");
 
+        // Hosts: each tenant's own jobs' (a job bob cannot fetch still names its host).
+        submitJob(alice, "{\"url\": \"https://alice-only.example/\", \"delay_ms\": 86400000}");
+        assertThat(call("GET", "/api/v1/hosts", alice, null, null).json().findValuesAsString("host"))
+                .contains("alice-only.example");
+        assertThat(call("GET", "/api/v1/hosts", bob, null, null).json().findValuesAsString("host"))
+                .doesNotContain("alice-only.example");
+        assertThat(call("GET", "/api/v1/hosts", ADMIN_KEY, null, null).json().findValuesAsString("host"))
+                .contains("alice-only.example");
+
         // An admin sees every tenant's.
         assertThat(call("GET", "/api/v1/jobs/" + job, ADMIN_KEY, null, null).status()).isEqualTo(200);
         assertThat(call("GET", "/api/v1/jobs", ADMIN_KEY, null, null).json().get("jobs").findValuesAsString("tenant"))
@@ -237,9 +246,10 @@ class SecurityTest {
         assertThat(call("POST", "/api/v1/jobs/" + job + "/cancel", reader, null, null).status()).isEqualTo(403);
         // Parsing a URL needs either.
         assertThat(call("GET", "/api/v1/urls/parse?url=https://example.com/", submitter, null, null).status()).isEqualTo(200);
-        // Across tenants, or over keys: admin only.
+        assertThat(call("GET", "/api/v1/hosts", reader, null, null).status()).isEqualTo(200);
+        assertThat(call("GET", "/api/v1/hosts", submitter, null, null).status()).isEqualTo(403);
+        // Keys: admin only.
         for (String key : new String[] {reader, submitter}) {
-            assertThat(call("GET", "/api/v1/hosts", key, null, null).status()).isEqualTo(403);
             assertThat(call("GET", "/api/v1/keys", key, null, null).status()).isEqualTo(403);
             assertThat(call("POST", "/api/v1/keys", key, "application/json",
                     "{\"tenant\": \"scopes\", \"scopes\": [\"admin\"]}").status()).isEqualTo(403);
@@ -249,7 +259,7 @@ class SecurityTest {
         assertThat(call("GET", "/actuator/prometheus", submitter, null, null).status()).isEqualTo(403);
         assertThat(call("GET", "/actuator", submitter, null, null).status()).isEqualTo(403);
         assertThat(call("GET", "/actuator", reader, null, null).status()).isEqualTo(200);
-        HttpResponse<String> challenge = send(HttpRequest.newBuilder(uri("/api/v1/hosts"))
+        HttpResponse<String> challenge = send(HttpRequest.newBuilder(uri("/api/v1/keys"))
                 .header("Authorization", "Bearer " + reader));
         assertThat(challenge.headers().firstValue("WWW-Authenticate"))
                 .hasValueSatisfying(v -> assertThat(v).contains("insufficient_scope").contains("admin"));

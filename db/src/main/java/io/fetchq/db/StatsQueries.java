@@ -39,26 +39,38 @@ public class StatsQueries {
 
     /** The busiest hosts: most unfinished jobs first, then most finished lately. */
     public java.util.List<HostRow> hosts(int limit) {
-        return jdbc.sql("""
-                WITH unfinished AS (
-                    SELECT host, count(*) FILTER (WHERE state = 'queued') AS queued,
-                           count(*) FILTER (WHERE state = 'running') AS running
-                    FROM fetchq.queue GROUP BY host
-                ), recent AS (
+        return hosts(limit, null);
+    }
+
+    /**
+     * The busiest hosts of {@code tenant}'s jobs (every tenant's when null): queued and running,
+     * finished and failed over 15 minutes, and whether a live worker holds the host's breaker open
+     * (a host's breaker is shared by every tenant that fetches from it).
+     */
+    public java.util.List<HostRow> hosts(int limit, String tenant) {
+        String unfinished = tenant == null
+                ? "SELECT host, count(*) FILTER (WHERE state = 'queued') AS queued, "
+                        + "count(*) FILTER (WHERE state = 'running') AS running FROM fetchq.queue GROUP BY host"
+                : "SELECT q.host, count(*) FILTER (WHERE q.state = 'queued') AS queued, "
+                        + "count(*) FILTER (WHERE q.state = 'running') AS running "
+                        + "FROM fetchq.queue q JOIN fetchq.job j ON j.id = q.job_id WHERE j.tenant = :tenant GROUP BY q.host";
+        return Tenants.bind(jdbc.sql("""
+                WITH unfinished AS (%s), recent AS (
                     SELECT host, count(*) AS finished, count(*) FILTER (WHERE state = 'failed') AS failed
-                    FROM fetchq.job WHERE finished_at > now() - interval '15 minutes' GROUP BY host
+                    FROM fetchq.job j WHERE finished_at > now() - interval '15 minutes'%s GROUP BY host
                 ), open AS (
                     SELECT DISTINCT unnest(open_hosts) AS host FROM fetchq.worker WHERE state IN ('running', 'draining')
                 )
                 SELECT h.host, COALESCE(u.queued, 0) AS queued, COALESCE(u.running, 0) AS running,
                        COALESCE(r.finished, 0) AS finished, COALESCE(r.failed, 0) AS failed,
                        EXISTS (SELECT 1 FROM open o WHERE o.host = h.host) AS breaker_open
-                FROM (SELECT host FROM unfinished UNION SELECT host FROM recent UNION SELECT host FROM open) h
+                FROM (SELECT host FROM unfinished UNION SELECT host FROM recent%s) h
                 LEFT JOIN unfinished u USING (host)
                 LEFT JOIN recent r USING (host)
                 ORDER BY COALESCE(u.queued, 0) + COALESCE(u.running, 0) DESC, COALESCE(r.finished, 0) DESC, h.host
-                LIMIT :limit""")
-                .param("limit", limit)
+                LIMIT :limit""".formatted(unfinished, Tenants.condition("j", tenant),
+                        tenant == null ? " UNION SELECT host FROM open" : ""))
+                .param("limit", limit), tenant)
                 .query(HostRow.class)
                 .list();
     }
