@@ -50,7 +50,9 @@ final class EmbeddedDatabaseLauncher implements ApplicationListener<ApplicationE
         }
         log.info("No spring.datasource.url configured: starting embedded PostgreSQL 17 on port {} with data in {}",
                 properties.port(), properties.dataDirectory());
-        database = EmbeddedDatabase.start(properties.dataDirectory(), properties.port());
+        // Stopped by this application, after the data source (see register): not at JVM exit, which
+        // would race the graceful shutdown and take the database from a worker finishing its jobs.
+        database = EmbeddedDatabase.start(properties.dataDirectory(), properties.port(), false);
         environment.getPropertySources().addFirst(new MapPropertySource("fetchq-embedded-database", Map.of(
                 "spring.datasource.url", database.jdbcUrl(),
                 "spring.datasource.username", "postgres")));

@@ -23,12 +23,22 @@ public final class EmbeddedDatabase implements Closeable {
     }
 
     /**
-     * Starts a server. {@code dataDirectory} null means a throw-away directory; {@code port} 0
-     * means any free port.
+     * Starts a server that also stops when the JVM exits. {@code dataDirectory} null means a
+     * throw-away directory; {@code port} 0 means any free port.
      */
     public static EmbeddedDatabase start(Path dataDirectory, int port) {
+        return start(dataDirectory, port, true);
+    }
+
+    /**
+     * Starts a server. With {@code stopAtJvmExit} false, only {@link #close} stops it: for an owner
+     * that must stop it last, after everything that writes to it has shut down (a JVM shutdown
+     * hook of its own would race the owner's graceful shutdown and stop it first).
+     */
+    public static EmbeddedDatabase start(Path dataDirectory, int port, boolean stopAtJvmExit) {
         try {
             EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
+                    .setRegisterShutdownHook(stopAtJvmExit)
                     .setServerConfig("listen_addresses", "localhost")
                     .setServerConfig("max_connections", "200")
                     .setPGStartupWait(Duration.ofSeconds(60));
