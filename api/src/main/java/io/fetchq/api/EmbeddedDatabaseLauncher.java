@@ -8,6 +8,7 @@ import org.springframework.beans.factory.support.DefaultListableBeanFactory;
 import org.springframework.boot.context.event.ApplicationEnvironmentPreparedEvent;
 import org.springframework.boot.context.event.ApplicationFailedEvent;
 import org.springframework.boot.context.event.ApplicationPreparedEvent;
+import org.springframework.boot.context.event.ApplicationStartedEvent;
 import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.context.ApplicationEvent;
 import org.springframework.context.ApplicationListener;
@@ -29,12 +30,15 @@ final class EmbeddedDatabaseLauncher implements ApplicationListener<ApplicationE
     static final String BEAN_NAME = "fetchqEmbeddedDatabase";
 
     private EmbeddedDatabase database;
+    /** Stops the database if the JVM exits before the application context has taken it over. */
+    private Thread untilOwned;
 
     @Override
     public void onApplicationEvent(ApplicationEvent event) {
         switch (event) {
             case ApplicationEnvironmentPreparedEvent e -> start(e.getEnvironment());
             case ApplicationPreparedEvent e -> register(e);
+            case ApplicationStartedEvent e -> owned();
             case ApplicationFailedEvent e -> stop();
             default -> {
             }
@@ -53,6 +57,8 @@ final class EmbeddedDatabaseLauncher implements ApplicationListener<ApplicationE
         // Stopped by this application, after the data source (see register): not at JVM exit, which
         // would race the graceful shutdown and take the database from a worker finishing its jobs.
         database = EmbeddedDatabase.start(properties.dataDirectory(), properties.port(), false);
+        untilOwned = new Thread(this::stop, "fetchq-embedded-database-stop");
+        Runtime.getRuntime().addShutdownHook(untilOwned);
         environment.getPropertySources().addFirst(new MapPropertySource("fetchq-embedded-database", Map.of(
                 "spring.datasource.url", database.jdbcUrl(),
                 "spring.datasource.username", "postgres")));
@@ -75,6 +81,18 @@ final class EmbeddedDatabaseLauncher implements ApplicationListener<ApplicationE
             beans.registerDisposableBean(BEAN_NAME, this::stop);
             // Destroy the datasource (and so everything using it) before the server.
             beans.registerDependentBean(BEAN_NAME, "dataSource");
+        }
+    }
+
+    /** Started: the context (and its shutdown hook) now stops the database, after its users. */
+    private synchronized void owned() {
+        if (untilOwned != null) {
+            try {
+                Runtime.getRuntime().removeShutdownHook(untilOwned);
+            } catch (IllegalStateException shuttingDown) {
+                // the JVM is already exiting: the hook runs
+            }
+            untilOwned = null;
         }
     }
 

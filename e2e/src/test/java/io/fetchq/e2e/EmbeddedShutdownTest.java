@@ -42,12 +42,19 @@ class EmbeddedShutdownTest {
     private Process api;
 
     @AfterEach
-    void stop() {
+    void stop() throws java.io.IOException {
         if (api != null) {
             api.destroyForcibly();
         }
         if (site != null) {
             site.stop(0);
+        }
+        // A failed run may leave the API's PostgreSQL running: it is a process of its own.
+        Path pid = work.resolve("pg").resolve("postmaster.pid");
+        if (Files.exists(pid)) {
+            ProcessHandle.of(Long.parseLong(Files.readAllLines(pid).getFirst().strip()))
+                    .filter(p -> p.info().command().orElse("").contains("postgres"))
+                    .ifPresent(ProcessHandle::destroy);
         }
     }
 

@@ -289,7 +289,7 @@ class WorkerOutcomesTest extends WorkerTestBase {
     }
 
     @Test
-    void aRedirectToAnotherOriginLeavesSecretHeadersBehind() {
+    void aRedirectToAnotherOriginLeavesSecretHeadersBehind() throws java.io.IOException {
         startWorker(settings());
         String headers = "{\"Authorization\": \"Bearer a1\", \"X-Api-Key\": \"k1\", \"X-Session-Token\": \"t1\", "
                 + "\"Cookie\": \"c=1\", \"X-Trace\": \"kept\"}";
@@ -306,6 +306,16 @@ class WorkerOutcomesTest extends WorkerTestBase {
         assertThat(sameOrigin).contains("Bearer a1", "X-Api-Key: k1", "X-Session-Token: t1", "c=1", "X-Trace: kept");
         assertThat(otherOrigin).startsWith("GET /echo").contains("Host: b.test", "X-Trace: kept")
                 .doesNotContain("a1", "k1", "t1", "c=1");
+
+        // The same host on another port is another origin too.
+        try (ChaosServer otherPort = new ChaosServer()) {
+            String there = URLEncoder.encode(otherPort.url("a.test", "/echo"), StandardCharsets.UTF_8);
+            long moved = aJob(server.url("a.test", "/to?u=" + there)).headers(headers).submit();
+            awaitFinal(moved, WAIT);
+            assertThat(sql.sql("SELECT convert_from(body, 'UTF8') FROM fetchq.job_bodies WHERE job_id = :id")
+                    .param("id", moved).query(String.class).single())
+                    .contains("Host: a.test:" + otherPort.port(), "X-Trace: kept").doesNotContain("a1", "k1", "t1", "c=1");
+        }
     }
 
     @Test

@@ -131,11 +131,15 @@ public class AuthenticationFilter extends OncePerRequestFilter {
         return name.equals("localhost") || name.matches("127(\\.\\d{1,3}){3}");
     }
 
-    /** Whether a browser says the request comes from another site's page. */
+    /**
+     * Whether a browser says the request comes from another site's page: by {@code Sec-Fetch-Site}
+     * when it sends one (a page cannot forge it; {@code same-origin} and {@code none}, typed by the
+     * user, are fine), else by an {@code Origin} naming another host than the request.
+     */
     static boolean isCrossSite(HttpServletRequest request) {
         String site = request.getHeader("Sec-Fetch-Site");
-        if (site != null && (site.equals("cross-site") || site.equals("same-site"))) {
-            return true;
+        if (site != null) {
+            return !(site.equals("same-origin") || site.equals("none"));
         }
         String origin = request.getHeader(HttpHeaders.ORIGIN);
         if (origin == null) {

@@ -45,16 +45,28 @@ public class SecurityConfiguration implements WebMvcConfigurer {
 
     /**
      * Open (no key needed) when {@code fetchq.security.allow-anonymous} says so, or in the
-     * one-command mode: an embedded database and a server listening on loopback only.
+     * one-command mode: an embedded database and a server listening on loopback only. An open API
+     * listening on loopback only also refuses keyless requests that name another host (DNS
+     * rebinding). Decided while the context is built, before any server listens, as is the refusal
+     * of an actuator port of its own.
      */
     @Bean
     SecurityMode securityMode(Environment environment, ConfigurableListableBeanFactory beans) {
+        String managementPort = environment.getProperty("management.server.port");
+        boolean ownPort = managementPort != null && !managementPort.equals("-1")
+                && (managementPort.equals("0") || !managementPort.equals(environment.getProperty("server.port", "8080")));
+        if (ownPort && !properties.publicMetrics()) {
+            // Actuator on a port of its own runs outside the filter that checks keys.
+            throw new IllegalStateException("management.server.port puts metrics on a port fetchq's key checks do "
+                    + "not guard: remove it, or set fetchq.security.public-metrics=true if that port is private");
+        }
+        String address = environment.getProperty("server.address");
+        boolean loopback = isLoopback(address);
         if (properties.allowAnonymous()) {
-            return new SecurityMode(true, false, "fetchq.security.allow-anonymous=true");
+            return new SecurityMode(true, loopback, "fetchq.security.allow-anonymous=true");
         }
         boolean embedded = beans.getBeanNamesForType(EmbeddedDatabase.class, false, false).length > 0;
-        String address = environment.getProperty("server.address");
-        if (embedded && isLoopback(address)) {
+        if (embedded && loopback) {
             return new SecurityMode(true, true, "one-command mode: embedded database, listening on " + address + " only");
         }
         return new SecurityMode(false, false, "API keys required");
@@ -112,16 +124,8 @@ public class SecurityConfiguration implements WebMvcConfigurer {
      */
     @Bean
     ApplicationRunner fetchqSecurityCheck(SecurityMode mode, ApiKeys keys, ApiKeyQueries keyQueries,
-            List<RequestMappingHandlerMapping> mappings, Environment environment) {
+            List<RequestMappingHandlerMapping> mappings) {
         return args -> {
-            String managementPort = environment.getProperty("management.server.port");
-            boolean ownPort = managementPort != null && !managementPort.equals("-1")
-                    && (managementPort.equals("0") || !managementPort.equals(environment.getProperty("server.port", "8080")));
-            if (ownPort && !properties.publicMetrics()) {
-                // Actuator on a port of its own runs outside the filter that checks keys.
-                throw new IllegalStateException("management.server.port puts metrics on a port fetchq's key checks do "
-                        + "not guard: remove it, or set fetchq.security.public-metrics=true if that port is private");
-            }
             for (RequestMappingHandlerMapping mapping : mappings) {
                 mapping.getHandlerMethods().forEach((info, method) -> {
                     if (AccessInterceptor.isOwn(method) && AccessInterceptor.rule(method) == null) {
