@@ -111,6 +111,17 @@ public abstract class ApiTestBase {
         }
     }
 
+    /** The status of a GET naming this Host header, written by hand (the JDK client sends only its own). */
+    static int statusWithHost(int port, String path, String host) throws IOException {
+        try (java.net.Socket socket = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), port)) {
+            socket.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n")
+                    .getBytes(StandardCharsets.ISO_8859_1));
+            String status = new java.io.BufferedReader(new java.io.InputStreamReader(socket.getInputStream(),
+                    StandardCharsets.ISO_8859_1)).readLine();
+            return Integer.parseInt(status.split(" ")[1]);
+        }
+    }
+
     /** Rows in the tables intake writes: a refused request must leave these unchanged. */
     protected long writtenRows() {
         return sql.sql("""

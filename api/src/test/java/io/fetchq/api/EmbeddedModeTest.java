@@ -84,9 +84,8 @@ class EmbeddedModeTest {
             // Open without a key, but only to this machine: a page elsewhere (through a name it
             // rebinds to 127.0.0.1, or posting across sites) is refused, and writes nothing.
             int port = Integer.parseInt(api.getEnvironment().getProperty("local.server.port"));
-            assertThat(rawStatus(port, "GET /api/v1/jobs HTTP/1.1\r\nHost: attacker.example:" + port + "\r\n"))
-                    .isEqualTo(403);
-            assertThat(rawStatus(port, "GET /api/v1/jobs HTTP/1.1\r\nHost: localhost:" + port + "\r\n")).isEqualTo(200);
+            assertThat(ApiTestBase.statusWithHost(port, "/api/v1/jobs", "attacker.example:" + port)).isEqualTo(403);
+            assertThat(ApiTestBase.statusWithHost(port, "/api/v1/jobs", "localhost:" + port)).isEqualTo(200);
             long jobs = sql.sql("SELECT count(*) FROM fetchq.job").query(Long.class).single();
             String base = "http://127.0.0.1:" + port;
             for (String[] header : new String[][] {{"Origin", "http://attacker.example"}, {"Sec-Fetch-Site", "cross-site"}}) {
@@ -102,16 +101,6 @@ class EmbeddedModeTest {
                     HttpResponse.BodyHandlers.ofString());
             assertThat(sameOrigin.statusCode()).isEqualTo(201);
             assertThat(sql.sql("SELECT count(*) FROM fetchq.job").query(Long.class).single()).isEqualTo(jobs + 1);
-        }
-    }
-
-    /** The status of a request written by hand (the JDK client will not send another Host). */
-    private static int rawStatus(int port, String head) throws Exception {
-        try (java.net.Socket socket = new java.net.Socket(InetAddress.getLoopbackAddress(), port)) {
-            socket.getOutputStream().write((head + "Connection: close\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
-            String status = new java.io.BufferedReader(new java.io.InputStreamReader(socket.getInputStream(),
-                    StandardCharsets.ISO_8859_1)).readLine();
-            return Integer.parseInt(status.split(" ")[1]);
         }
     }
 }

@@ -102,19 +102,8 @@ class SecureStartupTest {
         try (ConfigurableApplicationContext api = FetchqApiApplication.run(args(TestDatabase.newDatabase(),
                 "--fetchq.security.allow-anonymous=true", "--server.address=127.0.0.1"))) {
             int port = ((WebServerApplicationContext) api).getWebServer().getPort();
-            assertThat(rawStatus(port, "evil.example:" + port)).isEqualTo(403);
-            assertThat(rawStatus(port, "127.0.0.1:" + port)).isEqualTo(200);
-        }
-    }
-
-    /** A GET of the job list naming this Host (the JDK client will not send another). */
-    private static int rawStatus(int port, String host) throws Exception {
-        try (java.net.Socket socket = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), port)) {
-            socket.getOutputStream().write(("GET /api/v1/jobs HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n")
-                    .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
-            String status = new java.io.BufferedReader(new java.io.InputStreamReader(socket.getInputStream(),
-                    java.nio.charset.StandardCharsets.ISO_8859_1)).readLine();
-            return Integer.parseInt(status.split(" ")[1]);
+            assertThat(ApiTestBase.statusWithHost(port, "/api/v1/jobs", "evil.example:" + port)).isEqualTo(403);
+            assertThat(ApiTestBase.statusWithHost(port, "/api/v1/jobs", "127.0.0.1:" + port)).isEqualTo(200);
         }
     }
 
