@@ -123,8 +123,8 @@ class BatchController {
     @GetMapping("/{id}")
     BatchRow get(@PathVariable long id, @RequestParam(name = "wait_ms", required = false) Long waitMs,
             Caller caller) {
-        // Not this tenant's: answered at once, as a batch that does not exist, whatever wait_ms says.
-        if (!batches.exists(id, caller.visibleTenant())) {
+        // Not this tenant's: answered at once, as a batch that does not exist, rather than after the wait.
+        if (waitMs != null && waitMs > 0 && !batches.exists(id, caller.visibleTenant())) {
             throw ApiProblem.notFound("batch " + id);
         }
         return longPoll.await(waitMs, () -> batches.isDone(id), () -> batches.getById(id, caller.visibleTenant()))

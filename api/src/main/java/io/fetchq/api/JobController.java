@@ -96,8 +96,10 @@ class JobController {
     @GetMapping("/{id}")
     JobResource get(@PathVariable long id, @RequestParam(name = "wait_ms", required = false) Long waitMs,
             Caller caller) {
-        // Not this tenant's: answered at once, as a job that does not exist, whatever wait_ms says.
-        read(id, caller);
+        if (waitMs != null && waitMs > 0) {
+            // Not this tenant's: answered at once, as a job that does not exist, rather than after the wait.
+            read(id, caller);
+        }
         return longPoll.await(waitMs, () -> jobs.isFinal(id), () -> jobs.getById(id, caller.visibleTenant()))
                 .map(this::resource)
                 .orElseThrow(() -> ApiProblem.notFound("job " + id));
