@@ -54,15 +54,83 @@ public class QueueQueries {
                 LIMIT ?
                 FOR UPDATE OF q SKIP LOCKED
             )
-            UPDATE fetchq.queue q
-            SET state = 'running', attempt = q.attempt + 1, lease_token = ?,
-                lease_expires_at = now() + ? * interval '1 millisecond', worker_id = ?,
-                first_started_at = COALESCE(q.first_started_at, now()), attempt_started_at = now()
-            FROM picked p, fetchq.job j
-            WHERE q.job_id = p.job_id AND j.id = q.job_id
-            RETURNING q.job_id, q.attempt, q.attempt_limit, j.max_attempts, j.url, j.host, j.method, j.headers::text AS headers,
-                      j.body, j.timeout_ms, j.max_body_bytes, j.store_body, j.follow_redirects, j.extract
-            """;
+            """ + Claim.UPDATE;
+
+    /**
+     * Claims due jobs of hosts that the claim order's window did not reach: the window can be
+     * filled by hosts the caller has no room for (a big backlog of one busy host ahead of
+     * everything else), and a due job of a host with room must not wait behind them. Walks the hosts
+     * that have due jobs in name order from {@code after} (a skip scan of {@code queue_host_due},
+     * one index probe per host), passes over those without room, and takes each other host's first
+     * jobs in claim order up to its room.
+     */
+    private static final String CLAIM_ELSEWHERE = """
+            WITH RECURSIVE hosts(host, n) AS (
+                SELECT (SELECT host FROM fetchq.queue
+                        WHERE state = 'queued' AND run_at <= now() AND host > ? ORDER BY host LIMIT 1), 1
+                UNION ALL
+                SELECT (SELECT q.host FROM fetchq.queue q
+                        WHERE q.state = 'queued' AND q.run_at <= now() AND q.host > h.host ORDER BY q.host LIMIT 1),
+                       h.n + 1
+                FROM hosts h
+                WHERE h.host IS NOT NULL AND h.n < ?
+            ), roomy AS (
+                SELECT h.host, COALESCE(b.free, ?) AS free
+                FROM hosts h
+                LEFT JOIN unnest(?::text[], ?::int[]) AS b(host, free) ON b.host = h.host
+                WHERE h.host IS NOT NULL
+            ), picked AS (
+                SELECT c.job_id
+                FROM roomy r
+                CROSS JOIN LATERAL (
+                    SELECT q.job_id
+                    FROM fetchq.queue q
+                    WHERE q.host = r.host AND q.state = 'queued' AND q.run_at <= now()
+                    ORDER BY q.priority DESC, q.run_at
+                    LIMIT r.free
+                    FOR UPDATE SKIP LOCKED
+                ) c
+                WHERE r.free > 0
+                LIMIT ?
+            )
+            """ + Claim.UPDATE;
+
+    /**
+     * Claims trial jobs for a host whose circuit breaker is half-open: a random sample of its first
+     * due jobs in claim order, leaving out the given ones (they failed a recent trial). A sample,
+     * not the head of the queue: the head may be a block of failing URLs, and trials taken only
+     * from it would keep the breaker open while the host's other jobs would answer.
+     */
+    private static final String CLAIM_TRIALS = """
+            WITH sample AS (
+                SELECT job_id
+                FROM fetchq.queue
+                WHERE host = ? AND state = 'queued' AND run_at <= now() AND job_id <> ALL (?::bigint[])
+                ORDER BY priority DESC, run_at
+                LIMIT ?
+            ), picked AS (
+                SELECT q.job_id
+                FROM fetchq.queue q
+                JOIN (SELECT job_id FROM sample ORDER BY random() LIMIT ?) s ON s.job_id = q.job_id
+                WHERE q.state = 'queued' AND q.run_at <= now()
+                FOR UPDATE OF q SKIP LOCKED
+            )
+            """ + Claim.UPDATE;
+
+    /** The end every claim statement shares: the picked rows become this worker's, with their jobs' requests. */
+    private static final class Claim {
+        static final String UPDATE = """
+                UPDATE fetchq.queue q
+                SET state = 'running', attempt = q.attempt + 1, lease_token = ?,
+                    lease_expires_at = now() + ? * interval '1 millisecond', worker_id = ?,
+                    first_started_at = COALESCE(q.first_started_at, now()), attempt_started_at = now()
+                FROM picked p, fetchq.job j
+                WHERE q.job_id = p.job_id AND j.id = q.job_id
+                RETURNING q.job_id, q.attempt, q.attempt_limit, j.max_attempts, j.url, j.host, j.method,
+                          j.headers::text AS headers, j.body, j.timeout_ms, j.max_body_bytes, j.store_body,
+                          j.follow_redirects, j.extract
+                """;
+    }
 
     /**
      * Records a failed attempt and starts the next one under the same claim: the attempt counter
@@ -218,18 +286,66 @@ public class QueueQueries {
      */
     public List<ClaimedJob> claimDue(String workerId, int limit, int scan, int perHost, Map<String, Integer> hostRoom,
             Duration lease) {
+        return claim(CLAIM_DUE, workerId, lease, (c, ps) -> {
+            ps.setInt(1, scan);
+            ps.setInt(2, perHost);
+            ps.setArray(3, c.createArrayOf("text", hostRoom.keySet().toArray()));
+            ps.setArray(4, c.createArrayOf("int4", hostRoom.values().toArray()));
+            ps.setInt(5, limit);
+            return 6;
+        });
+    }
+
+    /**
+     * Claims due jobs of hosts with room wherever they are in the claim order; see
+     * {@link #CLAIM_ELSEWHERE}. Commits before returning.
+     *
+     * @param after host name to continue after ("" to start from the first)
+     * @param hostsToVisit most hosts with due jobs to look at
+     */
+    public List<ClaimedJob> claimElsewhere(String workerId, int limit, String after, int hostsToVisit, int perHost,
+            Map<String, Integer> hostRoom, Duration lease) {
+        return claim(CLAIM_ELSEWHERE, workerId, lease, (c, ps) -> {
+            ps.setString(1, after);
+            ps.setInt(2, hostsToVisit);
+            ps.setInt(3, perHost);
+            ps.setArray(4, c.createArrayOf("text", hostRoom.keySet().toArray()));
+            ps.setArray(5, c.createArrayOf("int4", hostRoom.values().toArray()));
+            ps.setInt(6, limit);
+            return 7;
+        });
+    }
+
+    /**
+     * Claims up to {@code limit} trial jobs of {@code host}, drawn at random from its first
+     * {@code sample} due jobs, none of {@code exclude}; see {@link #CLAIM_TRIALS}. Commits before returning.
+     */
+    public List<ClaimedJob> claimTrials(String workerId, String host, int limit, int sample, Collection<Long> exclude,
+            Duration lease) {
+        return claim(CLAIM_TRIALS, workerId, lease, (c, ps) -> {
+            ps.setString(1, host);
+            ps.setArray(2, c.createArrayOf("int8", exclude.toArray()));
+            ps.setInt(3, sample);
+            ps.setInt(4, limit);
+            return 5;
+        });
+    }
+
+    /** Binds a claim statement's own parameters and answers the index of the first of {@link Claim#UPDATE}'s. */
+    @FunctionalInterface
+    private interface ClaimParameters {
+        int bind(Connection c, PreparedStatement ps) throws SQLException;
+    }
+
+    private List<ClaimedJob> claim(String sql, String workerId, Duration lease, ClaimParameters parameters) {
         UUID token = UUID.randomUUID();
         return jdbc.execute((Connection c) -> {
-            try (PreparedStatement ps = c.prepareStatement(CLAIM_DUE)) {
-                ps.setInt(1, scan);
-                ps.setInt(2, perHost);
-                ps.setArray(3, c.createArrayOf("text", hostRoom.keySet().toArray()));
-                ps.setArray(4, c.createArrayOf("int4", hostRoom.values().toArray()));
-                ps.setInt(5, limit);
-                ps.setObject(6, token);
-                ps.setLong(7, lease.toMillis());
-                ps.setString(8, workerId);
-                List<ClaimedJob> claimed = new ArrayList<>(limit);
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                int p = parameters.bind(c, ps);
+                ps.setObject(p++, token);
+                ps.setLong(p++, lease.toMillis());
+                ps.setString(p, workerId);
+                List<ClaimedJob> claimed = new ArrayList<>();
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
                         Array extract = rs.getArray("extract");

@@ -20,8 +20,6 @@ import io.github.resilience4j.bulkhead.BulkheadRegistry;
 import io.github.resilience4j.micrometer.tagged.TaggedBulkheadMetrics;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.github.resilience4j.bulkhead.BulkheadFullException;
-import io.github.resilience4j.ratelimiter.RequestNotPermitted;
 import io.github.resilience4j.retry.Retry;
 import io.github.resilience4j.retry.RetryConfig;
 import java.lang.management.ManagementFactory;
@@ -67,6 +65,12 @@ public final class Worker implements AutoCloseable {
      */
     static final int CLAIM_SCAN_FACTOR = 2;
 
+    /** Due jobs of a half-open host that its trial jobs are drawn from at random. */
+    static final int TRIAL_SAMPLE = 200;
+
+    /** Most hosts one claim pass walks looking for due jobs beyond the claim order's window. */
+    static final int MAX_HOSTS_VISITED = 1000;
+
     /** Expired leases rescued per heartbeat; more wait for the next beat. */
     static final int RESCUE_BATCH = 1000;
 
@@ -98,6 +102,8 @@ public final class Worker implements AutoCloseable {
     private final Thread claimer;
     private volatile boolean claiming;
     private volatile boolean lastClaimFull;
+    /** Where the next walk over hosts beyond the claim window starts (claimer thread only). */
+    private String discoveryCursor = "";
 
     public Worker(WorkerProperties properties, QueueQueries queue, WorkerQueries workers, Fetcher fetcher) {
         this(properties, queue, workers, fetcher, WorkerMetrics.none());
@@ -165,13 +171,8 @@ public final class Worker implements AutoCloseable {
                     awaitWork();
                     continue;
                 }
-                List<ClaimedJob> claimed = queue.claimDue(properties.id(), want, want * CLAIM_SCAN_FACTOR,
-                        properties.perHost(), hosts.room(), properties.lease());
-                metrics.claimed(claimed.size());
-                for (ClaimedJob job : claimed) {
-                    start(job);
-                }
-                lastClaimFull = claimed.size() == want;
+                int claimed = claim(want);
+                lastClaimFull = claimed == want;
                 errorBackoff = 100;
                 if (!lastClaimFull) {
                     awaitWork();
@@ -183,6 +184,58 @@ public final class Worker implements AutoCloseable {
                 errorBackoff = Math.min(5_000, errorBackoff * 2);
             }
         }
+    }
+
+    /**
+     * One claim pass for up to {@code want} jobs: trial jobs for half-open breakers, then the claim
+     * order's window, then — if that came back short while some host had no room, so that its jobs
+     * may have filled the window — the due jobs of other hosts wherever they are in the order.
+     * Together they keep the liveness invariant: a worker with free slots leaves no due job of a
+     * host with room unclaimed for longer than one poll interval.
+     */
+    private int claim(int want) {
+        HostGuards.Room room = hosts.room();
+        int claimed = 0;
+        for (Map.Entry<String, Integer> trial : room.trials().entrySet()) {
+            if (claimed >= want) {
+                break;
+            }
+            HostGuard guard = hosts.get(trial.getKey());
+            if (guard == null) {
+                continue;
+            }
+            int asked = Math.min(trial.getValue(), want - claimed);
+            List<ClaimedJob> trials = queue.claimTrials(properties.id(), trial.getKey(), asked, TRIAL_SAMPLE,
+                    guard.trialExclusions(), properties.lease());
+            guard.trialsFound(asked, trials.size());
+            claimed += started(trials);
+        }
+        if (claimed < want) {
+            claimed += started(queue.claimDue(properties.id(), want - claimed, (want - claimed) * CLAIM_SCAN_FACTOR,
+                    properties.perHost(), room.ordinary(), properties.lease()));
+        }
+        if (claimed < want && room.anyHostFull()) {
+            // The window is not locked, so the room it left may have gone to its own jobs since:
+            // read the room again rather than overrun a host.
+            room = hosts.room();
+            int hostsToVisit = Math.min(MAX_HOSTS_VISITED, want - claimed + room.ordinary().size());
+            List<ClaimedJob> elsewhere = queue.claimElsewhere(properties.id(), want - claimed, discoveryCursor,
+                    hostsToVisit, properties.perHost(), room.ordinary(), properties.lease());
+            // Continue after the last host served next time, so that hosts late in the name order get
+            // their turn; start over once the walk came back short (it reached the last host).
+            discoveryCursor = elsewhere.size() < want - claimed ? ""
+                    : elsewhere.stream().map(ClaimedJob::host).max(String::compareTo).orElse("");
+            claimed += started(elsewhere);
+        }
+        return claimed;
+    }
+
+    private int started(List<ClaimedJob> claimed) {
+        metrics.claimed(claimed.size());
+        for (ClaimedJob job : claimed) {
+            start(job);
+        }
+        return claimed.size();
     }
 
     private void awaitWork() {
@@ -324,36 +377,37 @@ public final class Worker implements AutoCloseable {
         if (paused > 0) {
             sleep(paused);
         }
-        if (!guard.breaker().tryAcquirePermission()) {
-            long open = Math.max(guard.openForMs(), 1000);
-            return new Attempt(job, release(job, open), -1);
+        if (!guard.tryAdmit()) {
+            return new Attempt(job, release(job, guard.deferMs()), -1);
         }
         Instant startedAt = Instant.now();
         long started = System.nanoTime();
-        FetchOutcome outcome;
         try {
             if (guard.rateLimiter() != null) {
                 guard.rateLimiter().acquirePermission();
             }
             guard.bulkhead().acquirePermission();
-        } catch (RequestNotPermitted | BulkheadFullException e) {
-            guard.breaker().releasePermission();
+        } catch (RuntimeException notPermitted) {
+            // A full bulkhead, an exhausted rate limit or an interrupt while queued for them (shutdown):
+            // no request was made, so the attempt is not one.
+            guard.unused();
             return new Attempt(job, release(job, properties.retryBase().toMillis()), -1);
         }
+        FetchOutcome outcome;
         try {
             outcome = fetcher.fetch(job);
         } catch (RuntimeException e) {
-            guard.breaker().releasePermission();
+            guard.unused();
             throw e;
         } finally {
             guard.bulkhead().onComplete();
         }
         long took = System.nanoTime() - started;
         metrics.fetched(outcome.timings());
-        if (countsAgainstHost(outcome)) {
-            guard.breaker().onError(took, TimeUnit.NANOSECONDS, new HostFailure(describe(outcome)));
+        if (hostDidNotAnswer(outcome)) {
+            guard.recordFailure(job.jobId(), took, describe(outcome));
         } else {
-            guard.breaker().onSuccess(took, TimeUnit.NANOSECONDS);
+            guard.recordSuccess(took);
         }
         RetryPolicy.Decision decision = retryPolicy.decide(outcome, job.attemptInBudget(), job.hasAttemptsLeft());
         Processor.Processed processed = outcome instanceof FetchOutcome.Response r && decision instanceof RetryPolicy.Decision.Final
@@ -374,13 +428,15 @@ public final class Worker implements AutoCloseable {
         };
     }
 
-    /** Whether an outcome says the host is unwell (its breaker counts it as a failure). */
-    private static boolean countsAgainstHost(FetchOutcome outcome) {
-        return switch (outcome) {
-            case FetchOutcome.Response r -> r.status() >= 500;
-            case FetchOutcome.Failure f -> f.kind() == ErrorKind.CONNECT || f.kind() == ErrorKind.TIMEOUT
-                    || f.kind() == ErrorKind.RESET || f.kind() == ErrorKind.DNS;
-        };
+    /**
+     * Whether an outcome says the host is unwell: it could not be reached or did not answer. A
+     * response of any status is the host answering, and a 5xx is that URL's own trouble (a host that
+     * asks everyone to wait says so with Retry-After, which pauses it); certificate and policy
+     * failures do not change from one attempt to the next, so a breaker would only delay them.
+     */
+    private static boolean hostDidNotAnswer(FetchOutcome outcome) {
+        return outcome instanceof FetchOutcome.Failure f && (f.kind() == ErrorKind.CONNECT
+                || f.kind() == ErrorKind.TIMEOUT || f.kind() == ErrorKind.RESET || f.kind() == ErrorKind.DNS);
     }
 
     private static String describe(FetchOutcome outcome) {
@@ -388,13 +444,6 @@ public final class Worker implements AutoCloseable {
             case FetchOutcome.Response r -> "HTTP " + r.status();
             case FetchOutcome.Failure f -> f.kind().code() + ": " + f.message();
         };
-    }
-
-    /** A host failure as the circuit breaker records it. */
-    static final class HostFailure extends RuntimeException {
-        HostFailure(String message) {
-            super(message, null, false, false);
-        }
     }
 
     private static Completion completion(ClaimedJob job, FetchOutcome outcome, Processor.Processed processed,

@@ -44,6 +44,9 @@ import org.springframework.validation.annotation.Validated;
  * @param breakerWindow calls in a host breaker's sliding window. Default 20.
  * @param breakerMinimumCalls calls before a breaker may open. Default 10.
  * @param breakerOpenFor how long an open breaker keeps a host's jobs waiting. Default 60s.
+ * @param breakerTrialCalls trial calls a breaker makes when its open time is up, each on a different
+ *     job drawn at random from the host's due jobs; it closes again unless they fail at
+ *     {@code breaker-failure-rate}. Default 5: more judge the host better, and cost more if it is down.
  * @param hostIdleEviction per-host limiters and breakers unused this long are dropped. Default 5m.
  * @param shutdownGrace on SIGTERM, how long in-flight fetches may finish before their jobs are
  *     handed back. Default 25s, under Docker's 30 s stop timeout.
@@ -75,6 +78,7 @@ public record WorkerProperties(
         @DefaultValue("20") @Min(1) @Max(10_000) int breakerWindow,
         @DefaultValue("10") @Min(1) @Max(10_000) int breakerMinimumCalls,
         @DefaultValue("60s") @NotNull Duration breakerOpenFor,
+        @DefaultValue("5") @Min(1) @Max(1000) int breakerTrialCalls,
         @DefaultValue("5m") @NotNull Duration hostIdleEviction,
         @DefaultValue("25s") @NotNull Duration shutdownGrace,
         @DefaultValue List<String> metricsHosts) {

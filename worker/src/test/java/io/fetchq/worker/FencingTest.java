@@ -75,9 +75,9 @@ class FencingTest extends WorkerTestBase {
             guards.evictIdle();
             return guards.size() == 1;
         });
-        assertThat(guards.room()).containsOnly(java.util.Map.entry("busy.example", 7));
+        assertThat(guards.room().ordinary()).containsOnly(java.util.Map.entry("busy.example", 7));
         guards.release(held);
-        assertThat(guards.room()).isEmpty();
+        assertThat(guards.room().ordinary()).isEmpty();
     }
 
     @Test

@@ -1,5 +1,6 @@
 package io.fetchq.worker;
 
+import io.fetchq.db.testing.ChaosServer;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fetchq.db.EmbeddedDatabase;

@@ -1,5 +1,6 @@
 package io.fetchq.worker;
 
+import io.fetchq.db.testing.ChaosServer;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.URLEncoder;
@@ -251,8 +252,8 @@ class WorkerOutcomesTest extends WorkerTestBase {
         // A short lease: a heartbeat every 300 ms reports the hosts whose breaker is open.
         startWorker(settings("breaker-minimum-calls", "2", "breaker-window", "2", "breaker-open-for", "2s",
                 "per-host", "1", "lease", "900ms"));
-        long a = aJob(server.url("sick.test", "/status/500")).maxAttempts(1).submit();
-        long b = aJob(server.url("sick.test", "/status/502")).maxAttempts(1).submit();
+        long a = aJob(server.url("sick.test", "/reset/a")).maxAttempts(1).submit();
+        long b = aJob(server.url("sick.test", "/reset/b")).maxAttempts(1).submit();
         awaitFinal(a, WAIT);
         awaitFinal(b, WAIT);
         Instant opened = time(attempts(b).getFirst().get("finished_at"));

@@ -3,10 +3,24 @@ package io.fetchq.worker.host;
 import io.github.resilience4j.bulkhead.Bulkhead;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.ratelimiter.RateLimiter;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 
 /**
  * What protects one target host: its bulkhead (concurrency), optional rate limiter, circuit
  * breaker, a pause asked for by {@code Retry-After}, and how many of its jobs this worker holds.
+ *
+ * <p>The breaker must never starve a host where some URLs fail and others answer. So: it counts
+ * only failures that say the host itself is unwell (no connection, no answer), each job's at most
+ * once, so that one URL failing all its attempts cannot open it alone; an HTTP response of any
+ * status is the host answering. While it is open the host gets no claims, and jobs that meet it are
+ * put back spread over the next open period. When the open time is up, {@code trialCalls} trial
+ * jobs are claimed as a random sample of the host's due jobs, never one that failed a recent trial,
+ * so that a block of failing URLs at the head of the queue cannot keep the host closed: the trials
+ * see the host as its jobs are, not as its oldest ones are.
  */
 public final class HostGuard {
 
@@ -15,18 +29,47 @@ public final class HostGuard {
     final Bulkhead bulkhead;
     final RateLimiter rateLimiter;
     final CircuitBreaker breaker;
+    private final int trialCalls;
+    private final long openForNanos;
     /** Jobs of this host claimed by this worker and not yet written back. */
     volatile int held;
     volatile long lastUsedNanos = System.nanoTime();
     private volatile long pausedUntilNanos;
     private volatile long openUntilNanos;
+    /** Trial jobs the current half-open window may still claim; guarded by this. */
+    private int trialSlots;
+    /** Jobs whose failure the breaker counted lately (each job's once); guarded by this. */
+    private final LinkedHashSet<Long> countedFailures = new LinkedHashSet<>();
+    private final int countedFailuresKept;
+    /** Jobs that failed a trial call lately: never chosen as the next trials; guarded by this. */
+    private final LinkedHashSet<Long> trialFailures = new LinkedHashSet<>();
+    private final int failureRate;
+    /**
+     * The current half-open window, guarded by this: trial calls admitted and not yet ended, how
+     * those that ended went, and whether the host ran out of due jobs to try (then the window is
+     * judged on the trials it had, rather than waiting for calls that will not come).
+     */
+    private int trialsInFlight;
+    private int trialSuccesses;
+    private int trialsFailed;
+    private boolean trialSupplyShort;
 
-    HostGuard(String host, int limit, Bulkhead bulkhead, RateLimiter rateLimiter, CircuitBreaker breaker) {
+    HostGuard(String host, int limit, Bulkhead bulkhead, RateLimiter rateLimiter, CircuitBreaker breaker,
+            int trialCalls, long openForNanos, int window, int failureRate) {
         this.host = host;
         this.limit = limit;
         this.bulkhead = bulkhead;
         this.rateLimiter = rateLimiter;
         this.breaker = breaker;
+        this.trialCalls = trialCalls;
+        this.openForNanos = openForNanos;
+        this.countedFailuresKept = Math.max(64, 4 * window);
+        this.failureRate = failureRate;
+        breaker.getEventPublisher().onStateTransition(e -> transitioned(e.getStateTransition().getToState()));
+    }
+
+    public String host() {
+        return host;
     }
 
     public Bulkhead bulkhead() {
@@ -55,15 +98,179 @@ public final class HostGuard {
         return Math.max(0, (pausedUntilNanos - System.nanoTime()) / 1_000_000);
     }
 
-    void opened(long openForNanos) {
-        openUntilNanos = System.nanoTime() + openForNanos;
-    }
-
-    /** Milliseconds until an open breaker lets a trial call through, 0 when it is not open. */
+    /** Milliseconds until an open breaker lets trial calls through, 0 when it is not open. */
     public long openForMs() {
         if (breaker.getState() != CircuitBreaker.State.OPEN) {
             return 0;
         }
         return Math.max(0, (openUntilNanos - System.nanoTime()) / 1_000_000);
+    }
+
+    /**
+     * How long a job that met the open (or busy half-open) breaker waits in the queue: the rest of
+     * the open time plus a random part of one more, so that the host's jobs come back spread out
+     * rather than all at once, behind the jobs that have not met it.
+     */
+    public long deferMs() {
+        long openForMs = TimeUnit.NANOSECONDS.toMillis(openForNanos);
+        return Math.max(100, openForMs() + ThreadLocalRandom.current().nextLong(openForMs + 1));
+    }
+
+    /**
+     * Whether the breaker lets one attempt through. Every admitted attempt ends in exactly one of
+     * {@link #recordSuccess}, {@link #recordFailure} or {@link #unused}.
+     */
+    public boolean tryAdmit() {
+        refresh();
+        boolean trial = breaker.getState() == CircuitBreaker.State.HALF_OPEN;
+        if (!breaker.tryAcquirePermission()) {
+            return false;
+        }
+        if (trial) {
+            synchronized (this) {
+                trialsInFlight++;
+            }
+        }
+        return true;
+    }
+
+    /** The host answered (any HTTP status). */
+    public void recordSuccess(long tookNanos) {
+        boolean trial = breaker.getState() == CircuitBreaker.State.HALF_OPEN;
+        breaker.onSuccess(tookNanos, TimeUnit.NANOSECONDS);
+        if (trial) {
+            trialEnded(true);
+        }
+    }
+
+    /**
+     * The host did not answer {@code jobId}'s request (no connection, timeout, reset). Counted once
+     * per job: a job's further failures say nothing more about the host than its first did.
+     */
+    public void recordFailure(long jobId, long tookNanos, String why) {
+        boolean first;
+        boolean trial;
+        synchronized (this) {
+            first = countedFailures.add(jobId);
+            if (countedFailures.size() > countedFailuresKept) {
+                countedFailures.removeFirst();
+            }
+            trial = breaker.getState() == CircuitBreaker.State.HALF_OPEN;
+            if (trial) {
+                trialFailures.add(jobId);
+                if (trialFailures.size() > 4 * trialCalls) {
+                    trialFailures.removeFirst();
+                }
+            }
+        }
+        if (first) {
+            breaker.onError(tookNanos, TimeUnit.NANOSECONDS, new HostFailure(why));
+            if (trial) {
+                trialEnded(false);
+            }
+        } else {
+            unused();
+        }
+    }
+
+    /** An admitted attempt that made no request (or whose failure is not counted): its permission goes back. */
+    public void unused() {
+        boolean trial = breaker.getState() == CircuitBreaker.State.HALF_OPEN;
+        breaker.releasePermission();
+        if (trial) {
+            synchronized (this) {
+                trialSlots = Math.min(trialCalls, trialSlots + 1);
+                trialsInFlight = Math.max(0, trialsInFlight - 1);
+            }
+        }
+    }
+
+    private synchronized void trialEnded(boolean success) {
+        trialsInFlight = Math.max(0, trialsInFlight - 1);
+        if (success) {
+            trialSuccesses++;
+        } else {
+            trialsFailed++;
+        }
+        judgeShortWindow();
+    }
+
+    /**
+     * A trial claim for this host found {@code found} of the {@code asked} due jobs it wanted: fewer
+     * means the host has no more to try, and the window is judged on the trials it has.
+     */
+    public synchronized void trialsFound(int asked, int found) {
+        trialSlots = Math.max(0, trialSlots - found);
+        if (found < asked) {
+            trialSupplyShort = true;
+            judgeShortWindow();
+        }
+    }
+
+    /** Closes or opens a half-open breaker whose host ran out of jobs to try, once its trials have ended. */
+    private void judgeShortWindow() {
+        int ended = trialSuccesses + trialsFailed;
+        if (!trialSupplyShort || trialsInFlight > 0 || ended == 0
+                || breaker.getState() != CircuitBreaker.State.HALF_OPEN) {
+            return;
+        }
+        if (trialsFailed * 100 >= failureRate * ended) {
+            breaker.transitionToOpenState();
+        } else {
+            breaker.transitionToClosedState();
+        }
+    }
+
+    /** Jobs the ordinary claim may take of this host now, or -1 when it is not limited beyond {@code per-host}. */
+    synchronized int room() {
+        refresh();
+        if (pausedForMs() > 0 || breaker.getState() != CircuitBreaker.State.CLOSED) {
+            return 0;
+        }
+        return held > 0 ? Math.max(0, limit - held) : -1;
+    }
+
+    /** Trial jobs to claim now: some while the breaker is half-open and its window has room, else 0. */
+    synchronized int trialRoom() {
+        if (breaker.getState() != CircuitBreaker.State.HALF_OPEN || pausedForMs() > 0) {
+            return 0;
+        }
+        return Math.max(0, Math.min(trialSlots, limit - held));
+    }
+
+    /** Jobs not to pick as trials: those that failed a recent one. */
+    public synchronized List<Long> trialExclusions() {
+        return new ArrayList<>(trialFailures);
+    }
+
+    /** Moves an open breaker whose time is up to half-open, where it takes trial calls. */
+    private void refresh() {
+        if (breaker.getState() == CircuitBreaker.State.OPEN && System.nanoTime() - openUntilNanos >= 0) {
+            try {
+                breaker.transitionToHalfOpenState();
+            } catch (IllegalStateException raced) {
+                // Another thread moved it first.
+            }
+        }
+    }
+
+    private void transitioned(CircuitBreaker.State to) {
+        synchronized (this) {
+            trialSlots = to == CircuitBreaker.State.HALF_OPEN ? trialCalls : 0;
+            trialsInFlight = 0;
+            trialSuccesses = 0;
+            trialsFailed = 0;
+            trialSupplyShort = false;
+        }
+        if (to == CircuitBreaker.State.OPEN) {
+            openUntilNanos = System.nanoTime() + openForNanos;
+        }
+    }
+
+    /** A host failure as the circuit breaker records it. */
+    static final class HostFailure extends RuntimeException {
+        HostFailure(String message) {
+            super(message, null, false, false);
+        }
     }
 }

@@ -33,6 +33,13 @@ public final class HostGuards {
     /** Longest a fetch queues for its host's bulkhead or rate limiter; the claim is heartbeated meanwhile. */
     static final Duration MAX_QUEUE_WAIT = Duration.ofMinutes(10);
 
+    /**
+     * Longest a breaker stays half-open waiting for its trial calls to end before it opens again: a
+     * backstop, longer than any trial can queue and fetch, so that a trial lost to a bug cannot
+     * keep a host half-open, and so claimed by nobody, for ever.
+     */
+    static final Duration TRIAL_WINDOW_LIMIT = Duration.ofMinutes(15);
+
     private final WorkerProperties properties;
     private final BulkheadRegistry bulkheads = BulkheadRegistry.ofDefaults();
     private final RateLimiterRegistry rateLimiters = RateLimiterRegistry.ofDefaults();
@@ -54,7 +61,8 @@ public final class HostGuards {
                 .minimumNumberOfCalls(properties.breakerMinimumCalls())
                 .failureRateThreshold(properties.breakerFailureRate())
                 .waitDurationInOpenState(properties.breakerOpenFor())
-                .permittedNumberOfCallsInHalfOpenState(1)
+                .permittedNumberOfCallsInHalfOpenState(properties.breakerTrialCalls())
+                .maxWaitDurationInHalfOpenState(TRIAL_WINDOW_LIMIT)
                 // A full bulkhead or an exhausted rate limit says nothing about the host's health.
                 .ignoreExceptions(BulkheadFullException.class, RequestNotPermitted.class)
                 .build();
@@ -104,21 +112,40 @@ public final class HostGuards {
     }
 
     /**
-     * How many more jobs this worker may claim of the hosts where that is not simply their limit:
-     * hosts it holds jobs of (limit less what it holds), paused hosts and hosts with an open breaker
-     * (none), and hosts with a configured limit. Hosts not listed may be claimed up to the default
-     * {@code per-host}; leaving idle hosts out keeps the claim statement small.
+     * What the claimer may take now. {@code ordinary}: hosts where that is not simply their limit —
+     * hosts it holds jobs of (limit less what it holds), paused hosts and hosts whose breaker is not
+     * closed (none), and hosts with a configured limit; hosts not listed may be claimed up to the
+     * default {@code per-host}, and leaving idle hosts out keeps the claim statement small.
+     * {@code trials}: hosts whose half-open breaker wants trial jobs, and how many.
      */
-    public Map<String, Integer> room() {
+    public Room room() {
         Map<String, Integer> room = new HashMap<>(properties.hostLimits());
+        Map<String, Integer> trials = new HashMap<>();
         guards.forEach((host, g) -> {
-            if (g.pausedForMs() > 0 || g.openForMs() > 0) {
-                room.put(host, 0);
-            } else if (g.held > 0) {
-                room.put(host, Math.max(0, g.limit - g.held));
+            int free = g.room();
+            if (free >= 0) {
+                room.put(host, free);
+            }
+            int trial = g.trialRoom();
+            if (trial > 0) {
+                trials.put(host, trial);
             }
         });
-        return room;
+        return new Room(room, trials);
+    }
+
+    /** See {@link #room()}. */
+    public record Room(Map<String, Integer> ordinary, Map<String, Integer> trials) {
+
+        /** Whether some host the worker knows of can take no ordinary claim now. */
+        public boolean anyHostFull() {
+            return ordinary.containsValue(0);
+        }
+    }
+
+    /** The guard of a host this worker tracks, or null. */
+    public HostGuard get(String host) {
+        return guards.get(host);
     }
 
     /** Drops guards of hosts with no job held and unused for {@code host-idle-eviction}. */
@@ -182,13 +209,8 @@ public final class HostGuards {
                     .build());
         }
         CircuitBreaker breaker = (metered ? meteredBreakers : breakers).circuitBreaker(host);
-        HostGuard guard = new HostGuard(host, limit, bulkhead, limiter, breaker);
-        long openFor = properties.breakerOpenFor().toNanos();
-        breaker.getEventPublisher().onStateTransition(e -> {
-            if (e.getStateTransition().getToState() == CircuitBreaker.State.OPEN) {
-                guard.opened(openFor);
-            }
-        });
+        HostGuard guard = new HostGuard(host, limit, bulkhead, limiter, breaker, properties.breakerTrialCalls(),
+                properties.breakerOpenFor().toNanos(), properties.breakerWindow(), properties.breakerFailureRate());
         return guard;
     }
 }

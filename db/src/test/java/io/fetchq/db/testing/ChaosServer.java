@@ -1,4 +1,4 @@
-package io.fetchq.worker;
+package io.fetchq.db.testing;
 
 import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
@@ -15,7 +15,6 @@ import java.time.format.DateTimeFormatter;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -24,7 +23,8 @@ import java.util.zip.DeflaterOutputStream;
 import java.util.zip.GZIPOutputStream;
 
 /**
- * A fault-injecting HTTP/1.1 server on loopback, one behaviour per path. It counts requests per
+ * A fault-injecting HTTP/1.1 server on loopback, one behaviour per path (what follows the pattern,
+ * such as {@code /hang/17}, only tells jobs apart). It counts requests per
  * path and the peak of concurrent requests per Host header and overall.
  *
  * <pre>
@@ -33,7 +33,7 @@ import java.util.zip.GZIPOutputStream;
  * /flaky/{key}/{n}             503 for the first n requests of key, then 200
  * /retry-after/{key}/{secs}    429 with Retry-After: secs the first time, then 200
  * /retry-date/{key}/{secs}     429 with Retry-After as an HTTP date secs ahead, then 200
- * /hang                        reads the request and never answers
+ * /hang                        reads the request and never answers (until the client closes)
  * /reset                       reads the request and resets the connection
  * /big/{bytes}                 200 with that many bytes
  * /gzip                        200 gzip-encoded HTML
@@ -45,41 +45,40 @@ import java.util.zip.GZIPOutputStream;
  * /echo                        200 with the request's method, headers and body as text
  * </pre>
  */
-final class ChaosServer implements AutoCloseable {
+public final class ChaosServer implements AutoCloseable {
 
     private final ServerSocket server;
     private final ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
-    final Map<String, AtomicInteger> hits = new ConcurrentHashMap<>();
+    public final Map<String, AtomicInteger> hits = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> activeByHost = new ConcurrentHashMap<>();
-    final Map<String, AtomicInteger> peakByHost = new ConcurrentHashMap<>();
+    public final Map<String, AtomicInteger> peakByHost = new ConcurrentHashMap<>();
     private final AtomicInteger active = new AtomicInteger();
-    final AtomicInteger peak = new AtomicInteger();
-    private final CountDownLatch closed = new CountDownLatch(1);
+    public final AtomicInteger peak = new AtomicInteger();
 
-    ChaosServer() throws IOException {
+    public ChaosServer() throws IOException {
         server = new ServerSocket(0, 1000, InetAddress.getLoopbackAddress());
         threads.submit(this::acceptLoop);
     }
 
-    int port() {
+    public int port() {
         return server.getLocalPort();
     }
 
     /** A URL on this server under host name {@code host} (which tests resolve to loopback). */
-    String url(String host, String path) {
+    public String url(String host, String path) {
         return "http://" + host + ":" + port() + path;
     }
 
-    String url(String path) {
+    public String url(String path) {
         return "http://127.0.0.1:" + port() + path;
     }
 
-    int hits(String path) {
+    public int hits(String path) {
         AtomicInteger n = hits.get(path);
         return n == null ? 0 : n.get();
     }
 
-    int peak(String host) {
+    public int peak(String host) {
         AtomicInteger n = peakByHost.get(host);
         return n == null ? 0 : n.get();
     }
@@ -167,7 +166,18 @@ final class ChaosServer implements AutoCloseable {
                     send(out, 200, "text/html", page("after-wait"));
                 }
             }
-            case "hang" -> closed.await(60, TimeUnit.SECONDS);
+            case "hang" -> {
+                // Until the client gives up (or the server closes): a request it abandoned is no
+                // longer counted as in flight.
+                socket.setSoTimeout(60_000);
+                try {
+                    while (socket.getInputStream().read() >= 0) {
+                        // discard
+                    }
+                } catch (java.net.SocketTimeoutException stillThere) {
+                    // an hour is not needed to show a hang
+                }
+            }
             case "reset" -> {
                 socket.setSoLinger(true, 0);
                 socket.close();
@@ -215,7 +225,7 @@ final class ChaosServer implements AutoCloseable {
         out.flush();
     }
 
-    static String page(String name) {
+    public static String page(String name) {
         return "<!doctype html><html><head><title>Page " + name + "</title></head><body>"
                 + "<a href=\"/page/a\">a</a> <a href=\"https://example.org/x#frag\">x</a> <a href=\"mailto:z@example.org\">m</a>"
                 + "</body></html>";
@@ -237,7 +247,6 @@ final class ChaosServer implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
-        closed.countDown();
         server.close();
         threads.shutdownNow();
     }
