@@ -1,6 +1,7 @@
 package io.fetchq.bench;
 
 import io.fetchq.db.ClaimedJob;
+import io.fetchq.worker.fetch.FetchCancellation;
 import io.fetchq.worker.fetch.FetchOutcome;
 import io.fetchq.worker.fetch.Fetcher;
 import io.fetchq.worker.fetch.Timings;
@@ -14,7 +15,7 @@ final class NoopFetcher implements Fetcher {
     private static final Timings TIMINGS = new Timings(null, null, null, 0, 0, "127.0.0.1");
 
     @Override
-    public FetchOutcome fetch(ClaimedJob job) {
+    public FetchOutcome fetch(ClaimedJob job, FetchCancellation cancellation) {
         return new FetchOutcome.Response(200, "text/html", BODY, false, job.url(), null, List.of(), TIMINGS);
     }
 

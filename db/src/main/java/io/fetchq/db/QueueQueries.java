@@ -162,9 +162,10 @@ public class QueueQueries {
      */
     private static final String COMPLETE_MANY = """
             WITH input AS (
-                -- One row per job: if a release and a real result for the same claim meet here (a
-                -- shutdown racing its last fetch), the result wins.
-                SELECT DISTINCT ON (u.job_id) * FROM unnest(?::bigint[], ?::uuid[], ?::int[], ?::text[], ?::bigint[], ?::boolean[],
+                -- One row per claim, a claim being (job, lease token, attempt): results of two claims of
+                -- one job (a stale one and the live one) both go on to the fence, which keeps only the
+                -- live one; should a release and a result of the same claim meet here, the result wins.
+                SELECT DISTINCT ON (u.job_id, u.lease_token, u.attempt) * FROM unnest(?::bigint[], ?::uuid[], ?::int[], ?::text[], ?::bigint[], ?::boolean[],
                                      ?::timestamptz[], ?::timestamptz[], ?::int[], ?::text[], ?::bigint[],
                                      ?::boolean[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],
                                      ?::int[], ?::int[], ?::int[], ?::int[], ?::int[], ?::text[], ?::text[], ?::bytea[])
@@ -172,7 +173,7 @@ public class QueueQueries {
                          status_code, content_type, body_bytes, body_truncated, body_sha256, title, links, final_url,
                          error_kind, error_message, dns_ms, connect_ms, tls_ms, ttfb_ms, total_ms, remote_ip,
                          redirects, body)
-                ORDER BY u.job_id, u.release
+                ORDER BY u.job_id, u.lease_token, u.attempt, u.release
             ), fenced AS (
                 -- Rows locked in job order, so that concurrent statements over the same jobs (the
                 -- heartbeat, another completer) cannot deadlock.

@@ -6,6 +6,7 @@ import io.fetchq.db.QueueQueries;
 import io.fetchq.db.WorkerQueries;
 import io.fetchq.worker.complete.Completer;
 import io.fetchq.worker.fetch.ErrorKind;
+import io.fetchq.worker.fetch.FetchCancellation;
 import io.fetchq.worker.fetch.FetchOutcome;
 import io.fetchq.worker.fetch.Fetcher;
 import io.fetchq.worker.fetch.Json;
@@ -35,6 +36,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -77,6 +79,9 @@ public final class Worker implements AutoCloseable {
     /** Most open-breaker hosts a heartbeat reports (for the API's hosts view). */
     static final int OPEN_HOSTS_REPORTED = 100;
 
+    /** How long a shutdown past its grace waits for cancelled fetches to hand over their outcomes. */
+    static final Duration STOP_WAIT = Duration.ofSeconds(5);
+
     /** How long stopped and lost workers stay in {@code fetchq.workers}. */
     static final Duration PRUNE_AFTER = Duration.ofDays(1);
 
@@ -90,10 +95,13 @@ public final class Worker implements AutoCloseable {
     private final Completer completer;
     private final Bulkhead global;
     private final WorkerMetrics metrics;
-    /** Jobs claimed and not yet written back: their leases are renewed by the heartbeat. */
-    private final Map<Long, ClaimedJob> inFlight = new ConcurrentHashMap<>();
-    /** Claims whose outcome has not been handed to the completer: each is handed over exactly once. */
-    private final Set<Long> unsubmitted = ConcurrentHashMap.newKeySet();
+    /**
+     * Claims held and not yet written back: their leases are renewed by the heartbeat. Each claim is
+     * an object of its own, never looked up by job id: this worker may claim a job again (its older
+     * claim rescued after a stall) while the older claim's fetch is still running, and the two must
+     * never be mistaken for each other.
+     */
+    private final Set<Held> inFlight = ConcurrentHashMap.newKeySet();
     private final Semaphore wakeup = new Semaphore(0);
     private final ExecutorService fetchThreads =
             Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("fetchq-fetch-", 0).factory());
@@ -130,7 +138,7 @@ public final class Worker implements AutoCloseable {
         MeterRegistry registry = metrics.registry();
         TaggedBulkheadMetrics.ofBulkheadRegistry(globalRegistry).bindTo(registry);
         hosts.bindMetrics(registry);
-        Gauge.builder("fetchq.in.flight", inFlight, Map::size)
+        Gauge.builder("fetchq.in.flight", inFlight, Set::size)
                 .description("Jobs this worker holds: fetching, waiting to retry, or being written")
                 .register(registry);
         Gauge.builder("fetchq.completer.backlog", completer, Completer::backlog)
@@ -247,6 +255,28 @@ public final class Worker implements AutoCloseable {
         }
     }
 
+    /**
+     * One claim from its claim to its write-back: the attempt it is making now (the claim is
+     * {@code (job id, lease token, attempt)}), whether a request of that attempt may have been sent,
+     * the handle that cancels the fetch, and whether its outcome went to the completer — exactly
+     * once, by whichever of its fetch thread and a shutdown gets there first.
+     */
+    private static final class Held {
+        volatile ClaimedJob job;
+        volatile boolean sent;
+        final FetchCancellation cancellation = new FetchCancellation();
+        private final AtomicBoolean handedOver = new AtomicBoolean();
+
+        Held(ClaimedJob job) {
+            this.job = job;
+        }
+
+        /** True for the one caller that hands this claim's outcome over. */
+        boolean handOver() {
+            return handedOver.compareAndSet(false, true);
+        }
+    }
+
     private void start(ClaimedJob job) {
         if (!global.tryAcquirePermission()) {
             // Cannot happen: claims never exceed free slots. Give the job back rather than overrun.
@@ -254,35 +284,35 @@ public final class Worker implements AutoCloseable {
             return;
         }
         HostGuard guard = hosts.acquire(job.host());
-        inFlight.put(job.jobId(), job);
-        unsubmitted.add(job.jobId());
-        fetchThreads.submit(() -> run(job, guard));
+        Held held = new Held(job);
+        inFlight.add(held);
+        fetchThreads.submit(() -> run(held, guard));
     }
 
-    private void run(ClaimedJob job, HostGuard guard) {
+    private void run(Held held, HostGuard guard) {
         Completion completion;
         try {
-            completion = attempts(job, guard);
+            completion = attempts(held, guard);
         } catch (Throwable t) {
+            ClaimedJob job = held.job;
             log.error("[{}] job {} failed unexpectedly; handing it back", properties.id(), job.jobId(), t);
-            completion = release(inFlight.getOrDefault(job.jobId(), job), properties.retryBase().toMillis());
+            completion = held.sent ? stopped(job) : release(job, properties.retryBase().toMillis());
         }
         // The fetch slot is free once the attempt is over; the claim (lease, host count) is held
         // until the result is written.
         global.onComplete();
         wakeIfBusy();
-        if (unsubmitted.remove(job.jobId())) {
+        if (held.handOver()) {
             metrics.attempt(completion);
-            completer.submit(completion, () -> written(job, guard));
+            completer.submit(completion, () -> written(held, guard));
         } else {
-            // Shutdown already handed this claim back; the completer's fence would drop it anyway.
-            written(job, guard);
+            // Shutdown already handed this claim back.
+            written(held, guard);
         }
     }
 
-    private void written(ClaimedJob job, HostGuard guard) {
-        // Only this claim's entry: the job may have been queued again and claimed anew meanwhile.
-        inFlight.computeIfPresent(job.jobId(), (id, held) -> held.leaseToken().equals(job.leaseToken()) ? null : held);
+    private void written(Held held, HostGuard guard) {
+        inFlight.remove(held);
         hosts.release(guard);
         // The host has room again: a claim held back by it may succeed now, even if the last one
         // came back short. Wake-ups coalesce, so this is at most one claim per loop.
@@ -305,7 +335,8 @@ public final class Worker implements AutoCloseable {
      * wait here. Before each further attempt the failed one is recorded and the next one counted
      * in one fenced statement, so the budget holds even if this process dies mid-request.
      */
-    private Completion attempts(ClaimedJob first, HostGuard guard) {
+    private Completion attempts(Held held, HostGuard guard) {
+        ClaimedJob first = held.job;
         long inProcessMs = properties.inProcessRetry().toMillis();
         RetryConfig config = RetryConfig.<Attempt>custom()
                 .maxAttempts(first.attemptLimit() - first.attempt() + 1)
@@ -337,11 +368,12 @@ public final class Worker implements AutoCloseable {
                 }
                 metrics.attempt(previous.completion());
                 job = previous.job().nextAttempt();
-                inFlight.put(job.jobId(), job);
+                held.job = job;
+                held.sent = false;
             }
             Attempt attempt;
             try {
-                attempt = attempt(job, guard, inProcessMs);
+                attempt = attempt(held, job, guard, inProcessMs);
             } catch (RuntimeException e) {
                 // A bug, not an outcome. The request may have been sent, so the attempt counts and the
                 // job goes back to the queue.
@@ -369,7 +401,7 @@ public final class Worker implements AutoCloseable {
         }
     }
 
-    private Attempt attempt(ClaimedJob job, HostGuard guard, long inProcessMs) {
+    private Attempt attempt(Held held, ClaimedJob job, HostGuard guard, long inProcessMs) {
         long paused = guard.pausedForMs();
         if (paused > inProcessMs) {
             return new Attempt(job, release(job, paused), -1);
@@ -393,9 +425,17 @@ public final class Worker implements AutoCloseable {
             guard.unused();
             return new Attempt(job, release(job, properties.retryBase().toMillis()), -1);
         }
+        if (held.cancellation.cancelled() || Thread.currentThread().isInterrupted()) {
+            // A shutdown woke it while it waited: nothing was sent.
+            guard.bulkhead().onComplete();
+            guard.unused();
+            return new Attempt(job, release(job, 0), -1);
+        }
         FetchOutcome outcome;
+        // From here a request may reach the host: the attempt counts, whatever happens next.
+        held.sent = true;
         try {
-            outcome = fetcher.fetch(job);
+            outcome = fetcher.fetch(job, held.cancellation);
         } catch (RuntimeException e) {
             guard.unused();
             throw e;
@@ -404,6 +444,11 @@ public final class Worker implements AutoCloseable {
         }
         long took = System.nanoTime() - started;
         metrics.fetched(outcome.timings());
+        if (held.cancellation.cancelled()) {
+            // Stopped by a shutdown past its grace: says nothing about the host, and is not retried here.
+            guard.unused();
+            return new Attempt(job, stopped(job), -1);
+        }
         if (hostDidNotAnswer(outcome)) {
             guard.recordFailure(job.jobId(), took, describe(outcome));
         } else {
@@ -466,6 +511,19 @@ public final class Worker implements AutoCloseable {
                 t.ttfbMs(), t.totalMs(), t.remoteIp(), redirects, null);
     }
 
+    /**
+     * The attempt of a claim whose fetch a shutdown stopped: its request may have reached the host,
+     * so it counts, and the job is due again at once (or failed, if that was its last attempt).
+     */
+    private static Completion stopped(ClaimedJob job) {
+        Instant now = Instant.now();
+        String message = "cancelled: the worker stopped before the response arrived";
+        FetchOutcome stopped = new FetchOutcome.Failure(ErrorKind.CANCELLED, message, List.of(),
+                new Timings(null, null, null, null, 0, null));
+        return completion(job, stopped, null, job.hasAttemptsLeft() ? null : "failed", 0, ErrorKind.CANCELLED, message,
+                now, now);
+    }
+
     /** Gives the claim back without counting the attempt: it never reached the host. */
     private static Completion release(ClaimedJob job, long delayMs) {
         Instant now = Instant.now();
@@ -479,7 +537,7 @@ public final class Worker implements AutoCloseable {
      */
     private void beat() {
         try {
-            queue.extendLeases(inFlight.values(), properties.lease());
+            queue.extendLeases(inFlight.stream().map(h -> h.job).toList(), properties.lease());
             workers.heartbeat(properties.id(), inFlight.size(), claiming ? "running" : "draining",
                     hosts.openHosts(OPEN_HOSTS_REPORTED));
             QueueQueries.Rescued rescued = queue.rescueExpired(RESCUE_BATCH);
@@ -515,9 +573,24 @@ public final class Worker implements AutoCloseable {
         while (!inFlight.isEmpty() && System.nanoTime() < deadline) {
             sleep(50);
         }
-        for (ClaimedJob job : List.copyOf(inFlight.values())) {
-            if (unsubmitted.remove(job.jobId())) {
-                completer.submit(release(job, 0), () -> { });
+        if (!inFlight.isEmpty()) {
+            // Past the grace: cancel the requests in flight and wake what waits (a host's bulkhead,
+            // a backoff), and let each fetch thread hand over its own outcome — a sent request
+            // counts as an attempt, one never sent is given back. Only then may the claims go back
+            // to the queue: never while a request of theirs could still be under way.
+            log.info("[{}] grace period over: cancelling {} fetches", properties.id(), inFlight.size());
+            inFlight.forEach(h -> h.cancellation.cancel());
+            fetchThreads.shutdownNow();
+            long stopDeadline = System.nanoTime() + STOP_WAIT.toNanos();
+            while (inFlight.stream().anyMatch(h -> !h.handedOver.get()) && System.nanoTime() < stopDeadline) {
+                sleep(20);
+            }
+        }
+        for (Held held : List.copyOf(inFlight)) {
+            // A fetch thread that did not end in time: judge its claim from what it had done.
+            if (held.handOver()) {
+                ClaimedJob job = held.job;
+                completer.submit(held.sent ? stopped(job) : release(job, 0), () -> { });
             }
         }
         fetchThreads.shutdownNow();

@@ -15,8 +15,12 @@ import org.junit.jupiter.api.Test;
 class FencingTest extends WorkerTestBase {
 
     private static Completion completed(ClaimedJob job) {
+        return completed(job, 200);
+    }
+
+    private static Completion completed(ClaimedJob job, int status) {
         Instant now = Instant.now();
-        return new Completion(job.jobId(), job.leaseToken(), job.attempt(), "completed", 0, false, now, now, 200,
+        return new Completion(job.jobId(), job.leaseToken(), job.attempt(), "completed", 0, false, now, now, status,
                 "text/plain", 2L, false, "ab", null, null, job.url(), null, null, null, null, null, 1, 2, "127.0.0.1",
                 "[]", "ok".getBytes());
     }
@@ -33,6 +37,28 @@ class FencingTest extends WorkerTestBase {
         assertThat(result(id).get("state")).isEqualTo("running");
         assertThat(attempts(id)).isEmpty();
         assertThat(queue.nextAttempt(completed(claimed), "w1", Duration.ofMinutes(1))).isFalse();
+    }
+
+    @Test
+    void resultsOfAStaleAndTheLiveClaimOfOneJobInOneBatchKeepTheLiveOne() {
+        for (boolean staleFirst : new boolean[] {true, false}) {
+            long id = aJob("http://example.com/twice-" + staleFirst).submit();
+            ClaimedJob stale = queue.claimDue("w1", 10, 40, 8, Map.of(), Duration.ofMinutes(1)).getFirst();
+            sql.sql("UPDATE fetchq.queue SET lease_expires_at = now() - interval '1 second' WHERE job_id = :id")
+                    .param("id", id).update();
+            assertThat(queue.rescueExpired(10).requeued()).isEqualTo(1);
+            ClaimedJob live = queue.claimDue("w1", 10, 40, 8, Map.of(), Duration.ofMinutes(1)).getFirst();
+            Completion staleResult = completed(stale, 201);
+            Completion liveResult = completed(live, 202);
+
+            assertThat(queue.completeMany(staleFirst ? List.of(staleResult, liveResult) : List.of(liveResult, staleResult),
+                    "w1")).containsExactly(id);
+            Map<String, Object> job = result(id);
+            assertThat(job.get("state")).isEqualTo("completed");
+            assertThat(job.get("status_code")).as("stale first: %s", staleFirst).isEqualTo(202);
+            assertThat(attempts(id)).extracting(a -> a.get("error_kind") + " " + a.get("status_code"))
+                    .containsExactly("lease_expired null", "null 202");
+        }
     }
 
     @Test

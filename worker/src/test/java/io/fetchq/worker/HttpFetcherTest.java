@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fetchq.db.ClaimedJob;
 import io.fetchq.url.UrlPolicy;
+import io.fetchq.worker.fetch.FetchCancellation;
 import io.fetchq.worker.fetch.FetchOutcome;
 import io.fetchq.worker.fetch.HttpFetcher;
 import java.lang.management.ManagementFactory;
@@ -42,7 +43,7 @@ class HttpFetcherTest {
     void aHugeBodyIsReadOnlyUpToTheCap() {
         var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         long before = threads.getCurrentThreadAllocatedBytes();
-        FetchOutcome outcome = fetcher.fetch(job(server.url("/big/200000000"), 1_000_000));
+        FetchOutcome outcome = fetcher.fetch(job(server.url("/big/200000000"), 1_000_000), new FetchCancellation());
         long allocated = threads.getCurrentThreadAllocatedBytes() - before;
 
         assertThat(outcome).isInstanceOf(FetchOutcome.Response.class);
@@ -55,9 +56,9 @@ class HttpFetcherTest {
 
     @Test
     void retryAfterIsReadAsSecondsOrDate() {
-        FetchOutcome outcome = fetcher.fetch(job(server.url("/retry-after/ra/7"), 1000));
+        FetchOutcome outcome = fetcher.fetch(job(server.url("/retry-after/ra/7"), 1000), new FetchCancellation());
         assertThat(((FetchOutcome.Response) outcome).retryAfterMs()).isEqualTo(7000L);
-        FetchOutcome dated = fetcher.fetch(job(server.url("/retry-date/rd/30"), 1000));
+        FetchOutcome dated = fetcher.fetch(job(server.url("/retry-date/rd/30"), 1000), new FetchCancellation());
         assertThat(((FetchOutcome.Response) dated).retryAfterMs()).isBetween(28_000L, 30_000L);
     }
 }

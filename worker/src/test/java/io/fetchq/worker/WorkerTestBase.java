@@ -130,8 +130,15 @@ abstract class WorkerTestBase {
     }
 
     Worker startWorker(WorkerProperties settings, FetchProperties fetch) {
+        return startWorker(settings, fetch, fetcher -> fetcher);
+    }
+
+    /** A worker whose real fetcher is wrapped by {@code around} (to inject a fault of our own making). */
+    Worker startWorker(WorkerProperties settings, FetchProperties fetch,
+            java.util.function.UnaryOperator<io.fetchq.worker.fetch.Fetcher> around) {
         UrlPolicy policy = new UrlPolicy(fetch.allowPrivateNetworks(), fetch.allowedNetworks());
-        Worker worker = new Worker(settings, queue, workers, new HttpFetcher(policy, fetch, settings.maxInFlight(), TEST_DNS));
+        Worker worker = new Worker(settings, queue, workers,
+                around.apply(new HttpFetcher(policy, fetch, settings.maxInFlight(), TEST_DNS)));
         worker.start();
         started.add(worker);
         return worker;

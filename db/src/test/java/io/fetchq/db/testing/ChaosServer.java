@@ -16,6 +16,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.zip.DeflaterOutputStream;
@@ -42,6 +43,7 @@ import java.util.zip.GZIPOutputStream;
  * /to?u={location}             302 to location
  * /slow/{ms}                   200 after ms
  * /echo                        200 with the request's method, headers and body as text
+ * /gate/{key}                  holds the n-th request of key until {@link #open}(key, n), then 200 "answer n"
  * </pre>
  */
 public final class ChaosServer implements AutoCloseable {
@@ -52,6 +54,10 @@ public final class ChaosServer implements AutoCloseable {
     private final Map<String, AtomicInteger> activeByHost = new ConcurrentHashMap<>();
     public final Map<String, AtomicInteger> peakByHost = new ConcurrentHashMap<>();
     private final AtomicInteger active = new AtomicInteger();
+    private final Map<String, AtomicInteger> activeByPath = new ConcurrentHashMap<>();
+    /** The peak of concurrent requests per path. */
+    public final Map<String, AtomicInteger> peakByPath = new ConcurrentHashMap<>();
+    private final Map<String, java.util.concurrent.CountDownLatch> gates = new ConcurrentHashMap<>();
     public final AtomicInteger peak = new AtomicInteger();
 
     public ChaosServer() throws IOException {
@@ -77,6 +83,26 @@ public final class ChaosServer implements AutoCloseable {
         return n == null ? 0 : n.get();
     }
 
+    /** Lets the {@code n}-th request of {@code /gate/{key}} (counting from 1) be answered. */
+    public void open(String key, int n) {
+        gate(key, n).countDown();
+    }
+
+    private java.util.concurrent.CountDownLatch gate(String key, int n) {
+        return gates.computeIfAbsent(key + "#" + n, k -> new java.util.concurrent.CountDownLatch(1));
+    }
+
+    /** Requests of {@code path} being answered now. */
+    public int active(String path) {
+        AtomicInteger n = activeByPath.get(path);
+        return n == null ? 0 : n.get();
+    }
+
+    public int peakOf(String path) {
+        AtomicInteger n = peakByPath.get(path);
+        return n == null ? 0 : n.get();
+    }
+
     public int peak(String host) {
         AtomicInteger n = peakByHost.get(host);
         return n == null ? 0 : n.get();
@@ -95,6 +121,7 @@ public final class ChaosServer implements AutoCloseable {
 
     private void handle(Socket socket) {
         String host = "?";
+        String countedPath = null;
         boolean counted = false;
         try (socket) {
             BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.ISO_8859_1));
@@ -125,23 +152,28 @@ public final class ChaosServer implements AutoCloseable {
             head.append('\n').append(body);
             String target = requestLine.split(" ")[1];
             String path = target.contains("?") ? target.substring(0, target.indexOf('?')) : target;
-            hits.computeIfAbsent(path, p -> new AtomicInteger()).incrementAndGet();
+            int nth = hits.computeIfAbsent(path, p -> new AtomicInteger()).incrementAndGet();
             counted = true;
+            countedPath = path;
+            int onPath = activeByPath.computeIfAbsent(path, p -> new AtomicInteger()).incrementAndGet();
+            peakByPath.computeIfAbsent(path, p -> new AtomicInteger()).accumulateAndGet(onPath, Math::max);
             int now = activeByHost.computeIfAbsent(host, h -> new AtomicInteger()).incrementAndGet();
             peakByHost.computeIfAbsent(host, h -> new AtomicInteger()).accumulateAndGet(now, Math::max);
             peak.accumulateAndGet(active.incrementAndGet(), Math::max);
-            respond(socket, target, path, head.toString());
+            respond(socket, target, path, head.toString(), nth);
         } catch (IOException | InterruptedException e) {
             // the client went away; nothing to do
         } finally {
             if (counted) {
+                activeByPath.get(countedPath).decrementAndGet();
                 activeByHost.get(host).decrementAndGet();
                 active.decrementAndGet();
             }
         }
     }
 
-    private void respond(Socket socket, String target, String path, String request) throws IOException, InterruptedException {
+    private void respond(Socket socket, String target, String path, String request, int nth)
+            throws IOException, InterruptedException {
         String[] parts = path.split("/");
         OutputStream out = socket.getOutputStream();
         switch (parts.length > 1 ? parts[1] : "") {
@@ -209,6 +241,11 @@ public final class ChaosServer implements AutoCloseable {
                 send(out, 200, "text/plain", "slow");
             }
             case "echo" -> send(out, 200, "text/plain", request);
+            case "gate" -> {
+                if (gate(parts[2], nth).await(60, TimeUnit.SECONDS)) {
+                    send(out, 200, "text/plain", "answer " + nth);
+                }
+            }
             default -> send(out, 404, "text/plain", "no such path");
         }
     }

@@ -8,8 +8,11 @@ import io.fetchq.db.ClaimedJob;
  */
 public interface Fetcher extends AutoCloseable {
 
-    /** Never throws for what the remote does: every such outcome is a {@link FetchOutcome}. */
-    FetchOutcome fetch(ClaimedJob job);
+    /**
+     * Never throws for what the remote does: every such outcome is a {@link FetchOutcome}. Once
+     * {@code cancellation} is cancelled the fetch ends soon as a {@link ErrorKind#CANCELLED} failure.
+     */
+    FetchOutcome fetch(ClaimedJob job, FetchCancellation cancellation);
 
     @Override
     void close();

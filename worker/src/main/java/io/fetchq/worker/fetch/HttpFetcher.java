@@ -50,6 +50,7 @@ import okio.BufferedSource;
 public final class HttpFetcher implements Fetcher {
 
     private static final Set<Integer> REDIRECTS = Set.of(301, 302, 303, 307, 308);
+    static final String CANCELLED = "cancelled: the worker stopped before the response arrived";
     /**
      * Methods sent again on a fresh connection when a pooled one turns out closed: a server that
      * closed the connection has not seen the request, and if it somehow had, these change nothing.
@@ -115,7 +116,7 @@ public final class HttpFetcher implements Fetcher {
     }
 
     @Override
-    public FetchOutcome fetch(ClaimedJob job) {
+    public FetchOutcome fetch(ClaimedJob job, FetchCancellation cancellation) {
         long started = System.nanoTime();
         long deadline = started + TimeUnit.MILLISECONDS.toNanos(job.timeoutMs());
         List<FetchOutcome.Redirect> chain = new ArrayList<>();
@@ -147,6 +148,10 @@ public final class HttpFetcher implements Fetcher {
                 return failure(ErrorKind.PROTOCOL, message(e), chain, timings, started);
             }
             call.timeout().timeout(left, TimeUnit.NANOSECONDS);
+            cancellation.onCancel(call::cancel);
+            if (cancellation.cancelled()) {
+                return failure(ErrorKind.CANCELLED, CANCELLED, chain, timings, started);
+            }
             try (Response response = call.execute()) {
                 long ttfb = System.nanoTime() - started;
                 int status = response.code();
@@ -180,6 +185,9 @@ public final class HttpFetcher implements Fetcher {
                     retriedStale = true;
                     client.connectionPool().evictAll();
                     continue;
+                }
+                if (cancellation.cancelled()) {
+                    return failure(ErrorKind.CANCELLED, CANCELLED, chain, timings, started);
                 }
                 return failure(classify(e), message(e), chain, timings, started);
             } catch (RuntimeException e) {
