@@ -125,10 +125,12 @@ async function refresh() {
       el('td', {}, el('a', {href: `#/batches/${b.id}`}, `#${b.id}`)), el('td', {}, time(b.created_at)),
       el('td', {}, progressBar(b)), el('td', {class: 'count'}, `${fmt(b.completed + b.failed + b.cancelled)} / ${fmt(b.total)}`),
       el('td', {class: b.failed ? 'error' : ''}, fmt(b.failed)), el('td', {}, b.done ? 'done' : ''))));
-    document.getElementById('hosts').replaceChildren(...hosts.map(h => el('tr', {},
-      el('td', {}, h.host), el('td', {}, fmt(h.queued)), el('td', {}, fmt(h.running)), el('td', {}, fmt(h.finished)),
+    document.getElementById('hosts').replaceChildren(...hosts.map(h => el('tr', {'data-host': h.host, 'data-state': hostState(h)},
+      el('td', {}, h.host), el('td', {}, fmt(h.queued)), el('td', {}, fmt(h.running)),
+      el('td', {class: h.stuck ? 'error' : ''}, h.oldest_due_age_ms ? (h.oldest_due_age_ms / 1000).toFixed(1) + ' s' : '–'),
+      el('td', {}, fmt(h.finished)),
       el('td', {class: h.failed ? 'error' : ''}, h.finished ? (100 * h.failed / h.finished).toFixed(1) + ' %' : '–'),
-      el('td', {class: h.breaker_open ? 'error' : ''}, h.breaker_open ? 'open' : 'closed'))));
+      el('td', {class: h.stuck || h.breaker_open ? 'error' : ''}, hostState(h)))));
   } catch (e) {
     if (e.status === 401) {
       askForKey(e.message);
@@ -143,6 +145,11 @@ async function refresh() {
     console.warn('refresh failed', e);
   }
   return true;
+}
+
+/** What holds a host back, if anything: stuck (nothing does, yet its due jobs wait), breaker open, paused, or ok. */
+function hostState(h) {
+  return h.stuck ? 'stuck' : h.breaker_open ? 'breaker open' : h.paused ? 'paused (Retry-After)' : 'ok';
 }
 
 function chart() {

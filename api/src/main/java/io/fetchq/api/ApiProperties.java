@@ -19,6 +19,9 @@ import org.springframework.validation.annotation.Validated;
  * @param maxPageSize largest {@code limit} of a listing. Default 1,000.
  * @param statsMaxAge how long {@code GET /api/v1/stats} serves the same answer. Default 2s: counting
  *     a long history is not free, and dashboards poll.
+ * @param stuckHostAfter a host is shown stuck when its oldest due job has waited this long with
+ *     none of its jobs running and no worker holding it back (open breaker, Retry-After). Default
+ *     30s: far beyond a worker's poll interval, short enough to page someone.
  */
 @Validated
 @ConfigurationProperties("fetchq.api")
@@ -27,7 +30,8 @@ public record ApiProperties(
         @DefaultValue("200ms") @NotNull Duration waitPollInterval,
         @DefaultValue("100") @Min(1) @Max(10_000) int defaultPageSize,
         @DefaultValue("1000") @Min(1) @Max(10_000) int maxPageSize,
-        @DefaultValue("2s") @NotNull Duration statsMaxAge) {
+        @DefaultValue("2s") @NotNull Duration statsMaxAge,
+        @DefaultValue("30s") @NotNull Duration stuckHostAfter) {
 
     public ApiProperties {
         if (waitPollInterval != null && (waitPollInterval.isNegative() || waitPollInterval.isZero())) {

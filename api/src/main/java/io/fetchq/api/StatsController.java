@@ -8,6 +8,8 @@ import io.fetchq.api.security.Scope;
 import io.fetchq.db.JobState;
 import io.fetchq.db.StatsQueries;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MultiGauge;
+import io.micrometer.core.instrument.Tags;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
 import io.swagger.v3.oas.annotations.media.Schema;
@@ -34,21 +36,31 @@ class StatsController {
      * @param workers workers by state
      * @param liveWorkers workers running or draining
      * @param failuresLastHour jobs failed in the last hour, by error kind
+     * @param stuckHosts hosts with due jobs waiting past {@code fetchq.api.stuck-host-after}, none running,
+     *     and nothing holding them back
+     * @param longestWaiting the hosts whose oldest due job has waited longest, and how long
      * @param asOf when these figures were read
      */
     record Stats(@Schema(description = "jobs by state") Map<String, Long> jobs, long oldestDueAgeMs,
             double completionsPerSecond, Map<String, Long> workers, long liveWorkers,
-            Map<String, Long> failuresLastHour, OffsetDateTime asOf) {
+            Map<String, Long> failuresLastHour, long stuckHosts,
+            @Schema(hidden = true) @com.fasterxml.jackson.annotation.JsonIgnore List<StatsQueries.HostWait> longestWaiting,
+            OffsetDateTime asOf) {
     }
+
+    /** Hosts given a series of their own in {@code fetchq_host_oldest_due_age_seconds}: those waiting longest. */
+    static final int HOSTS_IN_METRICS = 10;
 
     private final StatsQueries queries;
     private final long maxAgeNanos;
+    private final java.time.Duration stuckAfter;
     private volatile Stats cached;
     private volatile long cachedAt;
 
     StatsController(StatsQueries queries, ApiProperties properties, ObjectProvider<MeterRegistry> meters) {
         this.queries = queries;
         this.maxAgeNanos = properties.statsMaxAge().toNanos();
+        this.stuckAfter = properties.stuckHostAfter();
         meters.ifAvailable(this::bindMetrics);
     }
 
@@ -70,11 +82,25 @@ class StatsController {
             Gauge.builder("fetchq.workers", this, c -> c.stats().workers().get(state))
                     .description("Workers by state").tag("state", state).register(registry);
         }
+        Gauge.builder("fetchq.hosts.stuck", this, c -> c.stats().stuckHosts())
+                .description("Hosts with due jobs waiting past fetchq.api.stuck-host-after, none running, "
+                        + "nothing holding them back")
+                .register(registry);
+        // One series per host for the few waiting longest only: a crawl of many hosts must not make
+        // a series per host. Refreshed on every read of the stats.
+        hostWaits = MultiGauge.builder("fetchq.host.oldest.due.age")
+                .description("How long the host's oldest due job has waited, for the hosts waiting longest")
+                .baseUnit("seconds")
+                .register(registry);
     }
 
+    private volatile MultiGauge hostWaits;
+
     @Operation(summary = "Hosts", description = "The busiest hosts of the caller's jobs (an admin's: everyone's): "
-            + "jobs queued and running, jobs finished and failed over the last 15 minutes, and whether a live worker "
-            + "holds the host's circuit breaker open.")
+            + "jobs queued and running, how long the oldest due job has waited, jobs finished and failed over the "
+            + "last 15 minutes, whether a live worker holds the host's circuit breaker open or is honouring its "
+            + "Retry-After, and whether the host is stuck (due jobs waiting past fetchq.api.stuck-host-after, none "
+            + "running, nothing holding it back).")
     @Requires(Scope.READ)
     @GetMapping("/api/v1/hosts")
     List<StatsQueries.HostRow> hosts(@Parameter(description = "hosts to list, 1 to 1000 (default 50)")
@@ -82,7 +108,7 @@ class StatsController {
         if (limit < 1 || limit > 1000) {
             throw ApiProblem.invalid(List.of(FieldError.atParameter("limit", "must be between 1 and 1000")), 1);
         }
-        return queries.hosts(limit, caller.visibleTenant());
+        return queries.hosts(limit, caller.visibleTenant(), stuckAfter);
     }
 
     @Operation(summary = "Stats", description = "Jobs by state, the age of the oldest due job, jobs finished per "
@@ -99,11 +125,18 @@ class StatsController {
                 return cached;
             }
             StatsQueries.Stats read = queries.read();
+            StatsQueries.Waiting waiting = queries.waiting(HOSTS_IN_METRICS, stuckAfter);
             current = new Stats(read.jobs(), read.oldestDueMs(), Math.round(read.finishedLastMinute() / 60.0 * 100) / 100.0,
                     read.workers(), read.workers().get("running") + read.workers().get("draining"),
-                    read.failuresLastHour(), OffsetDateTime.now(ZoneOffset.UTC));
+                    read.failuresLastHour(), waiting.stuckHosts(), waiting.longest(), OffsetDateTime.now(ZoneOffset.UTC));
             cached = current;
             cachedAt = System.nanoTime();
+            MultiGauge gauges = hostWaits;
+            if (gauges != null) {
+                gauges.register(waiting.longest().stream()
+                        .map(w -> MultiGauge.Row.of(Tags.of("host", w.host()), w.oldestDueAgeMs() / 1000.0))
+                        .toList(), true);
+            }
             return current;
         }
     }

@@ -3,6 +3,7 @@ package io.fetchq.api;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
 
@@ -181,5 +182,37 @@ class OperabilityApiTest extends ApiTestBase {
         assertThat(a.get("breaker_open").asBoolean()).isFalse();
         assertThat(hosts.getFirst().get("host").asString()).as("busiest first").isIn("b.example", "c.example");
         get("/api/v1/hosts?limit=5000").problem(400);
+    }
+
+    @Test
+    void hostsShowHowLongTheirOldestDueJobHasWaitedAndWhichAreStuck() {
+        for (String host : List.of("stuck", "open", "paused", "busy", "fresh", "later")) {
+            post("/api/v1/jobs", "application/json", "{\"url\": \"https://" + host + ".example/\"}");
+        }
+        long running = post("/api/v1/jobs", "application/json", "{\"url\": \"https://busy.example/2\"}").json()
+                .get("id").asLong();
+        markRunning(running);
+        sql.sql("UPDATE fetchq.queue SET run_at = now() - interval '2 minutes' WHERE state = 'queued' AND host <> 'fresh.example'")
+                .update();
+        sql.sql("UPDATE fetchq.queue SET run_at = now() + interval '1 hour' WHERE host = 'later.example'").update();
+        sql.sql("""
+                INSERT INTO fetchq.worker (worker_id, hostname, state, open_hosts, paused_hosts)
+                VALUES ('w1', 'h', 'running', '{open.example}', '{paused.example}'),
+                       ('w2', 'h', 'lost', '{stuck.example}', '{stuck.example}')""").update();
+
+        Map<String, JsonNode> hosts = new java.util.HashMap<>();
+        get("/api/v1/hosts").json().forEach(h -> hosts.put(h.get("host").asString(), h));
+        assertThat(hosts.get("stuck.example").get("oldest_due_age_ms").asLong()).isGreaterThanOrEqualTo(120_000);
+        assertThat(hosts.get("fresh.example").get("oldest_due_age_ms").asLong()).isLessThan(60_000);
+        assertThat(hosts.get("later.example").get("oldest_due_age_ms").asLong()).as("nothing due").isZero();
+        assertThat(hosts.get("paused.example").get("paused").asBoolean()).isTrue();
+        assertThat(hosts.get("open.example").get("breaker_open").asBoolean()).isTrue();
+        assertThat(hosts.values().stream().filter(h -> h.get("stuck").asBoolean()).map(h -> h.get("host").asString()))
+                .as("due for long, none running, held back by no live worker").containsExactly("stuck.example");
+
+        assertThat(get("/api/v1/stats").json().get("stuck_hosts").asLong()).isEqualTo(1);
+        String metrics = get("/actuator/prometheus").body();
+        assertThat(metrics).containsPattern("(?m)^fetchq_hosts_stuck(\\{[^}]*})? 1\\.0$")
+                .containsPattern("(?m)^fetchq_host_oldest_due_age_seconds\\{[^}]*host=\"stuck\\.example\"[^}]*} 1[2-9]\\d\\.");
     }
 }

@@ -255,11 +255,12 @@ class SecurityTest {
             assertThat(call("POST", "/api/v1/keys", key, "application/json",
                     "{\"tenant\": \"scopes\", \"scopes\": [\"admin\"]}").status()).isEqualTo(403);
         }
-        // Metrics: the read scope.
-        assertThat(call("GET", "/actuator/prometheus", reader, null, null).status()).isEqualTo(200);
+        // Metrics: the admin scope (they name hosts, whoever's jobs they are).
+        assertThat(call("GET", "/actuator/prometheus", ADMIN_KEY, null, null).status()).isEqualTo(200);
+        assertThat(call("GET", "/actuator/prometheus", reader, null, null).status()).isEqualTo(403);
         assertThat(call("GET", "/actuator/prometheus", submitter, null, null).status()).isEqualTo(403);
         assertThat(call("GET", "/actuator", submitter, null, null).status()).isEqualTo(403);
-        assertThat(call("GET", "/actuator", reader, null, null).status()).isEqualTo(200);
+        assertThat(call("GET", "/actuator", ADMIN_KEY, null, null).status()).isEqualTo(200);
         HttpResponse<String> challenge = send(HttpRequest.newBuilder(uri("/api/v1/keys"))
                 .header("Authorization", "Bearer " + reader));
         assertThat(challenge.headers().firstValue("WWW-Authenticate"))

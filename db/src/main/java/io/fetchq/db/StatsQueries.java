@@ -1,6 +1,8 @@
 package io.fetchq.db;
 
+import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Repository;
@@ -31,48 +33,96 @@ public class StatsQueries {
     }
 
     /**
-     * A host as the dashboard shows it: its jobs waiting and being fetched, its jobs finished and
-     * failed over the last 15 minutes, and whether a live worker holds its circuit breaker open.
+     * A host as the dashboard shows it: its jobs waiting and being fetched, how long its oldest due
+     * job has waited to be claimed, its jobs finished and failed over the last 15 minutes, whether a
+     * live worker holds its circuit breaker open or honours its {@code Retry-After}, and whether it
+     * is stuck: due jobs waiting longer than the stuck threshold, none running, and nothing holding
+     * it back — the sign of a fault, since a worker with room claims a due job within its poll
+     * interval.
      */
-    public record HostRow(String host, long queued, long running, long finished, long failed, boolean breakerOpen) {
+    public record HostRow(String host, long queued, long running, long oldestDueAgeMs, long finished, long failed,
+            boolean breakerOpen, boolean paused, boolean stuck) {
     }
 
+    /** The hosts whose oldest due job has waited longest, and how many hosts are stuck (see {@link HostRow}). */
+    public record Waiting(List<HostWait> longest, long stuckHosts) {
+    }
+
+    /** A host and how long its oldest due job has waited. */
+    public record HostWait(String host, long oldestDueAgeMs) {
+    }
+
+    /** Per host: jobs queued, running, and the age of the oldest due one. */
+    private static final String UNFINISHED = """
+            SELECT q.host, count(*) FILTER (WHERE q.state = 'queued') AS queued,
+                   count(*) FILTER (WHERE q.state = 'running') AS running,
+                   COALESCE(extract(epoch FROM now() - min(q.run_at) FILTER (WHERE q.state = 'queued' AND q.run_at <= now()))
+                            * 1000, 0)::bigint AS oldest_due_ms
+            FROM fetchq.queue q %s GROUP BY q.host""";
+
+    /** Hosts held back by some live worker: breaker not closed, or paused. */
+    private static final String HELD_BACK = """
+            open AS (
+                SELECT DISTINCT unnest(open_hosts) AS host FROM fetchq.worker WHERE state IN ('running', 'draining')
+            ), paused AS (
+                SELECT DISTINCT unnest(paused_hosts) AS host FROM fetchq.worker WHERE state IN ('running', 'draining')
+            )""";
+
+    private static final String STUCK = """
+            (u.oldest_due_ms > :stuckMs AND u.running = 0
+             AND NOT EXISTS (SELECT 1 FROM open o WHERE o.host = u.host)
+             AND NOT EXISTS (SELECT 1 FROM paused p WHERE p.host = u.host))""";
+
     /** The busiest hosts: most unfinished jobs first, then most finished lately. */
-    public java.util.List<HostRow> hosts(int limit) {
-        return hosts(limit, null);
+    public List<HostRow> hosts(int limit, Duration stuckAfter) {
+        return hosts(limit, null, stuckAfter);
     }
 
     /**
-     * The busiest hosts of {@code tenant}'s jobs (every tenant's when null): queued and running,
-     * finished and failed over 15 minutes, and whether a live worker holds the host's breaker open
-     * (a host's breaker is shared by every tenant that fetches from it).
+     * The busiest hosts of {@code tenant}'s jobs (every tenant's when null), as {@link HostRow}s; a
+     * host's breaker and pause are shared by every tenant that fetches from it.
      */
-    public java.util.List<HostRow> hosts(int limit, String tenant) {
-        String unfinished = tenant == null
-                ? "SELECT host, count(*) FILTER (WHERE state = 'queued') AS queued, "
-                        + "count(*) FILTER (WHERE state = 'running') AS running FROM fetchq.queue GROUP BY host"
-                : "SELECT q.host, count(*) FILTER (WHERE q.state = 'queued') AS queued, "
-                        + "count(*) FILTER (WHERE q.state = 'running') AS running "
-                        + "FROM fetchq.queue q JOIN fetchq.job j ON j.id = q.job_id WHERE j.tenant = :tenant GROUP BY q.host";
+    public List<HostRow> hosts(int limit, String tenant, Duration stuckAfter) {
+        String unfinished = UNFINISHED.formatted(tenant == null ? ""
+                : "JOIN fetchq.job j ON j.id = q.job_id WHERE j.tenant = :tenant");
         return Tenants.bind(jdbc.sql("""
                 WITH unfinished AS (%s), recent AS (
                     SELECT host, count(*) AS finished, count(*) FILTER (WHERE state = 'failed') AS failed
                     FROM fetchq.job j WHERE finished_at > now() - interval '15 minutes'%s GROUP BY host
-                ), open AS (
-                    SELECT DISTINCT unnest(open_hosts) AS host FROM fetchq.worker WHERE state IN ('running', 'draining')
-                )
+                ), %s
                 SELECT h.host, COALESCE(u.queued, 0) AS queued, COALESCE(u.running, 0) AS running,
+                       COALESCE(u.oldest_due_ms, 0) AS oldest_due_age_ms,
                        COALESCE(r.finished, 0) AS finished, COALESCE(r.failed, 0) AS failed,
-                       EXISTS (SELECT 1 FROM open o WHERE o.host = h.host) AS breaker_open
+                       EXISTS (SELECT 1 FROM open o WHERE o.host = h.host) AS breaker_open,
+                       EXISTS (SELECT 1 FROM paused p WHERE p.host = h.host) AS paused,
+                       COALESCE(%s, false) AS stuck
                 FROM (SELECT host FROM unfinished UNION SELECT host FROM recent%s) h
                 LEFT JOIN unfinished u USING (host)
                 LEFT JOIN recent r USING (host)
                 ORDER BY COALESCE(u.queued, 0) + COALESCE(u.running, 0) DESC, COALESCE(r.finished, 0) DESC, h.host
-                LIMIT :limit""".formatted(unfinished, Tenants.condition("j", tenant),
+                LIMIT :limit""".formatted(unfinished, Tenants.condition("j", tenant), HELD_BACK, STUCK,
                         tenant == null ? " UNION SELECT host FROM open" : ""))
-                .param("limit", limit), tenant)
+                .param("limit", limit).param("stuckMs", stuckAfter.toMillis()), tenant)
                 .query(HostRow.class)
                 .list();
+    }
+
+    /** The {@code limit} hosts whose oldest due job has waited longest, and the stuck hosts' count. */
+    public Waiting waiting(int limit, Duration stuckAfter) {
+        long[] stuck = {0};
+        List<HostWait> longest = jdbc.sql("""
+                WITH u AS (%s), %s, w AS (
+                    SELECT u.host, u.oldest_due_ms, %s AS stuck FROM u WHERE u.oldest_due_ms > 0
+                )
+                SELECT host, oldest_due_ms, (SELECT count(*) FROM w WHERE stuck) AS stuck_hosts
+                FROM w ORDER BY oldest_due_ms DESC LIMIT :limit""".formatted(UNFINISHED.formatted(""), HELD_BACK, STUCK))
+                .param("stuckMs", stuckAfter.toMillis()).param("limit", limit)
+                .query((rs, n) -> {
+                    stuck[0] = rs.getLong("stuck_hosts");
+                    return new HostWait(rs.getString("host"), rs.getLong("oldest_due_ms"));
+                })
+                .list();
+        return new Waiting(longest, stuck[0]);
     }
 
     public Stats read() {

@@ -43,17 +43,21 @@ public class WorkerQueries {
     }
 
     public void heartbeat(String workerId, int inFlight, String state) {
-        heartbeat(workerId, inFlight, state, List.of());
+        heartbeat(workerId, inFlight, state, List.of(), List.of());
     }
 
-    /** Shows the worker alive, with the hosts whose circuit breaker it holds open. */
-    public void heartbeat(String workerId, int inFlight, String state, List<String> openHosts) {
+    /**
+     * Shows the worker alive, with the hosts it holds back: those whose circuit breaker it holds
+     * open (or half-open), and those paused by a {@code Retry-After}.
+     */
+    public void heartbeat(String workerId, int inFlight, String state, List<String> openHosts, List<String> pausedHosts) {
         jdbc.sql("""
                 UPDATE fetchq.worker SET last_seen_at = now(), in_flight = :n, state = :state,
-                       open_hosts = string_to_array(:open, E'\\n')
+                       open_hosts = string_to_array(:open, E'\\n'), paused_hosts = string_to_array(:paused, E'\\n')
                 WHERE worker_id = :id""")
                 .param("id", workerId).param("n", inFlight).param("state", state)
                 .param("open", String.join("\n", openHosts))
+                .param("paused", String.join("\n", pausedHosts))
                 .update();
     }
 }

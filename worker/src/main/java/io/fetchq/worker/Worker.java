@@ -76,7 +76,7 @@ public final class Worker implements AutoCloseable {
     /** Expired leases rescued per heartbeat; more wait for the next beat. */
     static final int RESCUE_BATCH = 1000;
 
-    /** Most open-breaker hosts a heartbeat reports (for the API's hosts view). */
+    /** Most open-breaker hosts, and most paused hosts, a heartbeat reports (for the API's hosts view). */
     static final int OPEN_HOSTS_REPORTED = 100;
 
     /** How long a shutdown past its grace waits for cancelled fetches to hand over their outcomes. */
@@ -539,7 +539,7 @@ public final class Worker implements AutoCloseable {
         try {
             queue.extendLeases(inFlight.stream().map(h -> h.job).toList(), properties.lease());
             workers.heartbeat(properties.id(), inFlight.size(), claiming ? "running" : "draining",
-                    hosts.openHosts(OPEN_HOSTS_REPORTED));
+                    hosts.openHosts(OPEN_HOSTS_REPORTED), hosts.pausedHosts(OPEN_HOSTS_REPORTED));
             QueueQueries.Rescued rescued = queue.rescueExpired(RESCUE_BATCH);
             if (rescued.requeued() + rescued.ended() > 0) {
                 log.info("[{}] rescued jobs with expired leases: {} back in the queue, {} ended", properties.id(),

@@ -185,6 +185,16 @@ public final class HostGuards {
                 .toList();
     }
 
+    /** Up to {@code limit} hosts paused by a {@code Retry-After}. */
+    public List<String> pausedHosts(int limit) {
+        return guards.values().stream()
+                .filter(g -> g.pausedForMs() > 0)
+                .map(g -> g.host)
+                .sorted()
+                .limit(limit)
+                .toList();
+    }
+
     public int size() {
         return guards.size();
     }
