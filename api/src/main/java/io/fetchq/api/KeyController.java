@@ -92,6 +92,8 @@ class KeyController {
         JsonNode name = body.get("name");
         if (name != null && !name.isNull() && (!name.isString() || name.asString().length() > MAX_NAME_LENGTH)) {
             errors.add(FieldError.atPointer("/name", "must be a string of at most " + MAX_NAME_LENGTH + " characters"));
+        } else if (name != null && name.isString() && name.asString().indexOf('\u0000') >= 0) {
+            errors.add(FieldError.atPointer("/name", "must not contain the NUL character (U+0000)"));
         }
         errors.throwIfAny();
         ApiKeyRow created = keys.create(tenant.asString(), new ArrayList<>(scopes),

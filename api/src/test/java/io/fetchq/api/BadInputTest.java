@@ -53,6 +53,17 @@ class BadInputTest extends ApiTestBase {
                 bad("run_at not a date", JOBS, JSON_TYPE, "{\"url\": \"http://e.com/\", \"run_at\": \"tomorrow\"}", 400, "pointer=/run_at"),
                 bad("run_at without offset", JOBS, JSON_TYPE, "{\"url\": \"http://e.com/\", \"run_at\": \"2030-01-01T00:00:00\"}", 400, "pointer=/run_at"),
                 bad("run_at too far ahead", JOBS, JSON_TYPE, "{\"url\": \"http://e.com/\", \"run_at\": \"2100-01-01T00:00:00Z\"}", 400, "pointer=/run_at"),
+                bad("run_at in year 0", JOBS, JSON_TYPE, "{\"url\": \"http://e.com/\", \"run_at\": \"0000-01-01T00:00:00Z\"}", 400, "pointer=/run_at"),
+                bad("run_at before year 0", JOBS, JSON_TYPE, "{\"url\": \"http://e.com/\", \"run_at\": \"-0001-06-01T00:00:00Z\"}", 400, "pointer=/run_at"),
+                bad("run_at in year 1 before UTC", JOBS, JSON_TYPE, "{\"url\": \"http://e.com/\", \"run_at\": \"0001-01-01T00:00:00+01:00\"}", 400, "pointer=/run_at"),
+                bad("run_at after 9999", JOBS, JSON_TYPE, "{\"url\": \"http://e.com/\", \"run_at\": \"+10000-01-01T00:00:00Z\"}", 400, "pointer=/run_at"),
+                bad("text batch run_at in year 0", BATCHES + "?run_at=0000-01-01T00:00:00Z", TEXT, "http://e.com/\n", 400, "parameter=run_at"),
+                bad("NUL in a metadata key", JOBS, JSON_TYPE, "{\"url\": \"http://e.com/\", \"metadata\": {\"a\\u0000b\": 1}}", 400, "pointer=/metadata"),
+                bad("NUL in a metadata string", JOBS, JSON_TYPE, "{\"url\": \"http://e.com/\", \"metadata\": {\"a\": [\"ok\", {\"b\": \"x\\u0000\"}]}}", 400, "pointer=/metadata/a/1/b"),
+                bad("NUL in batch defaults' metadata", BATCHES, JSON_TYPE, "{\"defaults\": {\"metadata\": {\"k\": \"\\u0000\"}}, \"urls\": [\"http://e.com/\"]}", 400, "pointer=/defaults/metadata/k"),
+                bad("NUL in an idempotency key", JOBS, JSON_TYPE, "{\"url\": \"http://e.com/\", \"idempotency_key\": \"k\\u0000\"}", 400, "pointer=/idempotency_key"),
+                bad("NUL in a text batch parameter", BATCHES + "?priority=1%00", TEXT, "http://e.com/\n", 400, "parameter=priority"),
+                bad("NUL in a parameter name", BATCHES + "?prio%00rity=1", TEXT, "http://e.com/\n", 400, "parameter=prio\\u0000rity"),
                 bad("run_at and delay", JOBS, JSON_TYPE, "{\"url\": \"http://e.com/\", \"run_at\": \"2027-01-01T00:00:00Z\", \"delay_ms\": 5}", 400, "pointer=/delay_ms"),
                 bad("store_body not boolean", JOBS, JSON_TYPE, "{\"url\": \"http://e.com/\", \"store_body\": \"yes\"}", 400, "pointer=/store_body"),
                 bad("unknown extract", JOBS, JSON_TYPE, "{\"url\": \"http://e.com/\", \"extract\": [\"title\", \"images\"]}", 400, "pointer=/extract/1"),
@@ -111,6 +122,19 @@ class BadInputTest extends ApiTestBase {
             assertThat(named).as("errors of %s", problem).contains(parts[1]);
         }
         assertThat(writtenRows()).isZero();
+    }
+
+    @org.junit.jupiter.api.Test
+    void nulCharactersInQueryParametersAndKeyNamesAreRefused() {
+        for (String path : List.of("/api/v1/jobs?host=a%00b", "/api/v1/jobs?state=queued%00",
+                "/api/v1/jobs?batch_id=1&host=%00", "/api/v1/batches?limit=5%00", "/api/v1/hosts?limit=1%00")) {
+            JsonNode problem = get(path).problem(400);
+            assertThat(problem.get("errors").get(0).get("parameter").asString()).as(path).isNotBlank();
+        }
+        JsonNode key = post("/api/v1/keys", JSON_TYPE, "{\"tenant\": \"acme\", \"scopes\": [\"read\"], \"name\": \"n\\u0000\"}")
+                .problem(400);
+        assertThat(key.get("errors").get(0).get("pointer").asString()).isEqualTo("/name");
+        assertThat(sql.sql("SELECT count(*) FROM fetchq.api_key").query(Long.class).single()).isZero();
     }
 
     @org.junit.jupiter.api.Test

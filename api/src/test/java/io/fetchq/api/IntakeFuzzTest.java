@@ -86,8 +86,13 @@ class IntakeFuzzTest {
                 () -> Arbitraries.of(true, false).map(b -> (Object) b),
                 () -> Arbitraries.just((Object) null),
                 () -> Arbitraries.of("GET", "POST", "title", "links", "2026-01-01T00:00:00Z", "-1", "1e999").map(s -> (Object) s),
+                // What PostgreSQL refuses that Java accepts: NUL in text, years outside 1 to 9999.
+                () -> Arbitraries.of("\u0000", "a\u0000b", "0000-01-01T00:00:00Z", "-0001-12-31T23:59:59Z",
+                        "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59Z", "+10000-01-01T00:00:00Z",
+                        "-999999999-01-01T00:00:00Z").map(s -> (Object) s),
                 () -> values().list().ofMaxSize(3).map(l -> (Object) l),
-                () -> Arbitraries.maps(Arbitraries.strings().alpha().ofMaxLength(8), values()).ofMaxSize(3).map(m -> (Object) m));
+                () -> Arbitraries.maps(Arbitraries.oneOf(Arbitraries.strings().alpha().ofMaxLength(8),
+                        Arbitraries.of("k\u0000", "\u0000")), values()).ofMaxSize(3).map(m -> (Object) m));
     }
 
     @Provide
@@ -124,10 +129,36 @@ class IntakeFuzzTest {
         exchange("POST", "/api/v1/jobs", "application/json", new String(body, StandardCharsets.ISO_8859_1), "pointer");
     }
 
+    @Property(tries = 200, shrinking = ShrinkingMode.OFF)
+    void listingsNeverFailTheServer(@ForAll("values") Object host, @ForAll("values") Object state,
+            @ForAll("values") Object limit, @ForAll("values") Object after) {
+        String query = "host=" + enc(String.valueOf(host)) + "&state=" + enc(String.valueOf(state)) + "&limit="
+                + enc(String.valueOf(limit)) + "&after_id=" + enc(String.valueOf(after));
+        for (String path : List.of("/api/v1/jobs?" + query, "/api/v1/batches?limit=" + enc(String.valueOf(limit)),
+                "/api/v1/hosts?limit=" + enc(String.valueOf(limit)))) {
+            Result r = send("GET", path, null, null);
+            assertThat(r.status()).as("%s -> %s", path, r.body()).isLessThan(500);
+            if (r.status() == 400) {
+                assertThat(JSON.readTree(r.body()).path("errors").get(0).has("parameter")).as(r.body()).isTrue();
+            }
+        }
+    }
+
+    @Property(tries = 100, shrinking = ShrinkingMode.OFF)
+    void keyCreationNeverFailsTheServer(@ForAll("values") Object tenant, @ForAll("values") Object name,
+            @ForAll("values") Object scope) {
+        Map<String, Object> key = new java.util.HashMap<>();
+        key.put("tenant", tenant);
+        key.put("name", name);
+        key.put("scopes", java.util.Arrays.asList(scope));
+        Result r = send("POST", "/api/v1/keys", "application/json", JSON.writeValueAsString(key));
+        assertThat(r.status()).as("%s -> %s", key, r.body()).isLessThan(500);
+    }
+
     @Property(tries = 300, shrinking = ShrinkingMode.OFF)
     void urlParsingNeverFailsTheServer(@ForAll("urls") String url) {
         Result r = send("GET", "/api/v1/urls/parse?url=" + enc(url), null, null);
-        assertThat(r.status()).as("%s -> %s", url, r.body()).isEqualTo(url.isBlank() ? 400 : 200);
+        assertThat(r.status()).as("%s -> %s", url, r.body()).isEqualTo(url.isBlank() || url.contains("\u0000") ? 400 : 200);
         if (r.status() == 200) {
             JsonNode parsed = JSON.readTree(r.body());
             assertThat(parsed.get("allowed").asBoolean() || !parsed.get("reason").asString().isBlank())

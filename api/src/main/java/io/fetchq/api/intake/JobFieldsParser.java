@@ -187,6 +187,12 @@ final class JobFieldsParser {
         }
         try {
             Instant at = OffsetDateTime.parse(text).toInstant();
+            int year = at.atOffset(java.time.ZoneOffset.UTC).getYear();
+            if (year < 1 || year > 9999) {
+                // PostgreSQL and its driver keep years 1 to 9999 only (in UTC).
+                errors.add(where.field("run_at", "must be between the years 0001 and 9999 (in UTC)"));
+                return null;
+            }
             if (at.isAfter(Instant.now().plus(limits.maxDelay()))) {
                 errors.add(where.field("run_at", "is further ahead than " + limits.maxDelay().toDays() + " days"));
                 return null;
@@ -221,6 +227,10 @@ final class JobFieldsParser {
             errors.add(where.field("idempotency_key", "must be 1 to " + MAX_IDEMPOTENCY_KEY_LENGTH + " characters"));
             return null;
         }
+        if (key != null && key.indexOf('\u0000') >= 0) {
+            errors.add(where.field("idempotency_key", NUL));
+            return null;
+        }
         return key;
     }
 
@@ -233,7 +243,45 @@ final class JobFieldsParser {
             errors.add(where.field("metadata", "is larger than " + limits.maxMetadataSize().toBytes() + " bytes as JSON"));
             return null;
         }
+        String nul = nulAt(value, "metadata");
+        if (nul != null) {
+            errors.add(where.field(nul, NUL));
+            return null;
+        }
         return (ObjectNode) value;
+    }
+
+    /** PostgreSQL's text and jsonb refuse the NUL character. */
+    static final String NUL = "must not contain the NUL character (U+0000)";
+
+    /**
+     * Where in a JSON value the first NUL character is, as a field path below {@code at} (a key holding
+     * one names its object), or null when there is none.
+     */
+    private static String nulAt(JsonNode value, String at) {
+        if (value.isString()) {
+            return value.stringValue().indexOf('\u0000') >= 0 ? at : null;
+        }
+        if (value.isObject()) {
+            for (Map.Entry<String, JsonNode> e : value.properties()) {
+                if (e.getKey().indexOf('\u0000') >= 0) {
+                    return at;
+                }
+                String inside = nulAt(e.getValue(), at + "/" + e.getKey().replace("~", "~0").replace("/", "~1"));
+                if (inside != null) {
+                    return inside;
+                }
+            }
+        }
+        if (value.isArray()) {
+            for (int i = 0; i < value.size(); i++) {
+                String inside = nulAt(value.get(i), at + "/" + i);
+                if (inside != null) {
+                    return inside;
+                }
+            }
+        }
+        return null;
     }
 
     private static Integer integer(JsonNode value, Where where, String name, long min, long max, Errors errors) {

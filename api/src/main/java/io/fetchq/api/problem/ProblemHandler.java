@@ -6,9 +6,12 @@ import java.util.List;
 import org.apache.tomcat.util.http.InvalidParameterException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.TypeMismatchException;
 import org.springframework.dao.DataAccessResourceFailureException;
 import org.springframework.dao.TransientDataAccessException;
+import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
+import org.springframework.http.HttpStatusCode;
 import org.springframework.http.MediaType;
 import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
@@ -16,6 +19,9 @@ import org.springframework.jdbc.CannotGetJdbcConnectionException;
 import org.springframework.transaction.CannotCreateTransactionException;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
+import org.springframework.web.context.request.ServletWebRequest;
+import org.springframework.web.context.request.WebRequest;
+import org.springframework.web.method.annotation.MethodArgumentTypeMismatchException;
 import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExceptionHandler;
 
 /**
@@ -60,6 +66,20 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
     ResponseEntity<ProblemDetail> badQueryString(InvalidParameterException e, HttpServletRequest request) {
         return apiProblem(ApiProblem.invalid(List.of(FieldError.atParameter("",
                 "the query string cannot be read: " + e.getMessage())), 1), request);
+    }
+
+    /** A query parameter that is not of its type ({@code limit=abc}): named, like every other bad parameter. */
+    @Override
+    protected ResponseEntity<Object> handleTypeMismatch(TypeMismatchException e, HttpHeaders headers, HttpStatusCode status,
+            WebRequest request) {
+        String name = e instanceof MethodArgumentTypeMismatchException m ? m.getName() : e.getPropertyName();
+        Class<?> type = e.getRequiredType();
+        String expected = type != null && (Number.class.isAssignableFrom(type) || type.isPrimitive())
+                ? "must be a whole number" : "is not valid here";
+        ResponseEntity<ProblemDetail> problem = apiProblem(ApiProblem.invalid(
+                List.of(FieldError.atParameter(name == null ? "" : name, expected)), 1),
+                ((ServletWebRequest) request).getRequest());
+        return ResponseEntity.status(problem.getStatusCode()).headers(problem.getHeaders()).body(problem.getBody());
     }
 
     @ExceptionHandler(Exception.class)

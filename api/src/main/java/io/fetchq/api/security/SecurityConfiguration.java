@@ -95,6 +95,7 @@ public class SecurityConfiguration implements WebMvcConfigurer {
     @Override
     public void addInterceptors(InterceptorRegistry registry) {
         registry.addInterceptor(new AccessInterceptor(new SubmissionRateLimits(properties)));
+        registry.addInterceptor(new io.fetchq.api.problem.QueryTextCheck());
     }
 
     @Override
