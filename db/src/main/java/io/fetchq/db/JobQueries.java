@@ -14,7 +14,6 @@ import java.util.Optional;
 import java.util.function.Consumer;
 import org.springframework.jdbc.core.DataClassRowMapper;
 import org.springframework.jdbc.core.JdbcTemplate;
-import org.springframework.jdbc.core.RowCallbackHandler;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Repository;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -359,36 +358,36 @@ public class JobQueries {
         });
     }
 
-    /** Rows a results export reads from the database per round trip. */
-    static final int EXPORT_FETCH_SIZE = 1000;
+    /** Jobs a results export reads per page: each page is one short query on a connection of its own. */
+    static final int EXPORT_PAGE = 1000;
 
     private static final DataClassRowMapper<JobRow> JOB_ROWS = new DataClassRowMapper<>(JobRow.class);
 
     /**
      * Hands every job of a batch to {@code each} in id order, only those in {@code state} when it is
-     * not null. Reads through a cursor, {@value #EXPORT_FETCH_SIZE} rows at a time, in one read-only
-     * transaction: memory stays flat however large the batch, and the export is one consistent
-     * snapshot.
+     * not null. Reads page by page, keyed by job id ({@value #EXPORT_PAGE} jobs a page, index
+     * {@code job_batch}), and hands a page over only once its connection is back in the pool: a client
+     * that reads slowly holds no connection and no snapshot, however long it takes, and memory stays
+     * flat however large the batch. Each page is read as it is then: a job that changes while the
+     * export runs shows its state at the time its page was read.
      */
     public void forEachResult(long batchId, String state, Consumer<JobRow> each) {
-        TransactionTemplate readOnly = new TransactionTemplate(tx.getTransactionManager());
-        readOnly.setReadOnly(true);
-        readOnly.executeWithoutResult(status -> {
-            // Plan for reading every row, not the first few: the batch index and a sort, never a
-            // walk of the whole job table in id order.
-            template.execute("SET LOCAL cursor_tuple_fraction = 1.0");
-            template.query(c -> {
-                PreparedStatement ps = c.prepareStatement("SELECT *, NULL AS tenant, NULL AS headers"
-                        + " FROM fetchq.job_results WHERE batch_id = ?" + (state == null ? "" : " AND state = ?")
-                        + " ORDER BY job_id");
-                ps.setFetchSize(EXPORT_FETCH_SIZE);
-                ps.setLong(1, batchId);
-                if (state != null) {
-                    ps.setString(2, state);
-                }
-                return ps;
-            }, (RowCallbackHandler) rs -> each.accept(JOB_ROWS.mapRow(rs, 0)));
-        });
+        long after = 0;
+        while (true) {
+            JdbcClient.StatementSpec query = jdbc.sql("SELECT *, NULL AS tenant, NULL AS headers FROM fetchq.job_results"
+                            + " WHERE batch_id = :batch AND job_id > :after" + (state == null ? "" : " AND state = :state")
+                            + " ORDER BY job_id LIMIT :limit")
+                    .param("batch", batchId).param("after", after).param("limit", EXPORT_PAGE);
+            if (state != null) {
+                query = query.param("state", state);
+            }
+            List<JobRow> page = query.query(JOB_ROWS).list();
+            page.forEach(each);
+            if (page.size() < EXPORT_PAGE) {
+                return;
+            }
+            after = page.getLast().jobId();
+        }
     }
 
     public List<AttemptRow> attemptsOf(long jobId) {
