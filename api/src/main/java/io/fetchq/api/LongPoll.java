@@ -2,10 +2,14 @@ package io.fetchq.api;
 
 import io.fetchq.api.problem.ApiProblem;
 import io.fetchq.api.problem.FieldError;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.BooleanSupplier;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.stereotype.Component;
 
 /**
@@ -17,9 +21,19 @@ import org.springframework.stereotype.Component;
 class LongPoll {
 
     private final ApiProperties properties;
+    /** Requests being held now. */
+    private final AtomicInteger waiting = new AtomicInteger();
 
-    LongPoll(ApiProperties properties) {
+    LongPoll(ApiProperties properties, ObjectProvider<MeterRegistry> meters) {
         this.properties = properties;
+        meters.ifAvailable(registry -> Gauge.builder("fetchq.api.long.polls", waiting, AtomicInteger::get)
+                .description("Requests held by wait_ms until what they read is done")
+                .register(registry));
+    }
+
+    /** Requests being held now. */
+    int waiting() {
+        return waiting.get();
     }
 
     /**
@@ -33,16 +47,20 @@ class LongPoll {
         long wait = waitMs == null ? 0 : Math.min(waitMs, properties.maxWait().toMillis());
         long deadline = System.nanoTime() + wait * 1_000_000;
         long interval = properties.waitPollInterval().toMillis();
-        while (wait > 0) {
-            long left = (deadline - System.nanoTime()) / 1_000_000;
-            if (left <= 0 || finished.getAsBoolean()) {
-                break;
-            }
+        if (wait > 0) {
+            waiting.incrementAndGet();
             try {
-                Thread.sleep(Math.min(interval, left));
+                while (true) {
+                    long left = (deadline - System.nanoTime()) / 1_000_000;
+                    if (left <= 0 || finished.getAsBoolean()) {
+                        break;
+                    }
+                    Thread.sleep(Math.min(interval, left));
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                break;
+            } finally {
+                waiting.decrementAndGet();
             }
         }
         return read.get();

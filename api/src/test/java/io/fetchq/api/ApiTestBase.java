@@ -37,6 +37,9 @@ public abstract class ApiTestBase {
     @Autowired
     protected JdbcClient sql;
 
+    @Autowired
+    private LongPoll longPoll;
+
     @DynamicPropertySource
     static void database(DynamicPropertyRegistry registry) {
         registry.add("spring.datasource.url", TestDatabase::sharedUrl);
@@ -123,6 +126,12 @@ public abstract class ApiTestBase {
     }
 
     /** Rows in the tables intake writes: a refused request must leave these unchanged. */
+    /** Waits until the API holds a {@code wait_ms} request: what the test does next happens during the wait. */
+    protected void awaitHeldLongPoll() {
+        org.awaitility.Awaitility.await("a request held by wait_ms").atMost(java.time.Duration.ofSeconds(10))
+                .pollInterval(java.time.Duration.ofMillis(10)).until(() -> longPoll.waiting() > 0);
+    }
+
     protected long writtenRows() {
         return sql.sql("""
                 SELECT (SELECT count(*) FROM fetchq.job) + (SELECT count(*) FROM fetchq.queue)

@@ -89,6 +89,8 @@ class BatchApiTest extends ApiTestBase {
 
         Future<Response> waiting = Executors.newVirtualThreadPerTaskExecutor()
                 .submit(() -> get("/api/v1/batches/" + id + "?wait_ms=20000"));
+        awaitHeldLongPoll();
+        assertThat(waiting).as("held while the batch is not done").isNotDone();
         finish(jobs.get(0), "failed", null, "timeout");
         finish(jobs.get(2), "completed", 404, null);
         JsonNode done = waiting.get().json();

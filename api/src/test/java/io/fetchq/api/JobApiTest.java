@@ -207,6 +207,8 @@ class JobApiTest extends ApiTestBase {
         try {
             Future<Response> waiting = Executors.newVirtualThreadPerTaskExecutor()
                     .submit(() -> get("/api/v1/jobs/" + id + "?wait_ms=20000"));
+            awaitHeldLongPoll();
+            assertThat(waiting).as("held while the job is not final").isNotDone();
             finisher.submit(() -> finish(id, "completed", 200, null)).get();
             JsonNode job = waiting.get().json();
             assertThat(job.get("state").asString()).isEqualTo("completed");
