@@ -104,6 +104,11 @@ final class ApiFields {
         field("failures_last_hour", "jobs failed in the last hour, by error kind", Map.of("timeout", 12));
         field("breaker_open", "a live worker holds this host's circuit breaker open", false);
         field("finished", "jobs of this host finished in the last 15 minutes", 120);
+        field("paused", "a live worker is honouring this host's Retry-After", false);
+        field("stuck", "due jobs have waited past fetchq.api.stuck-host-after, none is running, and no worker holds the "
+                + "host back (breaker, Retry-After): a fault to look into", false);
+        field("stuck_hosts", "hosts that are stuck: due jobs waiting past fetchq.api.stuck-host-after, none running, "
+                + "nothing holding them back", 0);
         // A parsed URL.
         field("input", "the URL as given", "HTTP://Example.COM:80/a/../b");
         field("scheme", "http or https", "http");

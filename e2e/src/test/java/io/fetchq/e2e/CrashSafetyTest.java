@@ -9,10 +9,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -149,14 +145,8 @@ class CrashSafetyTest {
         return count("SELECT count(*) FROM fetchq.queue WHERE state = 'running' AND worker_id = '" + worker + "'");
     }
 
-    /** A count from the database, or -1 while it cannot be reached. */
     private long count(String sql) {
-        try (Connection c = DriverManager.getConnection(jdbcUrl); ResultSet rs = c.createStatement().executeQuery(sql)) {
-            rs.next();
-            return rs.getLong(1);
-        } catch (SQLException e) {
-            return -1;
-        }
+        return Net.count(jdbcUrl, sql);
     }
 
     private static void awaitUntil(String what, Duration timeout, BooleanSupplier condition) {

@@ -11,7 +11,6 @@ import java.net.http.HttpResponse;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -177,13 +176,7 @@ class MixedHostDrainTest {
         return m.group(1);
     }
 
-    /** A count from the database, or -1 while it cannot be reached. */
     private static long count(String db, String sql) {
-        try (Connection c = DriverManager.getConnection(db); ResultSet rs = c.createStatement().executeQuery(sql)) {
-            rs.next();
-            return rs.getLong(1);
-        } catch (SQLException e) {
-            return -1;
-        }
+        return Net.count(db, sql);
     }
 }

@@ -7,7 +7,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 
-/** Loopback helpers shared by the end-to-end tests. */
+/** Loopback and database helpers shared by the end-to-end tests. */
 final class Net {
 
     private static final HttpClient HTTP = HttpClient.newHttpClient();
@@ -18,6 +18,17 @@ final class Net {
     static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0)) {
             return s.getLocalPort();
+        }
+    }
+
+    /** A count from the database, or -1 while it cannot be reached. */
+    static long count(String jdbcUrl, String sql) {
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection(jdbcUrl);
+                java.sql.ResultSet rs = c.createStatement().executeQuery(sql)) {
+            rs.next();
+            return rs.getLong(1);
+        } catch (java.sql.SQLException e) {
+            return -1;
         }
     }
 
