@@ -57,7 +57,7 @@ public final class Bench {
      * @param inFlight concurrent slow fetches held by the memory scenario's worker
      * @param memoryJvm JVM options of the memory scenario's second worker
      */
-    record Options(int n, int runs, int history, int pickup, int pickupRate, int inFlight, String memoryJvm) {
+    record Options(int n, int runs, int history, int pickup, int pickupRate, int inFlight, String memoryJvm, int urls) {
         int jobs(boolean warmUp) {
             return warmUp ? Math.min(n, WARM_UP_JOBS) : n;
         }
@@ -86,6 +86,14 @@ public final class Bench {
                 site in the same process (keep-alive, 2 KiB HTML page); title extracted, every result, attempt \
                 and body stored. One host, so the per-host limit is raised to the worker's %d in flight.\
                 """.formatted(Scenarios.HTTP_IN_FLIGHT));
+        scenario("drain-http-e2e", EndToEnd::drainHttpE2e, """
+                What a user gets from the jars: the API and workers as processes of their own, the site as \
+                another (nginx when present: one 2 KiB page for every path), `--urls` URLs (default 20,000) as \
+                one text batch, waited for with `GET /api/v1/batches/{id}?wait_ms=`, after a 2,000-URL warm-up \
+                on fresh workers. In the same run, the asyncio + aiohttp pattern it replaces (one \
+                `ClientSession`, `Semaphore(20)`, `gather`) on the same kind of URLs, when a python3 with \
+                aiohttp is here. Variants: one worker at the defaults (8 per host); one with `per-host=64`; two \
+                workers over two hosts (127.0.0.1, 127.0.0.2).""");
         scenario("history", Scenarios::history, """
                 drain-noop in a database that already holds `--history` finished jobs with their attempts, one \
                 in ten with a 2 KiB body (built once, vacuumed); ratio to drain-noop.""");
@@ -112,6 +120,8 @@ public final class Bench {
         TARGETS.put("drain-noop jobs/s", new Target("≥ 70 % of bound and ≥ 20,000",
                 (v, all) -> v >= 20_000 && v >= 0.7 * median(all, "bound jobs/s")));
         TARGETS.put("drain-http jobs/s", new Target("≥ 8,000", (v, all) -> v >= 8_000));
+        TARGETS.put("drain-http-e2e " + EndToEnd.DEFAULTS_RATIO, new Target("≥ 2", (v, all) -> v >= 2));
+        TARGETS.put("drain-http-e2e " + EndToEnd.PER_HOST_64_RATIO, new Target("≥ 3", (v, all) -> v >= 3));
         TARGETS.put("history jobs/s", new Target("≥ 90 % of drain-noop",
                 (v, all) -> v >= 0.9 * median(all, "drain-noop jobs/s")));
         TARGETS.put("enqueue-text jobs/s", new Target("≥ 50,000", (v, all) -> v >= 50_000));
@@ -155,6 +165,7 @@ public final class Bench {
                 "scenarios", String.join(",", SCENARIOS.keySet()), "out", "docs/benchmarks.md",
                 "history", "10000000", "pickup", "1000", "pickup-rate", "50", "in-flight", "5000"));
         given.put("memory-jvm", "-Xmx256m");
+        given.put("urls", "20000");
         for (String arg : args) {
             String[] kv = arg.replaceFirst("^--", "").split("=", 2);
             if (kv.length != 2 || !given.containsKey(kv[0])) {
@@ -169,7 +180,7 @@ public final class Bench {
         Options options = new Options(Integer.parseInt(given.get("n")), Integer.parseInt(given.get("runs")),
                 Integer.parseInt(given.get("history")), Integer.parseInt(given.get("pickup")),
                 Integer.parseInt(given.get("pickup-rate")), Integer.parseInt(given.get("in-flight")),
-                given.get("memory-jvm"));
+                given.get("memory-jvm"), Integer.parseInt(given.get("urls")));
         List<String> names = List.of(given.get("scenarios").split(",")).stream().map(String::strip).toList();
         for (String name : names) {
             if (!SCENARIOS.containsKey(name)) {
@@ -219,6 +230,7 @@ public final class Bench {
         return switch (scenario) {
             case "pickup" -> options.pickup();
             case "memory" -> options.inFlight();
+            case "drain-http-e2e" -> options.urls();
             default -> options.n();
         };
     }

@@ -40,8 +40,25 @@ final class LoopbackSite implements AutoCloseable {
     private final CountDownLatch slowGate = new CountDownLatch(1);
 
     LoopbackSite() throws IOException {
-        server = new ServerSocket(0, 8192, InetAddress.getLoopbackAddress());
+        this(InetAddress.getLoopbackAddress(), 0);
+    }
+
+    LoopbackSite(InetAddress address, int port) throws IOException {
+        server = new ServerSocket(port, 8192, address);
         threads.submit(this::accept);
+    }
+
+    /**
+     * The site as a process of its own, for end-to-end benchmarks where it must not share the JVM of
+     * what it serves: {@code LoopbackSite <port> <address>...}; runs until killed.
+     */
+    public static void main(String... args) throws Exception {
+        int port = Integer.parseInt(args[0]);
+        for (int i = 1; i < args.length; i++) {
+            new LoopbackSite(InetAddress.getByName(args[i]), port);
+        }
+        System.out.println("serving on port " + port);
+        new CountDownLatch(1).await();
     }
 
     int port() {

@@ -429,7 +429,7 @@ final class Scenarios {
         }
     }
 
-    private static void check(boolean ok, String what) {
+    static void check(boolean ok, String what) {
         if (!ok) {
             throw new IllegalStateException("benchmark check failed: " + what);
         }

@@ -21,13 +21,15 @@ class BenchSmokeTest {
         Path report = out.resolve("benchmarks.md");
         Files.writeString(report, "| stale | table |\n\n" + Bench.NOTES_MARKER + "\n\nWhat limits drain-http: a note.\n");
         Bench.main("--n=300", "--runs=1", "--history=2000", "--pickup=20", "--pickup-rate=100", "--in-flight=40",
-                "--out=" + report);
+                "--urls=200", "--out=" + report);
         String text = Files.readString(report);
         for (String row : new String[] {"| bound | 300 | jobs/s |", "| drain-noop | 300 | jobs/s |",
                 "| drain-http | 300 | jobs/s |", "| history | 300 | jobs/s |", "| retention | 300 | jobs/s |",
                 "| enqueue-db | 300 | jobs/s |", "| enqueue-text | 300 | jobs/s |", "| enqueue-json | 300 | jobs/s |",
                 "| pickup | 20 | p50 ms |", "| pickup | 20 | p99 ms |", "| memory | 40 | peak RSS MiB (JVM defaults) |",
-                "| memory | 40 | peak RSS MiB (-Xmx256m) |"}) {
+                "| memory | 40 | peak RSS MiB (-Xmx256m) |", "| drain-http-e2e | 200 | 1 worker, defaults fetches/s |",
+                "| drain-http-e2e | 200 | 1 worker, per-host=64 fetches/s |",
+                "| drain-http-e2e | 200 | 2 workers, 2 hosts fetches/s |"}) {
             assertThat(text).contains(row);
         }
         assertThat(text).as("the table is new, the notes are kept").doesNotContain("| stale | table |")

@@ -1,0 +1,171 @@
+package io.fetchq.bench;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * {@code drain-http-e2e}: what a user gets from the jars. The API and the workers run as processes
+ * of their own ({@link Launched}), the site as another ({@link TargetSite}); URLs go in as one text
+ * batch and the run waits with {@code GET /api/v1/batches/{id}?wait_ms=}. Each run measures, one
+ * after the other on the same kind of URLs: the asyncio + aiohttp pattern (when a python3 with
+ * aiohttp is here), one worker at the defaults, one worker with {@code per-host=64}, and two
+ * workers over two hosts. Each fetchq variant starts fresh workers and drains a warm-up batch first.
+ */
+final class EndToEnd {
+
+    /** The seed's pattern: {@code Semaphore(20)}. */
+    static final int AIOHTTP_CONCURRENCY = 20;
+    /** URLs of the batch that warms a fresh worker up before the measured one. */
+    static final int WARM_UP_URLS = 2_000;
+
+    static final String AIOHTTP = "aiohttp fetches/s";
+    static final String DEFAULTS = "1 worker, defaults fetches/s";
+    static final String PER_HOST_64 = "1 worker, per-host=64 fetches/s";
+    static final String TWO_BY_TWO = "2 workers, 2 hosts fetches/s";
+    static final String DEFAULTS_RATIO = "defaults ÷ aiohttp";
+    static final String PER_HOST_64_RATIO = "per-host=64 ÷ aiohttp";
+
+    private EndToEnd() {
+    }
+
+    static Bench.Scenario drainHttpE2e(Bench.Options options) throws Exception {
+        BenchDatabase db = new BenchDatabase();
+        TargetSite site = TargetSite.start();
+        int port = Launched.freePort();
+        Launched api = Launched.api(db.url, port);
+        String python = python();
+        System.out.println("    site: " + site.kind() + "; aiohttp: " + (python == null ? "none here" : python));
+        HttpClient http = HttpClient.newHttpClient();
+        int[] next = {0};
+        int[] workerNumber = {0};
+        return new Bench.Scenario() {
+            @Override
+            public Map<String, Double> run(boolean warmUp) throws Exception {
+                int n = warmUp ? Math.min(options.urls(), WARM_UP_URLS) : options.urls();
+                Map<String, Double> run = new LinkedHashMap<>();
+                if (python != null) {
+                    run.put(AIOHTTP, aiohttp(python, urls(site, List.of(TargetSite.HOSTS.getFirst()), next, n)));
+                }
+                run.put(DEFAULTS, fetchq(1, List.of(TargetSite.HOSTS.getFirst()), n));
+                run.put(PER_HOST_64, fetchq(1, List.of(TargetSite.HOSTS.getFirst()), n, "--fetchq.worker.per-host=64"));
+                run.put(TWO_BY_TWO, fetchq(2, TargetSite.HOSTS, n));
+                if (python != null) {
+                    run.put(DEFAULTS_RATIO, run.get(DEFAULTS) / run.get(AIOHTTP));
+                    run.put(PER_HOST_64_RATIO, run.get(PER_HOST_64) / run.get(AIOHTTP));
+                }
+                return run;
+            }
+
+            /** Fresh workers with these settings: a warm-up batch, then {@code n} URLs timed from submit to done. */
+            private double fetchq(int workers, List<String> hosts, int n, String... settings) throws Exception {
+                List<Launched> started = new ArrayList<>();
+                try {
+                    String prefix = "e2e-" + (++workerNumber[0]) + "-";
+                    for (int w = 0; w < workers; w++) {
+                        started.add(Launched.worker(prefix + w, db.url, settings));
+                    }
+                    Scenarios.await(() -> db.count("SELECT count(*) FROM fetchq.workers WHERE state = 'running'"
+                            + " AND worker_id LIKE '" + prefix + "%'") == workers, Duration.ofSeconds(120), "workers to start");
+                    drain(urls(site, hosts, next, Math.min(n, WARM_UP_URLS)));
+                    List<String> urls = urls(site, hosts, next, n);
+                    return n / drain(urls);
+                } finally {
+                    for (Launched worker : started) {
+                        worker.close();
+                    }
+                }
+            }
+
+            /** Seconds from submitting the batch to the API saying it is done. */
+            private double drain(List<String> urls) throws Exception {
+                long started = System.nanoTime();
+                HttpResponse<String> created = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+                        + "/api/v1/batches")).header("Content-Type", "text/plain")
+                        .POST(HttpRequest.BodyPublishers.ofString(String.join("\n", urls))).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                Scenarios.check(created.statusCode() == 201, "the batch was refused: " + created.body());
+                String id = field(created.body(), "id");
+                long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(30);
+                while (true) {
+                    String batch = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+                            + "/api/v1/batches/" + id + "?wait_ms=60000")).build(), HttpResponse.BodyHandlers.ofString()).body();
+                    if (field(batch, "done").equals("true")) {
+                        double seconds = (System.nanoTime() - started) / 1e9;
+                        Scenarios.check(field(batch, "completed").equals(Integer.toString(urls.size())),
+                                "every URL completed: " + batch);
+                        return seconds;
+                    }
+                    Scenarios.check(System.nanoTime() < deadline, "the batch did not finish in 30 minutes: " + batch);
+                }
+            }
+
+            @Override
+            public void close() throws Exception {
+                api.close();
+                site.close();
+                db.close();
+            }
+        };
+    }
+
+    /** {@code n} URLs never fetched before in this run, spread over {@code hosts} in turn. */
+    private static List<String> urls(TargetSite site, List<String> hosts, int[] next, int n) {
+        List<String> urls = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            urls.add(site.url(hosts.get(i % hosts.size()), next[0]++));
+        }
+        return urls;
+    }
+
+    private static double aiohttp(String python, List<String> urls) throws IOException, InterruptedException {
+        Path file = Files.createTempFile("fetchq-bench-urls", ".txt");
+        try {
+            Files.write(file, urls, StandardCharsets.UTF_8);
+            Process p = new ProcessBuilder(python, Launched.root().resolve("scripts/aiohttp-fetch.py").toString(),
+                    file.toString(), Integer.toString(AIOHTTP_CONCURRENCY)).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+            Scenarios.check(p.waitFor() == 0, "aiohttp-fetch.py failed: " + out);
+            String[] parts = out.split("\\s+");
+            Scenarios.check(parts.length == 3 && parts[1].equals("0"), "aiohttp fetched every URL: " + out);
+            return Integer.parseInt(parts[0]) / Double.parseDouble(parts[2]);
+        } finally {
+            Files.deleteIfExists(file);
+        }
+    }
+
+    /** A python3 that has aiohttp, or null. */
+    private static String python() throws InterruptedException {
+        for (String candidate : List.of("python3", "/usr/bin/python3")) {
+            try {
+                Process p = new ProcessBuilder(candidate, "-c", "import aiohttp").redirectErrorStream(true).start();
+                p.getInputStream().readAllBytes();
+                if (p.waitFor() == 0) {
+                    return candidate;
+                }
+            } catch (IOException notHere) {
+                // try the next
+            }
+        }
+        return null;
+    }
+
+    private static String field(String json, String name) {
+        Matcher m = Pattern.compile("\"" + name + "\":\\s*\"?([^,\"}]*)").matcher(json);
+        Scenarios.check(m.find(), "no " + name + " in " + json);
+        return m.group(1);
+    }
+}
