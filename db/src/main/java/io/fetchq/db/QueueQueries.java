@@ -83,15 +83,25 @@ public class QueueQueries {
                 SELECT c.job_id
                 FROM roomy r
                 CROSS JOIN LATERAL (
-                    SELECT q.job_id
-                    FROM fetchq.queue q
-                    WHERE q.host = r.host AND q.state = 'queued' AND q.run_at <= now()
-                    ORDER BY q.priority DESC, q.run_at
-                    LIMIT r.free
-                    FOR UPDATE SKIP LOCKED
+            """ + Claim.HOST_HEAD + """
                 ) c
                 WHERE r.free > 0
                 LIMIT ?
+            )
+            """ + Claim.UPDATE;
+
+    /**
+     * Refills hosts this worker is busy with: each named host's first due jobs in claim order, up to
+     * its room, read from {@code queue_host_due} — exactly the rows wanted, where the claim order's
+     * window would read many to find a few of one host.
+     */
+    private static final String CLAIM_HOSTS = """
+            WITH picked AS (
+                SELECT c.job_id
+                FROM unnest(?::text[], ?::int[]) AS r(host, free)
+                CROSS JOIN LATERAL (
+            """ + Claim.HOST_HEAD + """
+                ) c
             )
             """ + Claim.UPDATE;
 
@@ -117,8 +127,19 @@ public class QueueQueries {
             )
             """ + Claim.UPDATE;
 
-    /** The end every claim statement shares: the picked rows become this worker's, with their jobs' requests. */
+    /** Pieces the claim statements share. */
     private static final class Claim {
+        /** A host's first {@code r.free} due jobs in claim order, locked (index {@code queue_host_due}). */
+        static final String HOST_HEAD = """
+                    SELECT q.job_id
+                    FROM fetchq.queue q
+                    WHERE q.host = r.host AND q.state = 'queued' AND q.run_at <= now()
+                    ORDER BY q.priority DESC, q.run_at
+                    LIMIT r.free
+                    FOR UPDATE SKIP LOCKED
+                """;
+
+        /** The end of every claim statement: the picked rows become this worker's, with their jobs' requests. */
         static final String UPDATE = """
                 UPDATE fetchq.queue q
                 SET state = 'running', attempt = q.attempt + 1, lease_token = ?,
@@ -314,6 +335,15 @@ public class QueueQueries {
             ps.setArray(5, c.createArrayOf("int4", hostRoom.values().toArray()));
             ps.setInt(6, limit);
             return 7;
+        });
+    }
+
+    /** Claims each host's first due jobs, up to its room; see {@link #CLAIM_HOSTS}. Commits before returning. */
+    public List<ClaimedJob> claimHosts(String workerId, Map<String, Integer> hostRoom, Duration lease) {
+        return claim(CLAIM_HOSTS, workerId, lease, (c, ps) -> {
+            ps.setArray(1, c.createArrayOf("text", hostRoom.keySet().toArray()));
+            ps.setArray(2, c.createArrayOf("int4", hostRoom.values().toArray()));
+            return 3;
         });
     }
 

@@ -109,9 +109,18 @@ public final class Worker implements AutoCloseable {
             r -> Thread.ofPlatform().name("fetchq-heartbeat").daemon().unstarted(r));
     private final Thread claimer;
     private volatile boolean claiming;
-    private volatile boolean lastClaimFull;
     /** Where the next walk over hosts beyond the claim window starts (claimer thread only). */
     private String discoveryCursor = "";
+    /** Jobs the current claim pass took, by host (claimer thread only). */
+    private final Map<String, Integer> takenByHost = new java.util.HashMap<>();
+    /** When the claimer last walked the hosts beyond the claim window (claimer thread only). */
+    private long lastWalkNanos = System.nanoTime() - Duration.ofDays(1).toNanos();
+    /** Whether claiming is held back by free slots (not by hosts' room): then any freed slot should wake it. */
+    private volatile boolean slotBound;
+    /** The next claim pass reads the whole claim order (see {@link #refill}), not only the hosts to refill. */
+    private volatile boolean fullPass = true;
+    /** Hosts whose fetches ended and left room worth a claim. */
+    private final Set<String> refills = ConcurrentHashMap.newKeySet();
 
     public Worker(WorkerProperties properties, QueueQueries queue, WorkerQueries workers, Fetcher fetcher) {
         this(properties, queue, workers, fetcher, WorkerMetrics.none());
@@ -163,6 +172,7 @@ public final class Worker implements AutoCloseable {
 
     /** Wakes the claimer now (new jobs were announced). */
     public void wake() {
+        fullPass = true;
         wakeup.release();
     }
 
@@ -176,13 +186,19 @@ public final class Worker implements AutoCloseable {
                         properties.completeBatch() - completer.backlog());
                 int want = Math.min(free, properties.claimBatch());
                 if (want <= 0) {
+                    slotBound = true;
                     awaitWork();
                     continue;
                 }
-                int claimed = claim(want);
-                lastClaimFull = claimed == want;
+                boolean full = fullPass || refills.isEmpty();
+                fullPass = false;
+                int claimed = full ? claim(want) : refill(want);
                 errorBackoff = 100;
-                if (!lastClaimFull) {
+                // Took all it asked for: there may be more anywhere, and the next freed slot should claim it.
+                slotBound = claimed == want;
+                if (slotBound) {
+                    fullPass = true;
+                } else {
                     awaitWork();
                 }
             } catch (Throwable t) {
@@ -203,6 +219,7 @@ public final class Worker implements AutoCloseable {
      */
     private int claim(int want) {
         HostGuards.Room room = hosts.room();
+        Map<String, Integer> offered = room.ordinary();
         int claimed = 0;
         for (Map.Entry<String, Integer> trial : room.trials().entrySet()) {
             if (claimed >= want) {
@@ -220,39 +237,76 @@ public final class Worker implements AutoCloseable {
         }
         if (claimed < want) {
             claimed += started(queue.claimDue(properties.id(), want - claimed, (want - claimed) * CLAIM_SCAN_FACTOR,
-                    properties.perHost(), room.ordinary(), properties.lease()));
+                    properties.claimLimit(), room.ordinary(), properties.lease()));
         }
-        if (claimed < want && room.anyHostFull()) {
+        long now = System.nanoTime();
+        if (claimed < want && room.anyHostFull() && now - lastWalkNanos >= properties.pollInterval().toNanos()) {
+            // Once per poll interval at most: that is the liveness promise, and a host kept busy by
+            // its own backlog would otherwise have every wake-up walk the hosts for nothing.
+            lastWalkNanos = now;
             // The window is not locked, so the room it left may have gone to its own jobs since:
             // read the room again rather than overrun a host.
             room = hosts.room();
             int hostsToVisit = Math.min(MAX_HOSTS_VISITED, want - claimed + room.ordinary().size());
             List<ClaimedJob> elsewhere = queue.claimElsewhere(properties.id(), want - claimed, discoveryCursor,
-                    hostsToVisit, properties.perHost(), room.ordinary(), properties.lease());
+                    hostsToVisit, properties.claimLimit(), room.ordinary(), properties.lease());
             // Continue after the last host served next time, so that hosts late in the name order get
             // their turn; start over once the walk came back short (it reached the last host).
             discoveryCursor = elsewhere.size() < want - claimed ? ""
                     : elsewhere.stream().map(ClaimedJob::host).max(String::compareTo).orElse("");
             claimed += started(elsewhere);
         }
+        hosts.claimed(claimed < want, offered, takenByHost);
+        takenByHost.clear();
         return claimed;
     }
 
     private int started(List<ClaimedJob> claimed) {
         metrics.claimed(claimed.size());
         for (ClaimedJob job : claimed) {
+            takenByHost.merge(job.host(), 1, Integer::sum);
             start(job);
         }
         return claimed.size();
     }
 
+    /** Waits for a wake-up or the poll interval; a poll that nothing woke makes the next pass a full one. */
     private void awaitWork() {
         try {
-            wakeup.tryAcquire(properties.pollInterval().toMillis(), TimeUnit.MILLISECONDS);
+            if (!wakeup.tryAcquire(properties.pollInterval().toMillis(), TimeUnit.MILLISECONDS)) {
+                fullPass = true;
+            }
             wakeup.drainPermits();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /**
+     * A pass that only refills hosts this worker is busy with, whose fetches ended and left half
+     * their buffer free: one statement reading each host's next jobs from its own index. The claim
+     * order across hosts is read by full passes: at every poll, at every announcement of new jobs,
+     * and whenever free slots rather than hosts' room held claiming back.
+     */
+    private int refill(int want) {
+        Map<String, Integer> offered = new java.util.HashMap<>();
+        int total = 0;
+        for (String host : List.copyOf(refills)) {
+            refills.remove(host);
+            HostGuard guard = hosts.get(host);
+            int free = guard == null ? 0 : Math.min(guard.freeRoom(), want - total);
+            if (free > 0) {
+                offered.put(host, free);
+                total += free;
+            }
+        }
+        if (offered.isEmpty()) {
+            return 0;
+        }
+        int claimed = started(queue.claimHosts(properties.id(), offered, properties.lease()));
+        hosts.refilled(offered, takenByHost);
+        takenByHost.clear();
+        return claimed;
     }
 
     /**
@@ -298,10 +352,16 @@ public final class Worker implements AutoCloseable {
             log.error("[{}] job {} failed unexpectedly; handing it back", properties.id(), job.jobId(), t);
             completion = held.sent ? stopped(job) : release(job, properties.retryBase().toMillis());
         }
-        // The fetch slot is free once the attempt is over; the claim (lease, host count) is held
-        // until the result is written.
+        // The fetch slot and the host's room are free once the attempt is over (the claim's lease is
+        // held until the result is written): claim again once the host's buffer has run half down,
+        // so that it refills while results are written in the background, in claims of several jobs.
         global.onComplete();
-        wakeIfBusy();
+        if (hosts.fetched(guard)) {
+            refills.add(guard.host());
+            wakeup.release();
+        } else if (slotBound) {
+            wakeup.release();
+        }
         if (held.handOver()) {
             metrics.attempt(completion);
             completer.submit(completion, () -> written(held, guard));
@@ -314,14 +374,9 @@ public final class Worker implements AutoCloseable {
     private void written(Held held, HostGuard guard) {
         inFlight.remove(held);
         hosts.release(guard);
-        // The host has room again: a claim held back by it may succeed now, even if the last one
-        // came back short. Wake-ups coalesce, so this is at most one claim per loop.
-        wakeup.release();
-    }
-
-    /** A slot freed while the last claim took all it asked for: there is probably more to claim now. */
-    private void wakeIfBusy() {
-        if (lastClaimFull) {
+        // The results waiting to be written went down: a claim held back by them may go ahead.
+        // Wake-ups coalesce, so this is at most one claim per loop.
+        if (slotBound) {
             wakeup.release();
         }
     }
@@ -412,8 +467,6 @@ public final class Worker implements AutoCloseable {
         if (!guard.tryAdmit()) {
             return new Attempt(job, release(job, guard.deferMs()), -1);
         }
-        Instant startedAt = Instant.now();
-        long started = System.nanoTime();
         try {
             if (guard.rateLimiter() != null) {
                 guard.rateLimiter().acquirePermission();
@@ -432,8 +485,11 @@ public final class Worker implements AutoCloseable {
             return new Attempt(job, release(job, 0), -1);
         }
         FetchOutcome outcome;
-        // From here a request may reach the host: the attempt counts, whatever happens next.
+        // From here a request may reach the host: the attempt counts, whatever happens next. Its
+        // time starts here too, not in the queue for the host's rate limit or bulkhead.
         held.sent = true;
+        Instant startedAt = Instant.now();
+        long started = System.nanoTime();
         try {
             outcome = fetcher.fetch(job, held.cancellation);
         } catch (RuntimeException e) {

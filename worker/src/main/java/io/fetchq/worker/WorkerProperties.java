@@ -24,6 +24,10 @@ import org.springframework.validation.annotation.Validated;
  *     holds up to its {@code max_body_bytes} in memory.
  * @param perHost jobs fetched at once per target host. Default 8: polite to one server.
  * @param hostLimits per-host overrides of {@code per-host}, e.g. {@code fetchq.worker.host-limits.example.com=2}.
+ * @param hostBufferPercent jobs a worker claims of a host beyond its limit, as a percentage of the
+ *     limit: they wait in the worker, so that a fetch of a busy host starts the moment one ends
+ *     instead of after a result is written and a claim made. Default 100 (as many again); 0 claims
+ *     only what can start at once. Never more than the limit are fetched at once.
  * @param hostRate requests per second per host, 0 for no limit. Default 0.
  * @param hostRates per-host overrides of {@code host-rate}.
  * @param claimBatch most jobs claimed in one statement. Default 128; the claim also never takes
@@ -62,6 +66,7 @@ public record WorkerProperties(
         @DefaultValue("256") @Min(1) @Max(100_000) int maxInFlight,
         @DefaultValue("8") @Min(1) @Max(10_000) int perHost,
         @DefaultValue Map<String, Integer> hostLimits,
+        @DefaultValue("100") @Min(0) @Max(1000) int hostBufferPercent,
         @DefaultValue("0") @Min(0) double hostRate,
         @DefaultValue Map<String, Double> hostRates,
         @DefaultValue("128") @Min(1) @Max(10_000) int claimBatch,
@@ -113,6 +118,20 @@ public record WorkerProperties(
     /** The concurrency limit for one host. */
     public int limitFor(String host) {
         return hostLimits.getOrDefault(host, perHost);
+    }
+
+    /** Jobs a worker may hold of one host: its limit, and the buffer that waits behind it. */
+    public int claimLimitFor(String host) {
+        return claimLimit(limitFor(host));
+    }
+
+    /** {@link #claimLimitFor} of a host with no limit of its own. */
+    public int claimLimit() {
+        return claimLimit(perHost);
+    }
+
+    private int claimLimit(int limit) {
+        return limit + (int) Math.ceil(limit * hostBufferPercent / 100.0);
     }
 
     /** Requests per second allowed to one host, 0 for none. */

@@ -121,8 +121,9 @@ public final class ChaosServer implements AutoCloseable {
 
     private void handle(Socket socket) {
         String host = "?";
-        String countedPath = null;
-        boolean counted = false;
+        // A request counts as in flight until its answer starts: once a byte of it is out, the client
+        // may finish and send its next request before this thread gets to count the last one done.
+        Runnable answering = null;
         try (socket) {
             BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.ISO_8859_1));
             String requestLine = in.readLine();
@@ -153,29 +154,46 @@ public final class ChaosServer implements AutoCloseable {
             String target = requestLine.split(" ")[1];
             String path = target.contains("?") ? target.substring(0, target.indexOf('?')) : target;
             int nth = hits.computeIfAbsent(path, p -> new AtomicInteger()).incrementAndGet();
-            counted = true;
-            countedPath = path;
             int onPath = activeByPath.computeIfAbsent(path, p -> new AtomicInteger()).incrementAndGet();
             peakByPath.computeIfAbsent(path, p -> new AtomicInteger()).accumulateAndGet(onPath, Math::max);
             int now = activeByHost.computeIfAbsent(host, h -> new AtomicInteger()).incrementAndGet();
             peakByHost.computeIfAbsent(host, h -> new AtomicInteger()).accumulateAndGet(now, Math::max);
             peak.accumulateAndGet(active.incrementAndGet(), Math::max);
-            respond(socket, target, path, head.toString(), nth);
+            String h = host;
+            java.util.concurrent.atomic.AtomicBoolean over = new java.util.concurrent.atomic.AtomicBoolean();
+            answering = () -> {
+                if (over.compareAndSet(false, true)) {
+                    activeByPath.get(path).decrementAndGet();
+                    activeByHost.get(h).decrementAndGet();
+                    active.decrementAndGet();
+                }
+            };
+            respond(socket, target, path, head.toString(), nth, answering);
         } catch (IOException | InterruptedException e) {
             // the client went away; nothing to do
         } finally {
-            if (counted) {
-                activeByPath.get(countedPath).decrementAndGet();
-                activeByHost.get(host).decrementAndGet();
-                active.decrementAndGet();
+            if (answering != null) {
+                answering.run();
             }
         }
     }
 
-    private void respond(Socket socket, String target, String path, String request, int nth)
+    private void respond(Socket socket, String target, String path, String request, int nth, Runnable answering)
             throws IOException, InterruptedException {
         String[] parts = path.split("/");
-        OutputStream out = socket.getOutputStream();
+        OutputStream out = new java.io.FilterOutputStream(socket.getOutputStream()) {
+            @Override
+            public void write(int b) throws IOException {
+                answering.run();
+                super.out.write(b);
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+                answering.run();
+                super.out.write(b, off, len);
+            }
+        };
         switch (parts.length > 1 ? parts[1] : "") {
             case "page" -> send(out, 200, "text/html; charset=utf-8", page(parts.length > 2 ? parts[2] : "home"));
             case "status" -> send(out, Integer.parseInt(parts[2]), "text/plain", "status " + parts[2]);

@@ -43,7 +43,8 @@ import okio.BufferedSource;
 /**
  * Makes one attempt at a job: one shared OkHttp client, redirects followed here (each hop judged
  * by the URL policy, its addresses by {@link GuardedDns}, the chain recorded), the whole attempt
- * bounded by the job's {@code timeout_ms}, and the body read as a stream up to the job's cap.
+ * bounded by the job's {@code timeout_ms} ({@link CallDeadlines}), and the body read as a stream
+ * up to the job's cap.
  *
  * <p>OkHttp's own retries and redirects are off: every request it makes is one we count.
  */
@@ -65,6 +66,7 @@ public final class HttpFetcher implements Fetcher {
     static final int POOL_SHARDS = 8;
 
     private final OkHttpClient[] clients;
+    private final CallDeadlines deadlines = new CallDeadlines();
     private final UrlPolicy policy;
     private final FetchProperties properties;
     /** Headers a redirect must not carry to another origin. */
@@ -109,6 +111,7 @@ public final class HttpFetcher implements Fetcher {
 
     @Override
     public void close() {
+        deadlines.close();
         clients[0].dispatcher().executorService().shutdown();
         for (OkHttpClient client : clients) {
             client.connectionPool().evictAll();
@@ -147,11 +150,11 @@ public final class HttpFetcher implements Fetcher {
                 // A header OkHttp will not send (e.g. non-ASCII value): nothing was sent.
                 return failure(ErrorKind.PROTOCOL, message(e), chain, timings, started);
             }
-            call.timeout().timeout(left, TimeUnit.NANOSECONDS);
             cancellation.onCancel(call::cancel);
             if (cancellation.cancelled()) {
                 return failure(ErrorKind.CANCELLED, CANCELLED, chain, timings, started);
             }
+            CallDeadlines.Watch watch = deadlines.watch(call, deadline);
             try (Response response = call.execute()) {
                 long ttfb = System.nanoTime() - started;
                 int status = response.code();
@@ -189,9 +192,14 @@ public final class HttpFetcher implements Fetcher {
                 if (cancellation.cancelled()) {
                     return failure(ErrorKind.CANCELLED, CANCELLED, chain, timings, started);
                 }
+                if (watch.expired) {
+                    return failure(ErrorKind.TIMEOUT, "timed out after " + job.timeoutMs() + " ms", chain, timings, started);
+                }
                 return failure(classify(e), message(e), chain, timings, started);
             } catch (RuntimeException e) {
                 return failure(classify(e), message(e), chain, timings, started);
+            } finally {
+                deadlines.release(watch);
             }
         }
     }

@@ -33,6 +33,15 @@ public final class HostGuard {
     private final long openForNanos;
     /** Jobs of this host claimed by this worker and not yet written back. */
     volatile int held;
+    /**
+     * Of those, jobs not done fetching (waiting for the host, fetching, waiting to retry): what the
+     * host's claim room counts. A result being written no longer holds the host.
+     */
+    volatile int active;
+    /** Most jobs of this host the worker holds active: its limit and the buffer behind it. */
+    final int claimLimit;
+    /** The last claim pass left this host with room: it had no more due jobs to reach then. */
+    volatile boolean drained;
     volatile long lastUsedNanos = System.nanoTime();
     private volatile long pausedUntilNanos;
     private volatile long openUntilNanos;
@@ -54,10 +63,11 @@ public final class HostGuard {
     private int trialsFailed;
     private boolean trialSupplyShort;
 
-    HostGuard(String host, int limit, Bulkhead bulkhead, RateLimiter rateLimiter, CircuitBreaker breaker,
+    HostGuard(String host, int limit, int claimLimit, Bulkhead bulkhead, RateLimiter rateLimiter, CircuitBreaker breaker,
             int trialCalls, long openForNanos, int window, int failureRate) {
         this.host = host;
         this.limit = limit;
+        this.claimLimit = claimLimit;
         this.bulkhead = bulkhead;
         this.rateLimiter = rateLimiter;
         this.breaker = breaker;
@@ -221,13 +231,22 @@ public final class HostGuard {
         }
     }
 
-    /** Jobs the ordinary claim may take of this host now, or -1 when it is not limited beyond {@code per-host}. */
+    /** Jobs the ordinary claim may take of this host now, or -1 when none is active (its claim limit applies). */
     synchronized int room() {
         refresh();
         if (pausedForMs() > 0 || breaker.getState() != CircuitBreaker.State.CLOSED) {
             return 0;
         }
-        return held > 0 ? Math.max(0, limit - held) : -1;
+        return active > 0 ? Math.max(0, claimLimit - active) : -1;
+    }
+
+    /** Jobs this host can take now: its claim limit less those active; 0 while paused or not closed. */
+    public synchronized int freeRoom() {
+        refresh();
+        if (pausedForMs() > 0 || breaker.getState() != CircuitBreaker.State.CLOSED) {
+            return 0;
+        }
+        return Math.max(0, claimLimit - active);
     }
 
     /** Trial jobs to claim now: some while the breaker is half-open and its window has room, else 0. */
@@ -235,7 +254,7 @@ public final class HostGuard {
         if (breaker.getState() != CircuitBreaker.State.HALF_OPEN || pausedForMs() > 0) {
             return 0;
         }
-        return Math.max(0, Math.min(trialSlots, limit - held));
+        return Math.max(0, Math.min(trialSlots, limit - active));
     }
 
     /** Jobs not to pick as trials: those that failed a recent one. */

@@ -97,8 +97,51 @@ public final class HostGuards {
         return guards.compute(host, (h, guard) -> {
             HostGuard g = guard != null ? guard : create(h);
             g.held++;
+            g.active++;
             g.lastUsedNanos = System.nanoTime();
             return g;
+        });
+    }
+
+    /**
+     * One job of the host is done fetching (its result may still be being written).
+     *
+     * @return whether a claim for the host is worth making now: half its buffer is free (or, with no
+     *     buffer, one job), and the last claim pass did not find it out of due jobs
+     */
+    public boolean fetched(HostGuard guard) {
+        boolean[] refill = {false};
+        guards.computeIfPresent(guard.host, (h, g) -> {
+            g.active--;
+            int buffer = g.claimLimit - g.limit;
+            refill[0] = !g.drained && g.claimLimit - g.active >= Math.max(1, (buffer + 1) / 2);
+            return g;
+        });
+        return refill[0];
+    }
+
+    /**
+     * After a claim pass. When it came back short, a host it offered room to and took fewer jobs of
+     * had no more due jobs it could reach: its fetches ending should not wake the claimer for it (the
+     * next poll, or a notification of new jobs, will). When it took all it asked for, every host is
+     * worth a claim again.
+     *
+     * @param offered the room the pass offered each host it knew ({@link Room#ordinary()}); others were
+     *     offered their claim limit
+     * @param taken jobs the pass claimed, by host
+     */
+    public void claimed(boolean cameShort, Map<String, Integer> offered, Map<String, Integer> taken) {
+        guards.forEach((host, g) -> g.drained = cameShort
+                && taken.getOrDefault(host, 0) < offered.getOrDefault(host, g.claimLimit));
+    }
+
+    /** As {@link #claimed(boolean, Map, Map)} for a pass that offered room to the given hosts only. */
+    public void refilled(Map<String, Integer> offered, Map<String, Integer> taken) {
+        offered.forEach((host, room) -> {
+            HostGuard g = guards.get(host);
+            if (g != null) {
+                g.drained = taken.getOrDefault(host, 0) < room;
+            }
         });
     }
 
@@ -119,7 +162,8 @@ public final class HostGuards {
      * {@code trials}: hosts whose half-open breaker wants trial jobs, and how many.
      */
     public Room room() {
-        Map<String, Integer> room = new HashMap<>(properties.hostLimits());
+        Map<String, Integer> room = new HashMap<>();
+        properties.hostLimits().keySet().forEach(host -> room.put(host, properties.claimLimitFor(host)));
         Map<String, Integer> trials = new HashMap<>();
         guards.forEach((host, g) -> {
             int free = g.room();
@@ -219,7 +263,7 @@ public final class HostGuards {
                     .build());
         }
         CircuitBreaker breaker = (metered ? meteredBreakers : breakers).circuitBreaker(host);
-        HostGuard guard = new HostGuard(host, limit, bulkhead, limiter, breaker, properties.breakerTrialCalls(),
+        HostGuard guard = new HostGuard(host, limit, properties.claimLimitFor(host), bulkhead, limiter, breaker, properties.breakerTrialCalls(),
                 properties.breakerOpenFor().toNanos(), properties.breakerWindow(), properties.breakerFailureRate());
         return guard;
     }
