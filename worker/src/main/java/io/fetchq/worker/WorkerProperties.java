@@ -26,8 +26,10 @@ import org.springframework.validation.annotation.Validated;
  * @param hostLimits per-host overrides of {@code per-host}, e.g. {@code fetchq.worker.host-limits.example.com=2}.
  * @param hostBufferPercent jobs a worker claims of a host beyond its limit, as a percentage of the
  *     limit: they wait in the worker, so that a fetch of a busy host starts the moment one ends
- *     instead of after a result is written and a claim made. Default 100 (as many again); 0 claims
- *     only what can start at once. Never more than the limit are fetched at once.
+ *     instead of after a result is written and a claim made, and claims come in batches. Default
+ *     400; 0 claims only what can start at once. Never more than the limit are fetched at once.
+ * @param hostBufferMax most jobs claimed of one host beyond its limit, whatever the percentage.
+ *     Default 64: a host with a large limit does not hold leases on hundreds of waiting jobs.
  * @param hostRate requests per second per host, 0 for no limit. Default 0.
  * @param hostRates per-host overrides of {@code host-rate}.
  * @param claimBatch most jobs claimed in one statement. Default 128; the claim also never takes
@@ -66,7 +68,8 @@ public record WorkerProperties(
         @DefaultValue("256") @Min(1) @Max(100_000) int maxInFlight,
         @DefaultValue("8") @Min(1) @Max(10_000) int perHost,
         @DefaultValue Map<String, Integer> hostLimits,
-        @DefaultValue("100") @Min(0) @Max(1000) int hostBufferPercent,
+        @DefaultValue("400") @Min(0) @Max(10_000) int hostBufferPercent,
+        @DefaultValue("64") @Min(0) @Max(100_000) int hostBufferMax,
         @DefaultValue("0") @Min(0) double hostRate,
         @DefaultValue Map<String, Double> hostRates,
         @DefaultValue("128") @Min(1) @Max(10_000) int claimBatch,
@@ -131,7 +134,7 @@ public record WorkerProperties(
     }
 
     private int claimLimit(int limit) {
-        return limit + (int) Math.ceil(limit * hostBufferPercent / 100.0);
+        return limit + (int) Math.min(hostBufferMax, Math.ceil(limit * hostBufferPercent / 100.0));
     }
 
     /** Requests per second allowed to one host, 0 for none. */
