@@ -119,6 +119,8 @@ public final class Worker implements AutoCloseable {
     private volatile boolean slotBound;
     /** The next claim pass reads the whole claim order (see {@link #refill}), not only the hosts to refill. */
     private volatile boolean fullPass = true;
+    /** When the claimer last read the whole claim order (claimer thread only). */
+    private long lastFullPassNanos = System.nanoTime();
     /** Hosts whose fetches ended and left room worth a claim. */
     private final Set<String> refills = ConcurrentHashMap.newKeySet();
 
@@ -190,8 +192,15 @@ public final class Worker implements AutoCloseable {
                     awaitWork();
                     continue;
                 }
-                boolean full = fullPass || refills.isEmpty();
+                // A full pass at least every poll interval, however busy refills keep the claimer:
+                // jobs of other hosts come due (backoffs, deferrals) without anything announcing them.
+                long now = System.nanoTime();
+                boolean full = fullPass || refills.isEmpty()
+                        || now - lastFullPassNanos >= properties.pollInterval().toNanos();
                 fullPass = false;
+                if (full) {
+                    lastFullPassNanos = now;
+                }
                 int claimed = full ? claim(want) : refill(want);
                 errorBackoff = 100;
                 // Took all it asked for: there may be more anywhere, and the next freed slot should claim it.
@@ -212,8 +221,8 @@ public final class Worker implements AutoCloseable {
 
     /**
      * One claim pass for up to {@code want} jobs: trial jobs for half-open breakers, then the claim
-     * order's window, then — if that came back short while some host had no room, so that its jobs
-     * may have filled the window — the due jobs of other hosts wherever they are in the order.
+     * order's window, then — if that came back short, as when a host without room for them filled
+     * the window with its jobs — the due jobs of other hosts wherever they are in the order.
      * Together they keep the liveness invariant: a worker with free slots leaves no due job of a
      * host with room unclaimed for longer than one poll interval.
      */
@@ -240,9 +249,11 @@ public final class Worker implements AutoCloseable {
                     properties.claimLimit(), room.ordinary(), properties.lease()));
         }
         long now = System.nanoTime();
-        if (claimed < want && room.anyHostFull() && now - lastWalkNanos >= properties.pollInterval().toNanos()) {
-            // Once per poll interval at most: that is the liveness promise, and a host kept busy by
-            // its own backlog would otherwise have every wake-up walk the hosts for nothing.
+        if (claimed < want && now - lastWalkNanos >= properties.pollInterval().toNanos()) {
+            // Short: the window may have been filled by jobs of hosts with too little room for them
+            // (a busy host's backlog), with other hosts' due jobs behind it. Once per poll interval at
+            // most: that is the liveness promise, and a host kept busy by its own backlog would
+            // otherwise have every wake-up walk the hosts for nothing.
             lastWalkNanos = now;
             // The window is not locked, so the room it left may have gone to its own jobs since:
             // read the room again rather than overrun a host.

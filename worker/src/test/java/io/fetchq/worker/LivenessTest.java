@@ -37,6 +37,23 @@ class LivenessTest extends WorkerTestBase {
     }
 
     @Test
+    void aJobComingDueIsClaimedWithinThePollIntervalWhileAnotherHostKeepsTheClaimerBusy() {
+        List<NewJob> backlog = new ArrayList<>();
+        for (int i = 0; i < 3000; i++) {
+            backlog.add(aJob(server.url("refilled.test", "/slow/50/" + i)).build());
+        }
+        jobs.insertBatch(backlog);
+        // Due in a second, announced by nothing: only a full claim pass finds it.
+        long later = aJob(server.url("later.test", "/page/later")).submit();
+        sql.sql("UPDATE fetchq.queue SET run_at = now() + interval '1 second' WHERE job_id = :id").param("id", later)
+                .update();
+        startWorker(settings("per-host", "2", "poll-interval", "200ms"));
+
+        assertState(awaitFinal(later, SOON), "completed");
+        assertThat(queued("refilled.test")).as("the busy host's backlog is still there").isGreaterThan(2000);
+    }
+
+    @Test
     void oneUrlFailingAllItsAttemptsDoesNotOpenItsHostsBreaker() {
         startWorker(settings("breaker-minimum-calls", "2", "breaker-window", "2", "breaker-open-for", "60s"));
         long bad = aJob(server.url("one.test", "/reset/x")).maxAttempts(6).submit();

@@ -180,11 +180,6 @@ public final class HostGuards {
 
     /** See {@link #room()}. */
     public record Room(Map<String, Integer> ordinary, Map<String, Integer> trials) {
-
-        /** Whether some host the worker knows of can take no ordinary claim now. */
-        public boolean anyHostFull() {
-            return ordinary.containsValue(0);
-        }
     }
 
     /** The guard of a host this worker tracks, or null. */
