@@ -6,6 +6,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -14,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.function.Function;
+import java.util.function.IntFunction;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Repository;
 
@@ -187,10 +189,10 @@ public class QueueQueries {
                 -- one job (a stale one and the live one) both go on to the fence, which keeps only the
                 -- live one; should a release and a result of the same claim meet here, the result wins.
                 SELECT DISTINCT ON (u.job_id, u.lease_token, u.attempt) * FROM unnest(?::bigint[], ?::uuid[], ?::int[], ?::text[], ?::bigint[], ?::boolean[],
-                                     ?::timestamptz[], ?::timestamptz[], ?::int[], ?::text[], ?::bigint[],
+                                     ?::bigint[], ?::bigint[], ?::int[], ?::text[], ?::bigint[],
                                      ?::boolean[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],
                                      ?::int[], ?::int[], ?::int[], ?::int[], ?::int[], ?::text[], ?::text[], ?::bytea[])
-                    AS u(job_id, lease_token, attempt, final_state, retry_delay_ms, release, started_at, finished_at,
+                    AS u(job_id, lease_token, attempt, final_state, retry_delay_ms, release, started_us, finished_us,
                          status_code, content_type, body_bytes, body_truncated, body_sha256, title, links, final_url,
                          error_kind, error_message, dns_ms, connect_ms, tls_ms, ttfb_ms, total_ms, remote_ip,
                          redirects, body)
@@ -198,7 +200,10 @@ public class QueueQueries {
             ), fenced AS (
                 -- Rows locked in job order, so that concurrent statements over the same jobs (the
                 -- heartbeat, another completer) cannot deadlock.
+                -- Attempt times arrive as microseconds since the epoch: binary integers, no text to parse.
                 SELECT i.*, q.first_started_at,
+                       timestamptz 'epoch' + i.started_us * interval '1 microsecond' AS started_at,
+                       timestamptz 'epoch' + i.finished_us * interval '1 microsecond' AS finished_at,
                        CASE WHEN i.final_state IS NOT NULL THEN i.final_state
                             WHEN q.cancel_requested THEN 'cancelled' END AS end_state
                 FROM input i
@@ -311,8 +316,8 @@ public class QueueQueries {
         return claim(CLAIM_DUE, workerId, lease, (c, ps) -> {
             ps.setInt(1, scan);
             ps.setInt(2, perHost);
-            ps.setArray(3, c.createArrayOf("text", hostRoom.keySet().toArray()));
-            ps.setArray(4, c.createArrayOf("int4", hostRoom.values().toArray()));
+            ps.setArray(3, c.createArrayOf("text", hostRoom.keySet().toArray(String[]::new)));
+            ps.setArray(4, c.createArrayOf("int4", hostRoom.values().toArray(Integer[]::new)));
             ps.setInt(5, limit);
             return 6;
         });
@@ -331,8 +336,8 @@ public class QueueQueries {
             ps.setString(1, after);
             ps.setInt(2, hostsToVisit);
             ps.setInt(3, perHost);
-            ps.setArray(4, c.createArrayOf("text", hostRoom.keySet().toArray()));
-            ps.setArray(5, c.createArrayOf("int4", hostRoom.values().toArray()));
+            ps.setArray(4, c.createArrayOf("text", hostRoom.keySet().toArray(String[]::new)));
+            ps.setArray(5, c.createArrayOf("int4", hostRoom.values().toArray(Integer[]::new)));
             ps.setInt(6, limit);
             return 7;
         });
@@ -341,8 +346,8 @@ public class QueueQueries {
     /** Claims each host's first due jobs, up to its room; see {@link #CLAIM_HOSTS}. Commits before returning. */
     public List<ClaimedJob> claimHosts(String workerId, Map<String, Integer> hostRoom, Duration lease) {
         return claim(CLAIM_HOSTS, workerId, lease, (c, ps) -> {
-            ps.setArray(1, c.createArrayOf("text", hostRoom.keySet().toArray()));
-            ps.setArray(2, c.createArrayOf("int4", hostRoom.values().toArray()));
+            ps.setArray(1, c.createArrayOf("text", hostRoom.keySet().toArray(String[]::new)));
+            ps.setArray(2, c.createArrayOf("int4", hostRoom.values().toArray(Integer[]::new)));
             return 3;
         });
     }
@@ -355,7 +360,7 @@ public class QueueQueries {
             Duration lease) {
         return claim(CLAIM_TRIALS, workerId, lease, (c, ps) -> {
             ps.setString(1, host);
-            ps.setArray(2, c.createArrayOf("int8", exclude.toArray()));
+            ps.setArray(2, c.createArrayOf("int8", exclude.toArray(Long[]::new)));
             ps.setInt(3, sample);
             ps.setInt(4, limit);
             return 5;
@@ -441,36 +446,32 @@ public class QueueQueries {
         return jdbc.execute((Connection c) -> {
             try (PreparedStatement ps = c.prepareStatement(COMPLETE_MANY)) {
                 int p = 1;
-                ps.setArray(p++, array(c, "int8", list, Completion::jobId));
-                ps.setArray(p++, array(c, "uuid", list, Completion::leaseToken));
-                ps.setArray(p++, array(c, "int4", list, Completion::attempt));
-                ps.setArray(p++, array(c, "text", list, Completion::finalState));
-                ps.setArray(p++, array(c, "int8", list, Completion::retryDelayMs));
-                ps.setArray(p++, array(c, "bool", list, Completion::release));
-                ps.setArray(p++, array(c, "text", list, x -> x.startedAt().toString()));
-                ps.setArray(p++, array(c, "text", list, x -> x.finishedAt().toString()));
-                ps.setArray(p++, array(c, "int4", list, Completion::statusCode));
-                ps.setArray(p++, array(c, "text", list, Completion::contentType));
-                ps.setArray(p++, array(c, "int8", list, Completion::bodyBytes));
-                ps.setArray(p++, array(c, "bool", list, Completion::bodyTruncated));
-                ps.setArray(p++, array(c, "text", list, Completion::bodySha256));
-                ps.setArray(p++, array(c, "text", list, Completion::title));
-                ps.setArray(p++, array(c, "text", list, Completion::linksJson));
-                ps.setArray(p++, array(c, "text", list, Completion::finalUrl));
-                ps.setArray(p++, array(c, "text", list, Completion::errorKind));
-                ps.setArray(p++, array(c, "text", list, Completion::errorMessage));
-                ps.setArray(p++, array(c, "int4", list, Completion::dnsMs));
-                ps.setArray(p++, array(c, "int4", list, Completion::connectMs));
-                ps.setArray(p++, array(c, "int4", list, Completion::tlsMs));
-                ps.setArray(p++, array(c, "int4", list, Completion::ttfbMs));
-                ps.setArray(p++, array(c, "int4", list, Completion::totalMs));
-                ps.setArray(p++, array(c, "text", list, Completion::remoteIp));
-                ps.setArray(p++, array(c, "text", list, Completion::redirectsJson));
-                byte[][] bodies = new byte[list.size()][];
-                for (int i = 0; i < bodies.length; i++) {
-                    bodies[i] = list.get(i).body();
-                }
-                ps.setArray(p++, c.createArrayOf("bytea", bodies));
+                ps.setArray(p++, array(c, "int8", list, Completion::jobId, Long[]::new));
+                ps.setArray(p++, array(c, "text", list, x -> x.leaseToken().toString(), String[]::new));
+                ps.setArray(p++, array(c, "int4", list, Completion::attempt, Integer[]::new));
+                ps.setArray(p++, array(c, "text", list, Completion::finalState, String[]::new));
+                ps.setArray(p++, array(c, "int8", list, Completion::retryDelayMs, Long[]::new));
+                ps.setArray(p++, array(c, "bool", list, Completion::release, Boolean[]::new));
+                ps.setArray(p++, array(c, "int8", list, x -> micros(x.startedAt()), Long[]::new));
+                ps.setArray(p++, array(c, "int8", list, x -> micros(x.finishedAt()), Long[]::new));
+                ps.setArray(p++, array(c, "int4", list, Completion::statusCode, Integer[]::new));
+                ps.setArray(p++, array(c, "text", list, Completion::contentType, String[]::new));
+                ps.setArray(p++, array(c, "int8", list, Completion::bodyBytes, Long[]::new));
+                ps.setArray(p++, array(c, "bool", list, Completion::bodyTruncated, Boolean[]::new));
+                ps.setArray(p++, array(c, "text", list, Completion::bodySha256, String[]::new));
+                ps.setArray(p++, array(c, "text", list, Completion::title, String[]::new));
+                ps.setArray(p++, array(c, "text", list, Completion::linksJson, String[]::new));
+                ps.setArray(p++, array(c, "text", list, Completion::finalUrl, String[]::new));
+                ps.setArray(p++, array(c, "text", list, Completion::errorKind, String[]::new));
+                ps.setArray(p++, array(c, "text", list, Completion::errorMessage, String[]::new));
+                ps.setArray(p++, array(c, "int4", list, Completion::dnsMs, Integer[]::new));
+                ps.setArray(p++, array(c, "int4", list, Completion::connectMs, Integer[]::new));
+                ps.setArray(p++, array(c, "int4", list, Completion::tlsMs, Integer[]::new));
+                ps.setArray(p++, array(c, "int4", list, Completion::ttfbMs, Integer[]::new));
+                ps.setArray(p++, array(c, "int4", list, Completion::totalMs, Integer[]::new));
+                ps.setArray(p++, array(c, "text", list, Completion::remoteIp, String[]::new));
+                ps.setArray(p++, array(c, "text", list, Completion::redirectsJson, String[]::new));
+                ps.setArray(p++, array(c, "bytea", list, Completion::body, byte[][]::new));
                 ps.setString(p, workerId);
                 List<Long> written = new ArrayList<>(list.size());
                 try (ResultSet rs = ps.executeQuery()) {
@@ -503,8 +504,8 @@ public class QueueQueries {
                     UPDATE fetchq.queue q
                     SET lease_expires_at = now() + ? * interval '1 millisecond'
                     FROM held WHERE q.job_id = held.job_id""")) {
-                ps.setArray(1, array(c, "int8", list, ClaimedJob::jobId));
-                ps.setArray(2, array(c, "uuid", list, ClaimedJob::leaseToken));
+                ps.setArray(1, array(c, "int8", list, ClaimedJob::jobId, Long[]::new));
+                ps.setArray(2, array(c, "text", list, x -> x.leaseToken().toString(), String[]::new));
                 ps.setLong(3, lease.toMillis());
                 return ps.executeUpdate();
             }
@@ -521,12 +522,22 @@ public class QueueQueries {
                 limit);
     }
 
-    private static <T> Array array(Connection c, String type, List<T> rows, Function<T, Object> column)
-            throws SQLException {
-        Object[] values = new Object[rows.size()];
+    /**
+     * One column of a batch as an array parameter. Typed element arrays ({@code Long[]},
+     * {@code String[]}, {@code byte[][]}, ...) go to the server in binary: nothing to format here or
+     * to parse there. (UUIDs travel as text: the driver has no binary form for their arrays.)
+     */
+    private static <T, V> Array array(Connection c, String type, List<T> rows, Function<T, V> column,
+            IntFunction<V[]> newArray) throws SQLException {
+        V[] values = newArray.apply(rows.size());
         for (int i = 0; i < values.length; i++) {
             values[i] = column.apply(rows.get(i));
         }
         return c.createArrayOf(type, values);
+    }
+
+    /** Microseconds since the epoch: how attempt times are bound. */
+    private static long micros(Instant t) {
+        return t.getEpochSecond() * 1_000_000L + t.getNano() / 1_000;
     }
 }
