@@ -39,6 +39,13 @@ final class EndToEnd {
     static final String DEFAULTS_RATIO = "defaults ÷ aiohttp";
     static final String PER_HOST_64_RATIO = "per-host=64 ÷ aiohttp";
 
+    /**
+     * JVM options for the launched workers, from {@code -Dbench.worker-jvm="..."} (space-separated; for
+     * a profile, e.g. {@code -XX:StartFlightRecording=filename=/tmp/w%p.jfr}).
+     */
+    private static final List<String> WORKER_JVM = System.getProperty("bench.worker-jvm", "").isBlank() ? List.of()
+            : List.of(System.getProperty("bench.worker-jvm").trim().split("\\s+"));
+
     private EndToEnd() {
     }
 
@@ -76,7 +83,7 @@ final class EndToEnd {
                 try {
                     String prefix = "e2e-" + (++workerNumber[0]) + "-";
                     for (int w = 0; w < workers; w++) {
-                        started.add(Launched.worker(prefix + w, db.url, settings));
+                        started.add(Launched.worker(prefix + w, db.url, WORKER_JVM, settings));
                     }
                     Scenarios.await(() -> db.count("SELECT count(*) FROM fetchq.workers WHERE state = 'running'"
                             + " AND worker_id LIKE '" + prefix + "%'") == workers, Duration.ofSeconds(120), "workers to start");

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** The fetcher on its own: what a capped read of a huge body costs. */
+/** The fetcher on its own: what a capped read of a huge body costs, and its read timeout. */
 class HttpFetcherTest {
 
     private ChaosServer server;
@@ -52,6 +52,34 @@ class HttpFetcherTest {
         assertThat(response.body()).hasSize(1_000_000);
         // 200 MB offered; the fetch allocates a few times the 1 MB it keeps, not the body.
         assertThat(allocated).isLessThan(20_000_000L);
+    }
+
+    @Test
+    void silenceLongerThanTheReadTimeoutEndsTheAttempt() {
+        var fetch = WorkerTestBase.fetchSettings("read-timeout", "300ms");
+        try (HttpFetcher quick = new HttpFetcher(new UrlPolicy(false, fetch.allowedNetworks()), fetch, 4,
+                WorkerTestBase.TEST_DNS)) {
+            // Headers, then nothing for 5 s; and no answer at all. The attempt's own timeout is 30 s.
+            for (String path : List.of("/drip/3/5000", "/hang/silent")) {
+                FetchOutcome outcome = quick.fetch(job(server.url(path), 1000), new FetchCancellation());
+                assertThat(outcome).as(path).isInstanceOf(FetchOutcome.Failure.class);
+                FetchOutcome.Failure failure = (FetchOutcome.Failure) outcome;
+                assertThat(failure.kind()).as(path).isEqualTo(io.fetchq.worker.fetch.ErrorKind.TIMEOUT);
+                assertThat(failure.message()).as(path).isEqualTo("read timed out: nothing received for 300 ms");
+            }
+        }
+    }
+
+    @Test
+    void aSlowButSteadyBodyIsNotSilence() {
+        var fetch = WorkerTestBase.fetchSettings("read-timeout", "300ms");
+        try (HttpFetcher quick = new HttpFetcher(new UrlPolicy(false, fetch.allowedNetworks()), fetch, 4,
+                WorkerTestBase.TEST_DNS)) {
+            // A byte every 100 ms for 1.2 s: four read timeouts in all, never 300 ms without data.
+            FetchOutcome outcome = quick.fetch(job(server.url("/drip/12/100"), 1000), new FetchCancellation());
+            assertThat(outcome).isInstanceOf(FetchOutcome.Response.class);
+            assertThat(((FetchOutcome.Response) outcome).body()).hasSize(12);
+        }
     }
 
     @Test

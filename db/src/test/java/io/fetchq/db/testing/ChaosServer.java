@@ -259,6 +259,19 @@ public final class ChaosServer implements AutoCloseable {
                 send(out, 200, "text/plain", "slow");
             }
             case "echo" -> send(out, 200, "text/plain", request);
+            case "drip" -> {
+                // /drip/{bytes}/{ms}: the headers at once, then one body byte every {ms} ms.
+                int bytes = Integer.parseInt(parts[2]);
+                long every = Long.parseLong(parts[3]);
+                out.write(("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " + bytes
+                        + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+                out.flush();
+                for (int i = 0; i < bytes; i++) {
+                    Thread.sleep(every);
+                    out.write('x');
+                    out.flush();
+                }
+            }
             case "gate" -> {
                 if (gate(parts[2], nth).await(60, TimeUnit.SECONDS)) {
                     send(out, 200, "text/plain", "answer " + nth);

@@ -6,27 +6,58 @@ import java.util.concurrent.TimeUnit;
 import okhttp3.Call;
 
 /**
- * The whole-attempt timeout of every fetch, kept by one watchdog thread that cancels calls past
- * their deadline. OkHttp's own call timeout does the same with okio's {@code AsyncTimeout}, whose
- * one process-wide lock every call takes on entering and leaving; with thousands of fetches a
- * second on virtual threads that lock was the worker's hottest spot. Here a call is one entry in a
- * concurrent map, and the watchdog looks every {@link #RESOLUTION_MS} ms, so a timeout fires up to
- * that much late.
+ * The timeouts of every fetch, kept by one watchdog thread that cancels calls past their deadline
+ * (the job's whole-attempt {@code timeout_ms}) or silent for longer than the read timeout (no
+ * progress: connection, request sent, first response byte, each body read). OkHttp's own call,
+ * read and write timeouts do the same with okio's {@code AsyncTimeout}, which queues every socket
+ * read and write under one process-wide lock; with thousands of fetches a second on virtual threads
+ * that lock was the worker's hottest spot. Here a call is one entry in a concurrent map and its
+ * progress one volatile write; the watchdog looks every {@link #RESOLUTION_MS} ms, so a timeout
+ * fires up to that much late. Resolving names and opening the TCP connection are bounded by the
+ * resolver and the connect timeout instead, and are not silence.
  */
 final class CallDeadlines implements AutoCloseable {
 
     /** How often the watchdog looks for calls past their deadline: the timeouts' precision. */
     static final long RESOLUTION_MS = 20;
 
-    /** One call's deadline, and whether the watchdog ended it. */
+    /** One call's deadline and silence limit, and whether the watchdog ended it. */
     static final class Watch {
         final Call call;
         final long deadlineNanos;
+        final long quietNanos;
+        private volatile long lastProgressNanos = System.nanoTime();
+        private volatile boolean dialling;
         volatile boolean expired;
+        /** Ended for silence rather than for its deadline. */
+        volatile boolean silent;
 
-        Watch(Call call, long deadlineNanos) {
+        Watch(Call call, long deadlineNanos, long quietNanos) {
             this.call = call;
             this.deadlineNanos = deadlineNanos;
+            this.quietNanos = quietNanos;
+        }
+
+        /** The call moved on: its silence starts again. */
+        void progress() {
+            lastProgressNanos = System.nanoTime();
+        }
+
+        /** Resolving or connecting (not silence), or done with that. */
+        void dialling(boolean dialling) {
+            this.dialling = dialling;
+            progress();
+        }
+
+        boolean overdue(long now) {
+            if (now - deadlineNanos >= 0) {
+                return true;
+            }
+            if (!dialling && now - lastProgressNanos >= quietNanos) {
+                silent = true;
+                return true;
+            }
+            return false;
         }
     }
 
@@ -38,9 +69,12 @@ final class CallDeadlines implements AutoCloseable {
         watchdog = Thread.ofPlatform().name("fetchq-call-deadlines").daemon().start(this::watch);
     }
 
-    /** Cancels {@code call} once {@code deadlineNanos} ({@link System#nanoTime()}) passes, unless released first. */
-    Watch watch(Call call, long deadlineNanos) {
-        Watch w = new Watch(call, deadlineNanos);
+    /**
+     * Cancels {@code call} once {@code deadlineNanos} ({@link System#nanoTime()}) passes or once it
+     * makes no progress for {@code quietNanos}, unless released first.
+     */
+    Watch watch(Call call, long deadlineNanos, long quietNanos) {
+        Watch w = new Watch(call, deadlineNanos, quietNanos);
         watched.put(w, Boolean.TRUE);
         return w;
     }
@@ -53,7 +87,7 @@ final class CallDeadlines implements AutoCloseable {
         while (running) {
             long now = System.nanoTime();
             for (Watch w : watched.keySet()) {
-                if (now - w.deadlineNanos >= 0) {
+                if (w.overdue(now)) {
                     w.expired = true;
                     watched.remove(w);
                     w.call.cancel();

@@ -88,8 +88,10 @@ public final class HttpFetcher implements Fetcher {
                 .proxy(Proxy.NO_PROXY)
                 .dns(new GuardedDns(policy, resolver))
                 .connectTimeout(properties.connectTimeout())
-                .readTimeout(properties.readTimeout())
-                .writeTimeout(properties.readTimeout())
+                // Read and write silence is watched by CallDeadlines (okio's timeouts take a
+                // process-wide lock on every socket read and write).
+                .readTimeout(Duration.ZERO)
+                .writeTimeout(Duration.ZERO)
                 // Enough idle connections for a worker's fan-out (the default of 5 reconnects
                 // constantly), kept no longer than servers commonly keep theirs.
                 .connectionPool(new ConnectionPool(Math.max(5, maxInFlight), 30, TimeUnit.SECONDS))
@@ -154,7 +156,8 @@ public final class HttpFetcher implements Fetcher {
             if (cancellation.cancelled()) {
                 return failure(ErrorKind.CANCELLED, CANCELLED, chain, timings, started);
             }
-            CallDeadlines.Watch watch = deadlines.watch(call, deadline);
+            CallDeadlines.Watch watch = deadlines.watch(call, deadline, properties.readTimeout().toNanos());
+            timings.watchedBy(watch);
             try (Response response = call.execute()) {
                 long ttfb = System.nanoTime() - started;
                 int status = response.code();
@@ -178,7 +181,7 @@ public final class HttpFetcher implements Fetcher {
                     url = next;
                     continue;
                 }
-                return read(response, job.maxBodyBytes(), chain, timings, started, ttfb);
+                return read(response, job.maxBodyBytes(), chain, timings, watch, started, ttfb);
             } catch (IOException e) {
                 if (!retriedStale && SAFE_METHODS.contains(method) && timings.failedOnStaleConnection()
                         && !(e instanceof InterruptedIOException)) {
@@ -193,7 +196,9 @@ public final class HttpFetcher implements Fetcher {
                     return failure(ErrorKind.CANCELLED, CANCELLED, chain, timings, started);
                 }
                 if (watch.expired) {
-                    return failure(ErrorKind.TIMEOUT, "timed out after " + job.timeoutMs() + " ms", chain, timings, started);
+                    return failure(ErrorKind.TIMEOUT, watch.silent
+                            ? "read timed out: nothing received for " + properties.readTimeout().toMillis() + " ms"
+                            : "timed out after " + job.timeoutMs() + " ms", chain, timings, started);
                 }
                 return failure(classify(e), message(e), chain, timings, started);
             } catch (RuntimeException e) {
@@ -227,14 +232,18 @@ public final class HttpFetcher implements Fetcher {
 
     /** Reads the body up to {@code cap} decoded bytes; one more byte means truncated. */
     private static FetchOutcome read(Response response, int cap, List<FetchOutcome.Redirect> chain,
-            TimingListener timings, long started, long ttfbNanos) throws IOException {
+            TimingListener timings, CallDeadlines.Watch watch, long started, long ttfbNanos) throws IOException {
         ResponseBody body = response.body();
-        ByteArrayOutputStream out = new ByteArrayOutputStream((int) Math.min(cap, 64 * 1024));
+        // Sized by the announced length when there is one (most pages are a few KiB), else grown.
+        long announced = body.contentLength();
+        ByteArrayOutputStream out = new ByteArrayOutputStream(
+                (int) Math.min(cap, announced >= 0 ? announced : 16 * 1024));
         boolean truncated = false;
         BufferedSource source = body.source();
         Buffer buffer = new Buffer();
         long total = 0;
         while (source.read(buffer, 8192) != -1) {
+            watch.progress();
             long size = buffer.size();
             if (total + size > cap) {
                 buffer.writeTo(out, cap - total);

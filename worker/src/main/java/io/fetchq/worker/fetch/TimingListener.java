@@ -9,6 +9,8 @@ import okhttp3.Connection;
 import okhttp3.EventListener;
 import okhttp3.Handshake;
 import okhttp3.Protocol;
+import okhttp3.Request;
+import okhttp3.Response;
 import java.net.InetAddress;
 
 /**
@@ -22,6 +24,26 @@ final class TimingListener extends EventListener {
     String remoteIp;
     /** Of the current call: whether it dialled a new connection, and whether response headers began. */
     private boolean dialled, headersStarted;
+    /** The current call's timeouts, told of its progress. */
+    private volatile CallDeadlines.Watch watch;
+
+    void watchedBy(CallDeadlines.Watch watch) {
+        this.watch = watch;
+    }
+
+    private void progress() {
+        CallDeadlines.Watch w = watch;
+        if (w != null) {
+            w.progress();
+        }
+    }
+
+    private void dialling(boolean dialling) {
+        CallDeadlines.Watch w = watch;
+        if (w != null) {
+            w.dialling(dialling);
+        }
+    }
 
     @Override
     public void callStart(Call call) {
@@ -41,38 +63,46 @@ final class TimingListener extends EventListener {
     @Override
     public void dnsStart(Call call, String domainName) {
         dnsStart = System.nanoTime();
+        dialling(true);
     }
 
     @Override
     public void dnsEnd(Call call, String domainName, List<InetAddress> inetAddressList) {
         dnsNanos = Math.max(0, dnsNanos) + System.nanoTime() - dnsStart;
+        dialling(false);
     }
 
     @Override
     public void connectStart(Call call, InetSocketAddress inetSocketAddress, Proxy proxy) {
         connectStart = System.nanoTime();
         dialled = true;
+        dialling(true);
     }
 
     @Override
     public void secureConnectStart(Call call) {
         tlsStart = System.nanoTime();
+        // The TCP connection is open: the handshake's silence counts, as a read's does.
+        dialling(false);
     }
 
     @Override
     public void secureConnectEnd(Call call, Handshake handshake) {
         tlsNanos = Math.max(0, tlsNanos) + System.nanoTime() - tlsStart;
+        progress();
     }
 
     @Override
     public void connectEnd(Call call, InetSocketAddress inetSocketAddress, Proxy proxy, Protocol protocol) {
         connectNanos = Math.max(0, connectNanos) + System.nanoTime() - connectStart;
+        dialling(false);
     }
 
     @Override
     public void connectFailed(Call call, InetSocketAddress inetSocketAddress, Proxy proxy, Protocol protocol,
             IOException ioe) {
         connectNanos = Math.max(0, connectNanos) + System.nanoTime() - connectStart;
+        dialling(false);
     }
 
     @Override
@@ -84,7 +114,23 @@ final class TimingListener extends EventListener {
     }
 
     @Override
+    public void requestHeadersEnd(Call call, Request request) {
+        progress();
+    }
+
+    @Override
+    public void requestBodyEnd(Call call, long byteCount) {
+        progress();
+    }
+
+    @Override
     public void responseHeadersStart(Call call) {
         headersStarted = true;
+        progress();
+    }
+
+    @Override
+    public void responseHeadersEnd(Call call, Response response) {
+        progress();
     }
 }
