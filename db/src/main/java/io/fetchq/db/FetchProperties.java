@@ -21,7 +21,7 @@ import org.springframework.validation.annotation.Validated;
  * @param allowedNetworks address ranges (CIDR) allowed although blocked by default, e.g.
  *     {@code 10.20.0.0/16} for one internal service. Default none.
  * @param connectTimeout time to open a TCP connection (and finish TLS). Default 10s.
- * @param readTimeout longest silence while reading a response. Default 30s.
+ * @param readTimeout longest silence on an open connection (handshake, request, response). Default 30s.
  * @param maxRedirects most redirect hops followed per attempt; one more fails the attempt with
  *     {@code too_many_redirects}. Default 10.
  * @param userAgent {@code User-Agent} sent unless a job sets its own. Default {@code fetchq/0.1}.
