@@ -316,8 +316,7 @@ public class QueueQueries {
         return claim(CLAIM_DUE, workerId, lease, (c, ps) -> {
             ps.setInt(1, scan);
             ps.setInt(2, perHost);
-            ps.setArray(3, c.createArrayOf("text", hostRoom.keySet().toArray(String[]::new)));
-            ps.setArray(4, c.createArrayOf("int4", hostRoom.values().toArray(Integer[]::new)));
+            bindRoom(c, ps, 3, hostRoom);
             ps.setInt(5, limit);
             return 6;
         });
@@ -336,8 +335,7 @@ public class QueueQueries {
             ps.setString(1, after);
             ps.setInt(2, hostsToVisit);
             ps.setInt(3, perHost);
-            ps.setArray(4, c.createArrayOf("text", hostRoom.keySet().toArray(String[]::new)));
-            ps.setArray(5, c.createArrayOf("int4", hostRoom.values().toArray(Integer[]::new)));
+            bindRoom(c, ps, 4, hostRoom);
             ps.setInt(6, limit);
             return 7;
         });
@@ -346,8 +344,7 @@ public class QueueQueries {
     /** Claims each host's first due jobs, up to its room; see {@link #CLAIM_HOSTS}. Commits before returning. */
     public List<ClaimedJob> claimHosts(String workerId, Map<String, Integer> hostRoom, Duration lease) {
         return claim(CLAIM_HOSTS, workerId, lease, (c, ps) -> {
-            ps.setArray(1, c.createArrayOf("text", hostRoom.keySet().toArray(String[]::new)));
-            ps.setArray(2, c.createArrayOf("int4", hostRoom.values().toArray(Integer[]::new)));
+            bindRoom(c, ps, 1, hostRoom);
             return 3;
         });
     }
@@ -534,6 +531,20 @@ public class QueueQueries {
             values[i] = column.apply(rows.get(i));
         }
         return c.createArrayOf(type, values);
+    }
+
+    /** Binds a room map as two parameters from {@code p}: host names ({@code text[]}) and their room ({@code int4[]}), in step. */
+    private static void bindRoom(Connection c, PreparedStatement ps, int p, Map<String, Integer> room)
+            throws SQLException {
+        String[] hosts = new String[room.size()];
+        Integer[] free = new Integer[room.size()];
+        int i = 0;
+        for (Map.Entry<String, Integer> e : room.entrySet()) {
+            hosts[i] = e.getKey();
+            free[i++] = e.getValue();
+        }
+        ps.setArray(p, c.createArrayOf("text", hosts));
+        ps.setArray(p + 1, c.createArrayOf("int4", free));
     }
 
     /** Microseconds since the epoch: how attempt times are bound. */

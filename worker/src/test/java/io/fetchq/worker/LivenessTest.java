@@ -20,13 +20,18 @@ class LivenessTest extends WorkerTestBase {
 
     private static final Duration SOON = Duration.ofSeconds(10);
 
-    @Test
-    void aDueJobOfAHostWithRoomIsClaimedWhateverFillsTheClaimWindow() {
+    /** Queues {@code n} jobs of {@code host} at once, {@code path} followed by each job's number. */
+    private void queueBacklog(String host, String path, int n) {
         List<NewJob> backlog = new ArrayList<>();
-        for (int i = 0; i < 500; i++) {
-            backlog.add(aJob(server.url("busy.test", "/slow/300/" + i)).build());
+        for (int i = 0; i < n; i++) {
+            backlog.add(aJob(server.url(host, path + i)).build());
         }
         jobs.insertBatch(backlog);
+    }
+
+    @Test
+    void aDueJobOfAHostWithRoomIsClaimedWhateverFillsTheClaimWindow() {
+        queueBacklog("busy.test", "/slow/300/", 500);
         // Queued after the backlog: far down the claim order, beyond any claim's window.
         long other = aJob(server.url("other.test", "/page/other")).submit();
         startWorker(settings("per-host", "2", "claim-batch", "8", "poll-interval", "200ms"));
@@ -38,11 +43,7 @@ class LivenessTest extends WorkerTestBase {
 
     @Test
     void aJobComingDueIsClaimedWithinThePollIntervalWhileAnotherHostKeepsTheClaimerBusy() {
-        List<NewJob> backlog = new ArrayList<>();
-        for (int i = 0; i < 3000; i++) {
-            backlog.add(aJob(server.url("refilled.test", "/slow/50/" + i)).build());
-        }
-        jobs.insertBatch(backlog);
+        queueBacklog("refilled.test", "/slow/50/", 3000);
         // Due in a second, announced by nothing: only a full claim pass finds it.
         long later = aJob(server.url("later.test", "/page/later")).submit();
         sql.sql("UPDATE fetchq.queue SET run_at = now() + interval '1 second' WHERE job_id = :id").param("id", later)
