@@ -150,8 +150,8 @@ class BatchController {
             @RequestParam(required = false) String format,
             @RequestHeader(name = HttpHeaders.ACCEPT, required = false) String accept) {
         List<FieldError> errors = new ArrayList<>();
-        if (state != null && !JobState.ALL.contains(state)) {
-            errors.add(FieldError.atParameter("state", "must be one of " + String.join(", ", JobState.ALL)));
+        if (state != null && !JobState.CODES.contains(state)) {
+            errors.add(FieldError.atParameter("state", "must be one of " + String.join(", ", JobState.CODES)));
         }
         if (!errors.isEmpty()) {
             throw ApiProblem.invalid(errors, errors.size());

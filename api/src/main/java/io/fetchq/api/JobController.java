@@ -116,8 +116,8 @@ class JobController {
             @RequestParam(required = false) Integer limit,
             @RequestParam(name = "after_id", required = false, defaultValue = "0") long afterId) {
         List<FieldError> errors = new ArrayList<>();
-        if (state != null && !JobState.ALL.contains(state)) {
-            errors.add(FieldError.atParameter("state", "must be one of " + String.join(", ", JobState.ALL)));
+        if (state != null && !JobState.CODES.contains(state)) {
+            errors.add(FieldError.atParameter("state", "must be one of " + String.join(", ", JobState.CODES)));
         }
         int size = limit == null ? properties.defaultPageSize() : limit;
         if (size < 1 || size > properties.maxPageSize()) {

@@ -2,7 +2,9 @@ package io.fetchq.api;
 
 import com.fasterxml.jackson.annotation.JsonRawValue;
 import io.fetchq.api.security.HeaderRedaction;
+import io.fetchq.db.JobResult;
 import io.fetchq.db.JobRow;
+import io.swagger.v3.oas.annotations.media.Schema;
 import java.time.OffsetDateTime;
 import java.util.Map;
 
@@ -24,31 +26,13 @@ public record JobResource(
         OffsetDateTime startedAt,
         OffsetDateTime finishedAt,
         @JsonRawValue String metadata,
-        Result result) {
-
-    /** The outcome of the final (or latest) attempt; null until there is one. */
-    public record Result(
-            Integer statusCode,
-            String contentType,
-            Long bodyBytes,
-            Boolean bodyTruncated,
-            String bodySha256,
-            String title,
-            @JsonRawValue String links,
-            String finalUrl,
-            String errorKind,
-            String errorMessage,
-            Integer totalMs) {
-    }
+        @Schema(description = "the outcome of the final (or latest) attempt; null until there is one") JobResult result) {
 
     /** The job as shown: secret header values replaced by {@value HeaderRedaction#REDACTED}. */
     static JobResource of(JobRow row, HeaderRedaction secrets) {
-        Result result = row.statusCode() == null && row.errorKind() == null ? null : new Result(
-                row.statusCode(), row.contentType(), row.bodyBytes(), row.bodyTruncated(), row.bodySha256(),
-                row.title(), row.links(), row.finalUrl(), row.errorKind(), row.errorMessage(), row.totalMs());
         return new JobResource(row.jobId(), row.batchId(), row.tenant(), row.url(), row.host(), row.method(),
-                secrets.redact(row.headers()), row.state(),
+                secrets.redact(row.headers()), row.state().code(),
                 row.priority(), row.attempts(), row.maxAttempts(), row.nextAttemptAt(), row.createdAt(),
-                row.startedAt(), row.finishedAt(), row.metadata(), result);
+                row.startedAt(), row.finishedAt(), row.metadata(), row.result().present() ? row.result() : null);
     }
 }

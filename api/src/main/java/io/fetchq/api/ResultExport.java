@@ -35,24 +35,24 @@ final class ResultExport {
         field("url", JobRow::url);
         field("host", JobRow::host);
         field("method", JobRow::method);
-        field("state", JobRow::state);
+        field("state", r -> r.state().code());
         field("priority", JobRow::priority);
         field("attempts", JobRow::attempts);
         field("max_attempts", JobRow::maxAttempts);
-        field("status_code", JobRow::statusCode);
-        field("content_type", JobRow::contentType);
-        field("body_bytes", JobRow::bodyBytes);
-        field("body_truncated", JobRow::bodyTruncated);
-        field("body_sha256", JobRow::bodySha256);
-        field("title", JobRow::title);
-        field("final_url", JobRow::finalUrl);
-        field("error_kind", JobRow::errorKind);
-        field("error_message", JobRow::errorMessage);
-        field("total_ms", JobRow::totalMs);
+        field("status_code", r -> r.result().statusCode());
+        field("content_type", r -> r.result().contentType());
+        field("body_bytes", r -> r.result().bodyBytes());
+        field("body_truncated", r -> r.result().bodyTruncated());
+        field("body_sha256", r -> r.result().bodySha256());
+        field("title", r -> r.result().title());
+        field("final_url", r -> r.result().finalUrl());
+        field("error_kind", r -> r.result().errorKind());
+        field("error_message", r -> r.result().errorMessage());
+        field("total_ms", r -> r.result().totalMs());
         field("created_at", JobRow::createdAt);
         field("started_at", JobRow::startedAt);
         field("finished_at", JobRow::finishedAt);
-        FIELDS.put("links", new Field("links", JobRow::links, true));
+        FIELDS.put("links", new Field("links", r -> r.result().links(), true));
         FIELDS.put("metadata", new Field("metadata", JobRow::metadata, true));
     }
 

@@ -69,7 +69,7 @@ class StatsController {
      * state, the lag, jobs finished over the last minute, workers by state.
      */
     private void bindMetrics(MeterRegistry registry) {
-        for (String state : JobState.ALL) {
+        for (String state : JobState.CODES) {
             Gauge.builder("fetchq.jobs", this, c -> c.stats().jobs().get(state))
                     .description("Jobs by state").tag("state", state).register(registry);
         }

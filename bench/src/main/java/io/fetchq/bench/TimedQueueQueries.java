@@ -34,7 +34,7 @@ final class TimedQueueQueries extends QueueQueries {
     }
 
     @Override
-    public List<Long> completeMany(Collection<Completion> completions, String workerId) {
+    public List<Long> completeMany(Collection<? extends Completion> completions, String workerId) {
         long t = System.nanoTime();
         List<Long> written = super.completeMany(completions, workerId);
         completeNanos.addAndGet(System.nanoTime() - t);

@@ -1,19 +1,14 @@
 package io.fetchq.db;
 
 import java.util.List;
-import java.util.UUID;
 
 /**
- * A job a worker has claimed: what to fetch, and the claim that fences every later write on it
- * ({@code leaseToken} and {@code attempt} must still match).
+ * A job a worker has claimed: the claim that fences every later write on it, and what to fetch.
  *
- * @param attempt absolute number of the attempt this claim makes (numbering of fetchq.attempt)
  * @param attemptLimit the highest attempt number the current budget allows
  */
 public record ClaimedJob(
-        long jobId,
-        UUID leaseToken,
-        int attempt,
+        Claim claim,
         int attemptLimit,
         int maxAttempts,
         String url,
@@ -27,19 +22,28 @@ public record ClaimedJob(
         boolean followRedirects,
         List<String> extract) {
 
+    public long jobId() {
+        return claim.jobId();
+    }
+
+    /** Absolute number of the attempt this claim makes. */
+    public int attempt() {
+        return claim.attempt();
+    }
+
     /** Whether another attempt fits in the budget after this one. */
     public boolean hasAttemptsLeft() {
-        return attempt < attemptLimit;
+        return claim.attempt() < attemptLimit;
     }
 
     /** 1 for the first attempt of the current budget. */
     public int attemptInBudget() {
-        return attempt - (attemptLimit - maxAttempts);
+        return claim.attempt() - (attemptLimit - maxAttempts);
     }
 
     /** The same claim, making its next attempt. */
     public ClaimedJob nextAttempt() {
-        return new ClaimedJob(jobId, leaseToken, attempt + 1, attemptLimit, maxAttempts, url, host, method,
-                headersJson, body, timeoutMs, maxBodyBytes, storeBody, followRedirects, extract);
+        return new ClaimedJob(claim.next(), attemptLimit, maxAttempts, url, host, method, headersJson, body,
+                timeoutMs, maxBodyBytes, storeBody, followRedirects, extract);
     }
 }

@@ -1,77 +1,71 @@
 package io.fetchq.db;
 
-import java.time.Instant;
-import java.util.UUID;
-
 /**
- * What a worker writes when an attempt ends: the attempt row, and either the job's final state and
- * result or when to try again. Written by {@link QueueQueries#completeMany}, fenced by the claim.
+ * How a claim ends, as a worker hands it to {@link QueueQueries#completeMany}: each kind is written
+ * only while its claim still holds.
  *
- * @param finalState {@code completed} or {@code failed}; null to queue the job again after
- *     {@code retryDelayMs} (or, when {@code release} is set, to give the claim back without
- *     counting this attempt)
- * @param release the attempt never reached the remote (shutdown, open circuit): give the job
- *     back to the queue and do not count or record the attempt
+ * <ul>
+ *   <li>{@link Completed}: a final response; the job is done.
+ *   <li>{@link Failed}: the job gave up (its error kind says why).
+ *   <li>{@link RetryAt}: the attempt ended retryably; the job is queued again after a delay.
+ *   <li>{@link Released}: no request reached the remote (shutdown, open circuit, full host); the
+ *       job goes back to the queue and the attempt neither counts nor is recorded.
+ * </ul>
  */
-public record Completion(
-        long jobId,
-        UUID leaseToken,
-        int attempt,
-        String finalState,
-        long retryDelayMs,
-        boolean release,
-        Instant startedAt,
-        Instant finishedAt,
-        Integer statusCode,
-        String contentType,
-        Long bodyBytes,
-        Boolean bodyTruncated,
-        String bodySha256,
-        String title,
-        String linksJson,
-        String finalUrl,
-        String errorKind,
-        String errorMessage,
-        Integer dnsMs,
-        Integer connectMs,
-        Integer tlsMs,
-        Integer ttfbMs,
-        Integer totalMs,
-        String remoteIp,
-        String redirectsJson,
-        byte[] body) {
+public sealed interface Completion {
 
-    /** PostgreSQL text and jsonb refuse NUL, which remote servers can put in anything they send. */
-    public Completion {
-        contentType = text(contentType);
-        bodySha256 = text(bodySha256);
-        title = text(title);
-        linksJson = json(linksJson);
-        finalUrl = text(finalUrl);
-        errorKind = text(errorKind);
-        errorMessage = text(errorMessage);
-        remoteIp = text(remoteIp);
-        redirectsJson = json(redirectsJson);
-    }
-
-    private static String text(String s) {
-        return s == null || s.indexOf('\u0000') < 0 ? s : s.replace("\u0000", "");
-    }
-
-    private static String json(String s) {
-        return s == null || !s.contains("\\u0000") ? s : s.replace("\\u0000", "");
-    }
-
-    /** The same ended attempt without any text taken from the remote: what is left to store when the rest cannot be. */
-    public Completion withoutRemoteText() {
-        return new Completion(jobId, leaseToken, attempt, finalState, retryDelayMs, release, startedAt, finishedAt,
-                statusCode, null, bodyBytes, bodyTruncated, bodySha256, null, null, null, errorKind,
-                errorMessage == null ? null : "result could not be stored", dnsMs, connectMs, tlsMs, ttfbMs, totalMs,
-                null, null, null);
-    }
+    Claim claim();
 
     /** Bytes this completion holds in memory until written. */
-    public long weight() {
-        return 512 + (body == null ? 0 : body.length) + (linksJson == null ? 0 : linksJson.length());
+    long weight();
+
+    /** The same ending without any text taken from the remote: what is left to store when the rest cannot be. */
+    Completion withoutRemoteText();
+
+    /** An ending with an attempt to record: everything but a release. */
+    sealed interface Attempted extends Completion {
+        AttemptRecord attempt();
+
+        Payload payload();
+
+        @Override
+        default long weight() {
+            return 512 + payload().weight();
+        }
+    }
+
+    record Completed(Claim claim, AttemptRecord attempt, Payload payload) implements Attempted {
+        @Override
+        public Completed withoutRemoteText() {
+            return new Completed(claim, attempt.withoutRemoteText(), payload.withoutRemoteText());
+        }
+    }
+
+    record Failed(Claim claim, AttemptRecord attempt, Payload payload) implements Attempted {
+        @Override
+        public Failed withoutRemoteText() {
+            return new Failed(claim, attempt.withoutRemoteText(), payload.withoutRemoteText());
+        }
+    }
+
+    /** @param delayMs from now until the job is due again */
+    record RetryAt(Claim claim, AttemptRecord attempt, Payload payload, long delayMs) implements Attempted {
+        @Override
+        public RetryAt withoutRemoteText() {
+            return new RetryAt(claim, attempt.withoutRemoteText(), payload.withoutRemoteText(), delayMs);
+        }
+    }
+
+    /** @param delayMs from now until the job is due again */
+    record Released(Claim claim, long delayMs) implements Completion {
+        @Override
+        public long weight() {
+            return 512;
+        }
+
+        @Override
+        public Released withoutRemoteText() {
+            return this;
+        }
     }
 }

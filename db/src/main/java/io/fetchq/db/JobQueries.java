@@ -12,7 +12,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
-import org.springframework.jdbc.core.DataClassRowMapper;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Repository;
@@ -281,7 +280,7 @@ public class JobQueries {
     /** A job, if it belongs to {@code tenant}; any tenant's when {@code tenant} is null. */
     public Optional<JobRow> getById(long id, String tenant) {
         return Tenants.bind(jdbc.sql(SELECT_JOB + " WHERE r.job_id = :id" + Tenants.condition("j", tenant))
-                .param("id", id), tenant).query(JobRow.class).optional();
+                .param("id", id), tenant).query(JobRow.ROWS).optional();
     }
 
     /** Whether the job is final; also true when there is no such job (nothing to wait for). */
@@ -315,7 +314,7 @@ public class JobQueries {
             params.put("host", filter.host());
         }
         sql.append(" ORDER BY r.job_id LIMIT :limit");
-        return jdbc.sql(sql.toString()).params(params).query(JobRow.class).list();
+        return jdbc.sql(sql.toString()).params(params).query(JobRow.ROWS).list();
     }
 
     /**
@@ -361,8 +360,6 @@ public class JobQueries {
     /** Jobs a results export reads per page: each page is one short query on a connection of its own. */
     static final int EXPORT_PAGE = 1000;
 
-    private static final DataClassRowMapper<JobRow> JOB_ROWS = new DataClassRowMapper<>(JobRow.class);
-
     /**
      * Hands every job of a batch to {@code each} in id order, only those in {@code state} when it is
      * not null. Reads page by page, keyed by job id ({@value #EXPORT_PAGE} jobs a page, index
@@ -381,7 +378,7 @@ public class JobQueries {
             if (state != null) {
                 query = query.param("state", state);
             }
-            List<JobRow> page = query.query(JOB_ROWS).list();
+            List<JobRow> page = query.query(JobRow.ROWS).list();
             page.forEach(each);
             if (page.size() < EXPORT_PAGE) {
                 return;
@@ -393,7 +390,7 @@ public class JobQueries {
     public List<AttemptRow> attemptsOf(long jobId) {
         return jdbc.sql("SELECT * FROM fetchq.attempts WHERE job_id = :id ORDER BY attempt")
                 .param("id", jobId)
-                .query(AttemptRow.class)
+                .query(AttemptRow.ROWS)
                 .list();
     }
 

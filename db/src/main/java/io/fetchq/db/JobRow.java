@@ -1,6 +1,9 @@
 package io.fetchq.db;
 
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.time.OffsetDateTime;
+import org.springframework.jdbc.core.RowMapper;
 
 /**
  * One row of the public view {@code fetchq.job_results}, with the job's tenant and request headers
@@ -12,26 +15,34 @@ public record JobRow(
         String url,
         String host,
         String method,
-        String state,
+        JobState state,
         int priority,
         int attempts,
         int maxAttempts,
         String metadata,
-        Integer statusCode,
-        String contentType,
-        Long bodyBytes,
-        Boolean bodyTruncated,
-        String bodySha256,
-        String title,
-        String links,
-        String finalUrl,
-        String errorKind,
-        String errorMessage,
+        JobResult result,
         OffsetDateTime createdAt,
         OffsetDateTime nextAttemptAt,
         OffsetDateTime startedAt,
         OffsetDateTime finishedAt,
-        Integer totalMs,
         String tenant,
         String headers) {
+
+    /** Reads a row of {@code fetchq.job_results} (plus {@code tenant} and {@code headers}). */
+    static final RowMapper<JobRow> ROWS = JobRow::read;
+
+    private static JobRow read(ResultSet rs, int n) throws SQLException {
+        JobResult result = new JobResult(rs.getObject("status_code", Integer.class), rs.getString("content_type"),
+                rs.getObject("body_bytes", Long.class), rs.getObject("body_truncated", Boolean.class),
+                rs.getString("body_sha256"), rs.getString("title"), rs.getString("links"), rs.getString("final_url"),
+                rs.getString("error_kind"), rs.getString("error_message"), rs.getObject("total_ms", Integer.class));
+        String state = rs.getString("state");
+        return new JobRow(rs.getLong("job_id"), rs.getObject("batch_id", Long.class), rs.getString("url"),
+                rs.getString("host"), rs.getString("method"),
+                JobState.of(state).orElseThrow(() -> new IllegalStateException("unknown job state " + state)),
+                rs.getInt("priority"), rs.getInt("attempts"), rs.getInt("max_attempts"), rs.getString("metadata"),
+                result, rs.getObject("created_at", OffsetDateTime.class),
+                rs.getObject("next_attempt_at", OffsetDateTime.class), rs.getObject("started_at", OffsetDateTime.class),
+                rs.getObject("finished_at", OffsetDateTime.class), rs.getString("tenant"), rs.getString("headers"));
+    }
 }

@@ -1,18 +1,33 @@
 package io.fetchq.db;
 
+import com.fasterxml.jackson.annotation.JsonValue;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
 
-/** The states of a job, as they appear in the public views. */
-public final class JobState {
+/** The states of a job, as they appear in the public views ({@link #code()}). */
+public enum JobState {
+    QUEUED, RUNNING, COMPLETED, FAILED, CANCELLED;
 
-    public static final String QUEUED = "queued";
-    public static final String RUNNING = "running";
-    public static final String COMPLETED = "completed";
-    public static final String FAILED = "failed";
-    public static final String CANCELLED = "cancelled";
+    private final String code = name().toLowerCase(Locale.ROOT);
 
-    public static final List<String> ALL = List.of(QUEUED, RUNNING, COMPLETED, FAILED, CANCELLED);
+    /** Every state's code, in order. */
+    public static final List<String> CODES = Arrays.stream(values()).map(JobState::code).toList();
 
-    private JobState() {
+    /** How the state is spelt in the views and the API. */
+    @JsonValue
+    public String code() {
+        return code;
+    }
+
+    /** The state spelt {@code code}, if there is one. */
+    public static Optional<JobState> of(String code) {
+        for (JobState s : values()) {
+            if (s.code.equals(code)) {
+                return Optional.of(s);
+            }
+        }
+        return Optional.empty();
     }
 }

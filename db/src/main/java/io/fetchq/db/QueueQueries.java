@@ -6,9 +6,6 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -56,7 +53,7 @@ public class QueueQueries {
                 LIMIT ?
                 FOR UPDATE OF q SKIP LOCKED
             )
-            """ + Claim.UPDATE;
+            """ + ClaimSql.UPDATE;
 
     /**
      * Claims due jobs of hosts that the claim order's window did not reach: the window can be
@@ -85,12 +82,12 @@ public class QueueQueries {
                 SELECT c.job_id
                 FROM roomy r
                 CROSS JOIN LATERAL (
-            """ + Claim.HOST_HEAD + """
+            """ + ClaimSql.HOST_HEAD + """
                 ) c
                 WHERE r.free > 0
                 LIMIT ?
             )
-            """ + Claim.UPDATE;
+            """ + ClaimSql.UPDATE;
 
     /**
      * Refills hosts this worker is busy with: each named host's first due jobs in claim order, up to
@@ -102,10 +99,10 @@ public class QueueQueries {
                 SELECT c.job_id
                 FROM unnest(?::text[], ?::int[]) AS r(host, free)
                 CROSS JOIN LATERAL (
-            """ + Claim.HOST_HEAD + """
+            """ + ClaimSql.HOST_HEAD + """
                 ) c
             )
-            """ + Claim.UPDATE;
+            """ + ClaimSql.UPDATE;
 
     /**
      * Claims trial jobs for a host whose circuit breaker is half-open: a random sample of its first
@@ -127,10 +124,10 @@ public class QueueQueries {
                 WHERE q.state = 'queued' AND q.run_at <= now()
                 FOR UPDATE OF q SKIP LOCKED
             )
-            """ + Claim.UPDATE;
+            """ + ClaimSql.UPDATE;
 
     /** Pieces the claim statements share. */
-    private static final class Claim {
+    private static final class ClaimSql {
         /** A host's first {@code r.free} due jobs in claim order, locked (index {@code queue_host_due}). */
         static final String HOST_HEAD = """
                     SELECT q.job_id
@@ -171,7 +168,9 @@ public class QueueQueries {
                 INSERT INTO fetchq.attempt (job_id, attempt, worker_id, started_at, finished_at, status_code, content_type,
                                             body_bytes, error_kind, error_message, dns_ms, connect_ms, tls_ms, ttfb_ms,
                                             total_ms, remote_ip, redirects)
-                SELECT job_id, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::inet, ?::jsonb FROM claim
+                SELECT job_id, ?, ?, timestamptz 'epoch' + ?::bigint * interval '1 microsecond',
+                       timestamptz 'epoch' + ?::bigint * interval '1 microsecond', ?::int, ?::text, ?::bigint, ?::text,
+                       ?::text, ?::int, ?::int, ?::int, ?::int, ?::int, ?::inet, ?::jsonb FROM claim
                 ON CONFLICT DO NOTHING
             )
             SELECT job_id FROM claim
@@ -188,14 +187,18 @@ public class QueueQueries {
                 -- One row per claim, a claim being (job, lease token, attempt): results of two claims of
                 -- one job (a stale one and the live one) both go on to the fence, which keeps only the
                 -- live one; should a release and a result of the same claim meet here, the result wins.
-                SELECT DISTINCT ON (u.job_id, u.lease_token, u.attempt) * FROM unnest(?::bigint[], ?::uuid[], ?::int[], ?::text[], ?::bigint[], ?::boolean[],
-                                     ?::bigint[], ?::bigint[], ?::int[], ?::text[], ?::bigint[],
-                                     ?::boolean[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],
-                                     ?::int[], ?::int[], ?::int[], ?::int[], ?::int[], ?::text[], ?::text[], ?::bytea[])
-                    AS u(job_id, lease_token, attempt, final_state, retry_delay_ms, release, started_us, finished_us,
-                         status_code, content_type, body_bytes, body_truncated, body_sha256, title, links, final_url,
-                         error_kind, error_message, dns_ms, connect_ms, tls_ms, ttfb_ms, total_ms, remote_ip,
-                         redirects, body)
+                -- Columns: the claim, how it ends, the attempt's record (AttemptColumns), the result.
+                SELECT DISTINCT ON (u.job_id, u.lease_token, u.attempt) * FROM unnest(
+                        ?::bigint[], ?::uuid[], ?::int[],
+                        ?::text[], ?::bigint[], ?::boolean[],
+                        ?::bigint[], ?::bigint[], ?::int[], ?::text[], ?::bigint[], ?::text[], ?::text[],
+                        ?::int[], ?::int[], ?::int[], ?::int[], ?::int[], ?::text[], ?::text[],
+                        ?::boolean[], ?::text[], ?::text[], ?::text[], ?::text[], ?::bytea[])
+                    AS u(job_id, lease_token, attempt,
+                         final_state, retry_delay_ms, release,
+                         started_us, finished_us, status_code, content_type, body_bytes, error_kind, error_message,
+                         dns_ms, connect_ms, tls_ms, ttfb_ms, total_ms, remote_ip, redirects,
+                         body_truncated, body_sha256, title, links, final_url, body)
                 ORDER BY u.job_id, u.lease_token, u.attempt, u.release
             ), fenced AS (
                 -- Rows locked in job order, so that concurrent statements over the same jobs (the
@@ -364,7 +367,7 @@ public class QueueQueries {
         });
     }
 
-    /** Binds a claim statement's own parameters and answers the index of the first of {@link Claim#UPDATE}'s. */
+    /** Binds a claim statement's own parameters and answers the index of the first of {@link ClaimSql#UPDATE}'s. */
     @FunctionalInterface
     private interface ClaimParameters {
         int bind(Connection c, PreparedStatement ps) throws SQLException;
@@ -382,7 +385,7 @@ public class QueueQueries {
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
                         Array extract = rs.getArray("extract");
-                        claimed.add(new ClaimedJob(rs.getLong("job_id"), token, rs.getInt("attempt"),
+                        claimed.add(new ClaimedJob(new Claim(rs.getLong("job_id"), token, rs.getInt("attempt")),
                                 rs.getInt("attempt_limit"), rs.getInt("max_attempts"), rs.getString("url"), rs.getString("host"),
                                 rs.getString("method"), rs.getString("headers"), rs.getBytes("body"),
                                 rs.getInt("timeout_ms"), rs.getInt("max_body_bytes"), rs.getBoolean("store_body"),
@@ -401,30 +404,17 @@ public class QueueQueries {
      * @return false when the claim no longer holds, the budget is spent or a cancel was requested:
      *     then nothing was written and the caller must not make another request
      */
-    public boolean nextAttempt(Completion failed, String workerId, Duration lease) {
+    public boolean nextAttempt(Completion.RetryAt failed, String workerId, Duration lease) {
+        Claim claim = failed.claim();
         return Boolean.TRUE.equals(jdbc.execute((Connection c) -> {
             try (PreparedStatement ps = c.prepareStatement(NEXT_ATTEMPT)) {
-                int p = 1;
-                ps.setLong(p++, lease.toMillis());
-                ps.setLong(p++, failed.jobId());
-                ps.setObject(p++, failed.leaseToken());
-                ps.setInt(p++, failed.attempt());
-                ps.setInt(p++, failed.attempt());
-                ps.setString(p++, workerId);
-                ps.setObject(p++, OffsetDateTime.ofInstant(failed.startedAt(), ZoneOffset.UTC));
-                ps.setObject(p++, OffsetDateTime.ofInstant(failed.finishedAt(), ZoneOffset.UTC));
-                ps.setObject(p++, failed.statusCode());
-                ps.setString(p++, failed.contentType());
-                ps.setObject(p++, failed.bodyBytes());
-                ps.setString(p++, failed.errorKind());
-                ps.setString(p++, failed.errorMessage());
-                ps.setObject(p++, failed.dnsMs());
-                ps.setObject(p++, failed.connectMs());
-                ps.setObject(p++, failed.tlsMs());
-                ps.setObject(p++, failed.ttfbMs());
-                ps.setObject(p++, failed.totalMs());
-                ps.setString(p++, failed.remoteIp());
-                ps.setString(p, failed.redirectsJson());
+                ps.setLong(1, lease.toMillis());
+                ps.setLong(2, claim.jobId());
+                ps.setObject(3, claim.leaseToken());
+                ps.setInt(4, claim.attempt());
+                ps.setInt(5, claim.attempt());
+                ps.setString(6, workerId);
+                AttemptColumns.bind(ps, 7, failed);
                 try (ResultSet rs = ps.executeQuery()) {
                     return rs.next();
                 }
@@ -433,42 +423,29 @@ public class QueueQueries {
     }
 
     /**
-     * Writes a batch of ended attempts in one statement.
+     * Writes a batch of ended claims in one statement.
      *
      * @return ids of the jobs whose claim still held (the others were rescued or cancelled
      *     elsewhere: their writes were dropped)
      */
-    public List<Long> completeMany(Collection<Completion> completions, String workerId) {
+    public List<Long> completeMany(Collection<? extends Completion> completions, String workerId) {
         List<Completion> list = List.copyOf(completions);
         return jdbc.execute((Connection c) -> {
             try (PreparedStatement ps = c.prepareStatement(COMPLETE_MANY)) {
                 int p = 1;
-                ps.setArray(p++, array(c, "int8", list, Completion::jobId, Long[]::new));
-                ps.setArray(p++, array(c, "text", list, x -> x.leaseToken().toString(), String[]::new));
-                ps.setArray(p++, array(c, "int4", list, Completion::attempt, Integer[]::new));
-                ps.setArray(p++, array(c, "text", list, Completion::finalState, String[]::new));
-                ps.setArray(p++, array(c, "int8", list, Completion::retryDelayMs, Long[]::new));
-                ps.setArray(p++, array(c, "bool", list, Completion::release, Boolean[]::new));
-                ps.setArray(p++, array(c, "int8", list, x -> micros(x.startedAt()), Long[]::new));
-                ps.setArray(p++, array(c, "int8", list, x -> micros(x.finishedAt()), Long[]::new));
-                ps.setArray(p++, array(c, "int4", list, Completion::statusCode, Integer[]::new));
-                ps.setArray(p++, array(c, "text", list, Completion::contentType, String[]::new));
-                ps.setArray(p++, array(c, "int8", list, Completion::bodyBytes, Long[]::new));
-                ps.setArray(p++, array(c, "bool", list, Completion::bodyTruncated, Boolean[]::new));
-                ps.setArray(p++, array(c, "text", list, Completion::bodySha256, String[]::new));
-                ps.setArray(p++, array(c, "text", list, Completion::title, String[]::new));
-                ps.setArray(p++, array(c, "text", list, Completion::linksJson, String[]::new));
-                ps.setArray(p++, array(c, "text", list, Completion::finalUrl, String[]::new));
-                ps.setArray(p++, array(c, "text", list, Completion::errorKind, String[]::new));
-                ps.setArray(p++, array(c, "text", list, Completion::errorMessage, String[]::new));
-                ps.setArray(p++, array(c, "int4", list, Completion::dnsMs, Integer[]::new));
-                ps.setArray(p++, array(c, "int4", list, Completion::connectMs, Integer[]::new));
-                ps.setArray(p++, array(c, "int4", list, Completion::tlsMs, Integer[]::new));
-                ps.setArray(p++, array(c, "int4", list, Completion::ttfbMs, Integer[]::new));
-                ps.setArray(p++, array(c, "int4", list, Completion::totalMs, Integer[]::new));
-                ps.setArray(p++, array(c, "text", list, Completion::remoteIp, String[]::new));
-                ps.setArray(p++, array(c, "text", list, Completion::redirectsJson, String[]::new));
-                ps.setArray(p++, array(c, "bytea", list, Completion::body, byte[][]::new));
+                ps.setArray(p++, array(c, "int8", list, x -> x.claim().jobId(), Long[]::new));
+                ps.setArray(p++, array(c, "text", list, x -> x.claim().leaseToken().toString(), String[]::new));
+                ps.setArray(p++, array(c, "int4", list, x -> x.claim().attempt(), Integer[]::new));
+                ps.setArray(p++, array(c, "text", list, QueueQueries::finalState, String[]::new));
+                ps.setArray(p++, array(c, "int8", list, QueueQueries::delayMs, Long[]::new));
+                ps.setArray(p++, array(c, "bool", list, x -> x instanceof Completion.Released, Boolean[]::new));
+                p = AttemptColumns.bind(c, ps, p, list);
+                ps.setArray(p++, array(c, "bool", list, x -> payload(x).bodyTruncated(), Boolean[]::new));
+                ps.setArray(p++, array(c, "text", list, x -> payload(x).bodySha256(), String[]::new));
+                ps.setArray(p++, array(c, "text", list, x -> payload(x).title(), String[]::new));
+                ps.setArray(p++, array(c, "text", list, x -> payload(x).linksJson(), String[]::new));
+                ps.setArray(p++, array(c, "text", list, x -> payload(x).finalUrl(), String[]::new));
+                ps.setArray(p++, array(c, "bytea", list, QueueQueries::storedBody, byte[][]::new));
                 ps.setString(p, workerId);
                 List<Long> written = new ArrayList<>(list.size());
                 try (ResultSet rs = ps.executeQuery()) {
@@ -481,12 +458,40 @@ public class QueueQueries {
         });
     }
 
+    /** The job's final state, or null when it goes back to the queue. */
+    private static String finalState(Completion c) {
+        return switch (c) {
+            case Completion.Completed x -> JobState.COMPLETED.code();
+            case Completion.Failed x -> JobState.FAILED.code();
+            case Completion.RetryAt x -> null;
+            case Completion.Released x -> null;
+        };
+    }
+
+    private static long delayMs(Completion c) {
+        return switch (c) {
+            case Completion.RetryAt r -> r.delayMs();
+            case Completion.Released r -> r.delayMs();
+            case Completion.Completed x -> 0;
+            case Completion.Failed x -> 0;
+        };
+    }
+
+    private static Payload payload(Completion c) {
+        return c instanceof Completion.Attempted a ? a.payload() : Payload.NONE;
+    }
+
+    /** A body is stored with a final result only. */
+    private static byte[] storedBody(Completion c) {
+        return c instanceof Completion.Completed || c instanceof Completion.Failed ? payload(c).body() : null;
+    }
+
     /** Extends the leases of jobs this worker still holds; one statement per heartbeat. */
-    public int extendLeases(Collection<ClaimedJob> jobs, Duration lease) {
-        if (jobs.isEmpty()) {
+    public int extendLeases(Collection<Claim> claims, Duration lease) {
+        if (claims.isEmpty()) {
             return 0;
         }
-        List<ClaimedJob> list = List.copyOf(jobs);
+        List<Claim> list = List.copyOf(claims);
         return jdbc.execute((Connection c) -> {
             try (PreparedStatement ps = c.prepareStatement("""
                     WITH held AS (
@@ -501,7 +506,7 @@ public class QueueQueries {
                     UPDATE fetchq.queue q
                     SET lease_expires_at = now() + ? * interval '1 millisecond'
                     FROM held WHERE q.job_id = held.job_id""")) {
-                ps.setArray(1, array(c, "int8", list, ClaimedJob::jobId, Long[]::new));
+                ps.setArray(1, array(c, "int8", list, Claim::jobId, Long[]::new));
                 ps.setArray(2, array(c, "text", list, x -> x.leaseToken().toString(), String[]::new));
                 ps.setLong(3, lease.toMillis());
                 return ps.executeUpdate();
@@ -545,10 +550,5 @@ public class QueueQueries {
         }
         ps.setArray(p, c.createArrayOf("text", hosts));
         ps.setArray(p + 1, c.createArrayOf("int4", free));
-    }
-
-    /** Microseconds since the epoch: how attempt times are bound. */
-    private static long micros(Instant t) {
-        return t.getEpochSecond() * 1_000_000L + t.getNano() / 1_000;
     }
 }

@@ -127,7 +127,7 @@ public class StatsQueries {
 
     public Stats read() {
         Map<String, Long> jobs = new LinkedHashMap<>();
-        for (String state : JobState.ALL) {
+        for (String state : JobState.CODES) {
             jobs.put(state, 0L);
         }
         jdbc.sql("""

@@ -42,7 +42,7 @@ public class WorkerQueries {
                 .update();
     }
 
-    public void heartbeat(String workerId, int inFlight, String state) {
+    public void heartbeat(String workerId, int inFlight, WorkerState state) {
         heartbeat(workerId, inFlight, state, List.of(), List.of());
     }
 
@@ -50,12 +50,13 @@ public class WorkerQueries {
      * Shows the worker alive, with the hosts it holds back: those whose circuit breaker it holds
      * open (or half-open), and those paused by a {@code Retry-After}.
      */
-    public void heartbeat(String workerId, int inFlight, String state, List<String> openHosts, List<String> pausedHosts) {
+    public void heartbeat(String workerId, int inFlight, WorkerState state, List<String> openHosts,
+            List<String> pausedHosts) {
         jdbc.sql("""
                 UPDATE fetchq.worker SET last_seen_at = now(), in_flight = :n, state = :state,
                        open_hosts = string_to_array(:open, E'\\n'), paused_hosts = string_to_array(:paused, E'\\n')
                 WHERE worker_id = :id""")
-                .param("id", workerId).param("n", inFlight).param("state", state)
+                .param("id", workerId).param("n", inFlight).param("state", state.code())
                 .param("open", String.join("\n", openHosts))
                 .param("paused", String.join("\n", pausedHosts))
                 .update();

@@ -1,78 +1,58 @@
 package io.fetchq.worker;
 
 import io.fetchq.db.JobQueries;
+import io.fetchq.worker.loop.BackgroundLoop;
 import java.sql.Connection;
-import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.function.Supplier;
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Listens on a dedicated connection for the API's "new jobs" notifications and wakes the worker,
  * so that a job is picked up at once rather than at the next poll. A hint only: the poll interval
- * still guarantees pickup if a notification is lost. Reconnects when the connection drops.
+ * still guarantees pickup if a notification is lost. A pass holds one connection until it drops;
+ * the loop then reconnects with backoff.
  */
 final class NotificationListener implements AutoCloseable {
 
-    private static final Logger log = LoggerFactory.getLogger(NotificationListener.class);
     private static final int WAIT_MS = 500;
 
     private final Supplier<Connection> connections;
     private final Runnable wake;
-    private final String workerId;
-    private final Thread thread;
-    private volatile boolean running = true;
+    private final BackgroundLoop loop;
 
-    NotificationListener(Supplier<Connection> connections, Runnable wake, String workerId) {
+    NotificationListener(Supplier<Connection> connections, Runnable wake, String workerId, WorkerMetrics metrics) {
         this.connections = connections;
         this.wake = wake;
-        this.workerId = workerId;
-        this.thread = Thread.ofPlatform().name("fetchq-listener").daemon().unstarted(this::run);
+        this.loop = BackgroundLoop.continuous("listen", "fetchq-listener", workerId, () -> metrics.loopFailed("listen"),
+                this::listen);
     }
 
     void start() {
-        thread.start();
+        loop.start();
     }
 
-    private void run() {
-        long backoff = 100;
-        while (running) {
-            try (Connection connection = connections.get()) {
-                try (Statement s = connection.createStatement()) {
-                    s.execute("LISTEN " + JobQueries.NOTIFY_CHANNEL);
+    private void listen() throws Exception {
+        try (Connection connection = connections.get()) {
+            try (Statement s = connection.createStatement()) {
+                s.execute("LISTEN " + JobQueries.NOTIFY_CHANNEL);
+            }
+            // Jobs may have arrived while we were not listening.
+            wake.run();
+            PGConnection pg = connection.unwrap(PGConnection.class);
+            while (loop.running()) {
+                PGNotification[] notifications = pg.getNotifications(WAIT_MS);
+                if (notifications != null && notifications.length > 0) {
+                    wake.run();
                 }
-                backoff = 100;
-                // Jobs may have arrived while we were not listening.
-                wake.run();
-                PGConnection pg = connection.unwrap(PGConnection.class);
-                while (running) {
-                    PGNotification[] notifications = pg.getNotifications(WAIT_MS);
-                    if (notifications != null && notifications.length > 0) {
-                        wake.run();
-                    }
-                }
-            } catch (SQLException | RuntimeException e) {
-                if (!running) {
-                    return;
-                }
-                log.warn("[{}] notification listener lost its connection, reconnecting in {} ms: {}", workerId,
-                        backoff, e.toString());
-                try {
-                    Thread.sleep(backoff);
-                } catch (InterruptedException interrupted) {
-                    return;
-                }
-                backoff = Math.min(10_000, backoff * 2);
             }
         }
     }
 
     @Override
     public void close() {
-        running = false;
-        thread.interrupt();
+        loop.close(Duration.ofSeconds(2));
     }
 }

@@ -34,20 +34,22 @@ import org.springframework.context.annotation.Import;
 @ConditionalOnBooleanProperty(name = "fetchq.worker.enabled", matchIfMissing = true)
 public class WorkerConfiguration {
 
-    @Bean(destroyMethod = "")
-    Worker fetchqWorker(WorkerProperties properties, QueueQueries queue, WorkerQueries workers, UrlPolicy policy,
-            FetchProperties fetch, ObjectProvider<MeterRegistry> meters) {
+    @Bean
+    WorkerMetrics fetchqWorkerMetrics(ObjectProvider<MeterRegistry> meters) {
         MeterRegistry registry = meters.getIfAvailable();
-        return new Worker(properties, queue, workers, new HttpFetcher(policy, fetch, properties.maxInFlight()),
-                registry == null ? WorkerMetrics.none() : new WorkerMetrics(registry));
+        return registry == null ? WorkerMetrics.none() : new WorkerMetrics(registry);
     }
 
     @Bean(destroyMethod = "")
-    Retention fetchqRetention(RetentionProperties properties, RetentionQueries queries,
-            ObjectProvider<MeterRegistry> meters) {
-        MeterRegistry registry = meters.getIfAvailable();
-        return registry == null ? new Retention(properties, queries)
-                : new Retention(properties, queries, WorkerMetrics.loopFailures(registry, "retention")::increment);
+    Worker fetchqWorker(WorkerProperties properties, QueueQueries queue, WorkerQueries workers, UrlPolicy policy,
+            FetchProperties fetch, WorkerMetrics metrics) {
+        return new Worker(properties, queue, workers, new HttpFetcher(policy, fetch, properties.maxInFlight()), metrics);
+    }
+
+    @Bean(destroyMethod = "")
+    Retention fetchqRetention(RetentionProperties properties, RetentionQueries queries, WorkerProperties worker,
+            WorkerMetrics metrics) {
+        return new Retention(properties, queries, () -> metrics.loopFailed("retention"), worker.id());
     }
 
     /**
@@ -55,7 +57,8 @@ public class WorkerConfiguration {
      * gracefully before the database goes.
      */
     @Bean
-    SmartLifecycle fetchqWorkerLifecycle(Worker worker, Retention retention, DataSource dataSource) {
+    SmartLifecycle fetchqWorkerLifecycle(Worker worker, Retention retention, DataSource dataSource,
+            WorkerMetrics metrics) {
         return new SmartLifecycle() {
             private volatile boolean running;
             private NotificationListener listener;
@@ -63,7 +66,8 @@ public class WorkerConfiguration {
             @Override
             public void start() {
                 worker.start();
-                listener = new NotificationListener(() -> dedicatedConnection(dataSource), worker::wake, worker.id());
+                listener = new NotificationListener(() -> dedicatedConnection(dataSource), worker::wake, worker.id(),
+                        metrics);
                 listener.start();
                 retention.start();
                 running = true;

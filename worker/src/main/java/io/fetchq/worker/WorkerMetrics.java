@@ -58,15 +58,21 @@ public final class WorkerMetrics {
                 .register(registry);
     }
 
-    void claimed(int jobs) {
+    public void claimed(int jobs) {
         claims.increment();
         claimedJobs.increment(jobs);
     }
 
     /** An attempt's outcome as it goes to be written: completed, failed, cancelled, retry or released. */
-    void attempt(Completion c) {
-        String outcome = c.release() ? "released" : c.finalState() != null ? c.finalState() : "retry";
-        String errorKind = c.errorKind() == null ? "none" : c.errorKind();
+    public void attempt(Completion c) {
+        String outcome = switch (c) {
+            case Completion.Completed x -> "completed";
+            case Completion.Failed x -> "failed";
+            case Completion.RetryAt x -> "retry";
+            case Completion.Released x -> "released";
+        };
+        String kind = c instanceof Completion.Attempted a ? a.attempt().errorKind() : null;
+        String errorKind = kind == null ? "none" : kind;
         attempts.computeIfAbsent(outcome + '|' + errorKind, k -> Counter.builder("fetchq.attempts")
                 .description("Attempts by outcome and error kind (released: handed back without counting)")
                 .tag("outcome", outcome)
@@ -75,7 +81,7 @@ public final class WorkerMetrics {
     }
 
     /** A background loop's pass failed (it logs, waits and goes on): claim, heartbeat, complete. */
-    void loopFailed(String loop) {
+    public void loopFailed(String loop) {
         loopFailures.computeIfAbsent(loop, l -> loopFailures(registry, l)).increment();
     }
 
@@ -87,7 +93,7 @@ public final class WorkerMetrics {
                 .register(registry);
     }
 
-    void fetched(Timings t) {
+    public void fetched(Timings t) {
         record(dns, t.dnsMs());
         record(connect, t.connectMs());
         record(tls, t.tlsMs());

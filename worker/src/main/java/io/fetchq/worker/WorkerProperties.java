@@ -37,6 +37,8 @@ import org.springframework.validation.annotation.Validated;
  * @param pollInterval how often an idle worker looks for due jobs. Default 1s.
  * @param lease how long a claim lives without a heartbeat; heartbeats renew it every third of it.
  *     Default 30s: a crashed worker's jobs come back after about this long.
+ * @param rescueInterval how often the worker looks for jobs whose lease expired (their worker
+ *     crashed or stalled) and gives them back to the queue. Default: a third of the lease.
  * @param retryBase first backoff of a retryable failure. Default 1s; doubles per attempt, ±20 %.
  * @param retryCap longest backoff. Default 10m.
  * @param retryAfterCap longest {@code Retry-After} honoured. Default 1h.
@@ -75,6 +77,7 @@ public record WorkerProperties(
         @DefaultValue("128") @Min(1) @Max(10_000) int claimBatch,
         @DefaultValue("1s") @NotNull Duration pollInterval,
         @DefaultValue("30s") @NotNull Duration lease,
+        Duration rescueInterval,
         @DefaultValue("1s") @NotNull Duration retryBase,
         @DefaultValue("10m") @NotNull Duration retryCap,
         @DefaultValue("1h") @NotNull Duration retryAfterCap,
@@ -103,6 +106,10 @@ public record WorkerProperties(
         metricsHosts = metricsHosts == null ? List.of() : List.copyOf(metricsHosts);
         requirePositive("fetchq.worker.poll-interval", pollInterval);
         requirePositive("fetchq.worker.lease", lease);
+        requirePositive("fetchq.worker.rescue-interval", rescueInterval);
+        if (rescueInterval == null && lease != null) {
+            rescueInterval = Duration.ofMillis(Math.max(100, lease.toMillis() / 3));
+        }
         requirePositive("fetchq.worker.retry-base", retryBase);
         requirePositive("fetchq.worker.breaker-open-for", breakerOpenFor);
         if (lease != null && lease.toMillis() < 300) {

@@ -2,8 +2,10 @@ package io.fetchq.worker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.fetchq.db.AttemptRecord;
 import io.fetchq.db.ClaimedJob;
 import io.fetchq.db.Completion;
+import io.fetchq.db.Payload;
 import io.fetchq.worker.host.HostGuards;
 import java.time.Duration;
 import java.time.Instant;
@@ -19,10 +21,20 @@ class FencingTest extends WorkerTestBase {
     }
 
     private static Completion completed(ClaimedJob job, int status) {
+        return new Completion.Completed(job.claim(), record(status, null, null, 2, "127.0.0.1"),
+                new Payload("text/plain", 2L, false, job.url(), "ab", null, null, "ok".getBytes()));
+    }
+
+    private static Completion.RetryAt retry(ClaimedJob job, int status) {
+        return new Completion.RetryAt(job.claim(), record(status, "http_status", "HTTP " + status, 1, null),
+                new Payload(null, 0L, false, null, null, null, null, null), 1000);
+    }
+
+    private static AttemptRecord record(Integer status, String errorKind, String errorMessage, Integer totalMs,
+            String remoteIp) {
         Instant now = Instant.now();
-        return new Completion(job.jobId(), job.leaseToken(), job.attempt(), "completed", 0, false, now, now, status,
-                "text/plain", 2L, false, "ab", null, null, job.url(), null, null, null, null, null, 1, 2, "127.0.0.1",
-                "[]", "ok".getBytes());
+        return new AttemptRecord(now, now, status, errorKind, errorMessage, null, null, null, null, totalMs, remoteIp,
+                "[]");
     }
 
     @Test
@@ -36,7 +48,7 @@ class FencingTest extends WorkerTestBase {
         assertThat(queue.completeMany(List.of(completed(claimed)), "w1")).isEmpty();
         assertThat(result(id).get("state")).isEqualTo("running");
         assertThat(attempts(id)).isEmpty();
-        assertThat(queue.nextAttempt(completed(claimed), "w1", Duration.ofMinutes(1))).isFalse();
+        assertThat(queue.nextAttempt(retry(claimed, 503), "w1", Duration.ofMinutes(1))).isFalse();
     }
 
     @Test
@@ -78,10 +90,7 @@ class FencingTest extends WorkerTestBase {
         long id = aJob("http://example.com/z").submit();
         ClaimedJob claimed = queue.claimDue("w1", 10, 40, 8, Map.of(), Duration.ofMinutes(1)).getFirst();
         jobs.cancel(id, null);
-        Instant now = Instant.now();
-        Completion retryLater = new Completion(id, claimed.leaseToken(), claimed.attempt(), null, 1000, false, now,
-                now, 503, null, 0L, false, null, null, null, null, "http_status", "HTTP 503", null, null, null, null,
-                1, null, "[]", null);
+        Completion.RetryAt retryLater = retry(claimed, 503);
         assertThat(queue.nextAttempt(retryLater, "w1", Duration.ofMinutes(1))).isFalse();
         queue.completeMany(List.of(retryLater), "w1");
         Map<String, Object> job = result(id);
@@ -115,10 +124,9 @@ class FencingTest extends WorkerTestBase {
     void textWithNulCharactersIsStored() {
         long id = aJob("http://example.com/nul").submit();
         ClaimedJob claimed = queue.claimDue("w1", 10, 40, 8, Map.of(), Duration.ofMinutes(1)).getFirst();
-        Instant now = Instant.now();
-        Completion odd = new Completion(id, claimed.leaseToken(), claimed.attempt(), "failed", 0, false, now, now,
-                null, "text/\u0000html", null, null, null, "ti\u0000tle", "[\"http://a/\\u0000\"]", null,
-                "protocol", "Unexpected status line: HTTP/1.1 2\u000000", null, null, null, null, 1, null, "[]", null);
+        Completion odd = new Completion.Failed(claimed.claim(),
+                record(null, "protocol", "Unexpected status line: HTTP/1.1 2\u000000", 1, null),
+                new Payload("text/\u0000html", null, null, null, null, "ti\u0000tle", "[\"http://a/\\u0000\"]", null));
         assertThat(queue.completeMany(List.of(odd), "w1")).containsExactly(id);
         assertThat(result(id).get("error_message")).isEqualTo("Unexpected status line: HTTP/1.1 200");
     }
@@ -128,10 +136,9 @@ class FencingTest extends WorkerTestBase {
         long good = aJob("http://example.com/good").submit();
         long bad = aJob("http://example.com/bad").submit();
         List<ClaimedJob> claimed = queue.claimDue("w1", 10, 40, 8, Map.of(), Duration.ofMinutes(1));
-        Instant now = Instant.now();
-        List<Completion> completions = claimed.stream().map(j -> new Completion(j.jobId(), j.leaseToken(), j.attempt(),
-                "completed", 0, false, now, now, 200, "text/plain", 2L, false, "ab", "t", null, j.url(), null, null,
-                null, null, null, null, 1, j.jobId() == bad ? "not an address" : "127.0.0.1", "[]", null)).toList();
+        List<Completion> completions = claimed.stream().<Completion>map(j -> new Completion.Completed(j.claim(),
+                record(200, null, null, 1, j.jobId() == bad ? "not an address" : "127.0.0.1"),
+                new Payload("text/plain", 2L, false, j.url(), "ab", "t", null, null))).toList();
         var completer = new io.fetchq.worker.complete.Completer(queue, "w1", 100, 1);
         var written = new java.util.concurrent.CountDownLatch(2);
         completer.start();

@@ -3,6 +3,7 @@ package io.fetchq.worker;
 import io.fetchq.db.testing.ChaosServer;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.fetchq.db.Claim;
 import io.fetchq.db.ClaimedJob;
 import io.fetchq.url.UrlPolicy;
 import io.fetchq.worker.fetch.FetchCancellation;
@@ -35,7 +36,7 @@ class HttpFetcherTest {
     }
 
     private ClaimedJob job(String url, int cap) {
-        return new ClaimedJob(1, UUID.randomUUID(), 1, 1, 1, url, "127.0.0.1", "GET", null, null, 30_000, cap, true,
+        return new ClaimedJob(new Claim(1, UUID.randomUUID(), 1), 1, 1, url, "127.0.0.1", "GET", null, null, 30_000, cap, true,
                 true, List.of());
     }
 

@@ -128,7 +128,7 @@ class RescueTest extends WorkerTestBase {
             } catch (java.sql.SQLException e) {
                 throw new IllegalStateException(e);
             }
-        }, worker::wake, worker.id())) {
+        }, worker::wake, worker.id(), WorkerMetrics.none())) {
             listener.start();
             await("listening", Duration.ofSeconds(10), () -> listeners() == 1);
             long first = aJob(server.url("/page/n1")).submit();

@@ -2,7 +2,9 @@ package io.fetchq.worker.complete;
 
 import io.fetchq.db.Completion;
 import io.fetchq.db.QueueQueries;
+import io.fetchq.worker.loop.BackgroundLoop;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -13,9 +15,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Writes ended attempts in batches: one statement for everything that ended since the last write
- * (up to {@code complete-batch} rows and {@link #MAX_BATCH_BYTES}). While the database is away it
- * keeps the batch and tries again with backoff. The claimer stops claiming while a batch's worth
- * (rows or bytes) is waiting here, so what waits is bounded.
+ * (up to {@code complete-batch} rows and {@link #MAX_BATCH_BYTES}). While the database is away a
+ * writer keeps its batch and tries again, its loop's backoff between tries. The claimer stops
+ * claiming while a batch's worth (rows or bytes) is waiting here, so what waits is bounded.
  */
 public final class Completer implements AutoCloseable {
 
@@ -24,18 +26,19 @@ public final class Completer implements AutoCloseable {
     /** Bodies waiting in one statement; bounds the memory of a batch of large bodies. */
     static final long MAX_BATCH_BYTES = 32L * 1024 * 1024;
 
+    /** How long closing waits for what is pending to be written. */
+    static final Duration CLOSE_WAIT = Duration.ofSeconds(30);
+
     /** A completion and what to do once it is written (free the job's slot). */
     record Pending(Completion completion, Runnable written) {
     }
 
     private final QueueQueries queue;
     private final String workerId;
-    private final Runnable writeFailed;
     private final int batchSize;
     private final LinkedBlockingQueue<Pending> pending = new LinkedBlockingQueue<>();
     private final AtomicLong pendingBytes = new AtomicLong();
-    private final List<Thread> threads = new ArrayList<>();
-    private volatile boolean stopping;
+    private final List<Writer> writers = new ArrayList<>();
 
     /**
      * @param writers threads writing batches side by side: one statement's round trip and commit
@@ -50,15 +53,14 @@ public final class Completer implements AutoCloseable {
     public Completer(QueueQueries queue, String workerId, int batchSize, int writers, Runnable writeFailed) {
         this.queue = queue;
         this.workerId = workerId;
-        this.writeFailed = writeFailed;
         this.batchSize = batchSize;
         for (int i = 0; i < writers; i++) {
-            threads.add(Thread.ofPlatform().name("fetchq-completer-" + i).daemon().unstarted(this::run));
+            this.writers.add(new Writer("fetchq-completer-" + i, writeFailed));
         }
     }
 
     public void start() {
-        threads.forEach(Thread::start);
+        writers.forEach(w -> w.loop.start());
     }
 
     public void submit(Completion completion, Runnable written) {
@@ -76,106 +78,100 @@ public final class Completer implements AutoCloseable {
         return pendingBytes.get() >= MAX_BATCH_BYTES;
     }
 
-    private void run() {
-        List<Pending> batch = new ArrayList<>(batchSize);
-        while (!stopping || !pending.isEmpty()) {
-            try {
-                Pending first = pending.poll(100, TimeUnit.MILLISECONDS);
-                if (first == null) {
-                    continue;
-                }
-                batch.add(first);
-                long bytes = first.completion().weight();
-                while (batch.size() < batchSize && bytes < MAX_BATCH_BYTES) {
-                    Pending next = pending.poll();
-                    if (next == null) {
-                        break;
-                    }
-                    batch.add(next);
-                    bytes += next.completion().weight();
-                }
-                pendingBytes.addAndGet(-bytes);
-                write(batch);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+    /**
+     * One writer: a loop whose pass writes the batch it holds, or takes the next one. A pass that
+     * fails leaves the batch held, to be written by the next pass.
+     */
+    private final class Writer {
+        final BackgroundLoop loop;
+        /** Taken from {@code pending} and not yet written (writer thread only). */
+        final List<Pending> batch = new ArrayList<>(batchSize);
+        /** Whether {@code batch} is empty, for {@link #close} to read. */
+        volatile boolean idle = true;
+
+        Writer(String threadName, Runnable writeFailed) {
+            this.loop = BackgroundLoop.continuous("complete", threadName, workerId, writeFailed, this::pass);
+        }
+
+        private void pass() throws InterruptedException {
+            if (batch.isEmpty() && !take()) {
                 return;
-            } catch (Throwable t) {
-                writeFailed.run();
-                log.error("[{}] completer loop error; continuing", workerId, t);
-            } finally {
-                batch.clear();
             }
+            write(batch);
+            batch.clear();
+            idle = true;
+        }
+
+        /** Takes what is pending, up to a batch; false when nothing came within 100 ms. */
+        private boolean take() throws InterruptedException {
+            Pending first = pending.poll(100, TimeUnit.MILLISECONDS);
+            if (first == null) {
+                return false;
+            }
+            idle = false;
+            batch.add(first);
+            long bytes = first.completion().weight();
+            while (batch.size() < batchSize && bytes < MAX_BATCH_BYTES) {
+                Pending next = pending.poll();
+                if (next == null) {
+                    break;
+                }
+                batch.add(next);
+                bytes += next.completion().weight();
+            }
+            pendingBytes.addAndGet(-bytes);
+            return true;
         }
     }
 
     /**
-     * Writes the batch, retrying while the database is unavailable; then frees the jobs' slots. A
-     * batch the database refuses for its data is written one completion at a time, so that one bad
-     * value cannot hold back the others.
+     * Writes the batch, then frees the jobs' slots; throws, leaving the batch as it is, while the
+     * database is unavailable. A batch the database refuses for its data is written one completion
+     * at a time, so that one bad value cannot hold back the others; those written leave the batch.
      */
-    private void write(List<Pending> batch) throws InterruptedException {
-        long backoff = 100;
-        while (true) {
-            try {
-                List<Long> written = queue.completeMany(batch.stream().map(Pending::completion).toList(), workerId);
-                if (written.size() < batch.size()) {
-                    log.debug("[{}] {} of {} completions lost their claim and were dropped", workerId,
-                            batch.size() - written.size(), batch.size());
-                }
-                break;
-            } catch (RuntimeException e) {
-                if (refusedData(e)) {
-                    writeOneByOne(batch);
-                    return;
-                }
-                writeFailed.run();
-                log.warn("[{}] could not write {} completions, retrying in {} ms: {}", workerId, batch.size(),
-                        backoff, e.toString());
-                Thread.sleep(backoff);
-                backoff = Math.min(5_000, backoff * 2);
+    private void write(List<Pending> batch) {
+        try {
+            List<Long> written = queue.completeMany(batch.stream().map(Pending::completion).toList(), workerId);
+            if (written.size() < batch.size()) {
+                log.debug("[{}] {} of {} completions lost their claim and were dropped", workerId,
+                        batch.size() - written.size(), batch.size());
             }
+        } catch (RuntimeException e) {
+            if (!refusedData(e)) {
+                throw e;
+            }
+            writeOneByOne(batch);
+            return;
         }
         for (Pending p : batch) {
             p.written().run();
         }
     }
 
-    private void writeOneByOne(List<Pending> batch) throws InterruptedException {
-        for (Pending p : batch) {
+    private void writeOneByOne(List<Pending> batch) {
+        for (var it = batch.iterator(); it.hasNext(); ) {
+            Pending p = it.next();
             try {
-                write(List.of(p.completion()), p);
+                queue.completeMany(List.of(p.completion()), workerId);
             } catch (RuntimeException refused) {
                 if (!refusedData(refused)) {
                     throw refused;
                 }
                 log.warn("[{}] job {}: result refused by the database ({}); storing it without the remote's text",
-                        workerId, p.completion().jobId(), refused.toString());
+                        workerId, p.completion().claim().jobId(), refused.toString());
                 try {
-                    write(List.of(p.completion().withoutRemoteText()), p);
+                    queue.completeMany(List.of(p.completion().withoutRemoteText()), workerId);
                 } catch (RuntimeException again) {
+                    if (!refusedData(again)) {
+                        throw again;
+                    }
                     // Its claim stays unwritten: the lease expires and a rescue records the attempt.
                     log.error("[{}] job {}: result could not be stored; the job will be rescued", workerId,
-                            p.completion().jobId(), again);
-                    p.written().run();
+                            p.completion().claim().jobId(), again);
                 }
             }
-        }
-    }
-
-    private void write(List<Completion> one, Pending p) throws InterruptedException {
-        long backoff = 100;
-        while (true) {
-            try {
-                queue.completeMany(one, workerId);
-                p.written().run();
-                return;
-            } catch (RuntimeException e) {
-                if (refusedData(e)) {
-                    throw e;
-                }
-                Thread.sleep(backoff);
-                backoff = Math.min(5_000, backoff * 2);
-            }
+            it.remove();
+            p.written().run();
         }
     }
 
@@ -190,16 +186,19 @@ public final class Completer implements AutoCloseable {
         return false;
     }
 
-    /** Writes what is pending, then stops. */
+    /** Writes what is pending (waiting up to {@link #CLOSE_WAIT}), then stops. */
     @Override
     public void close() {
-        stopping = true;
-        try {
-            for (Thread thread : threads) {
-                thread.join(TimeUnit.SECONDS.toMillis(30));
+        long deadline = System.nanoTime() + CLOSE_WAIT.toNanos();
+        while ((!pending.isEmpty() || writers.stream().anyMatch(w -> !w.idle)) && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         }
+        writers.forEach(w -> w.loop.close(Duration.ZERO));
+        writers.forEach(w -> w.loop.close(Duration.ofSeconds(5)));
     }
 }

@@ -1,5 +1,8 @@
 package io.fetchq.worker.host;
 
+import io.fetchq.worker.fetch.ErrorKind;
+import io.fetchq.worker.fetch.FetchOutcome;
+import io.fetchq.worker.time.Ticker;
 import io.github.resilience4j.bulkhead.Bulkhead;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.ratelimiter.RateLimiter;
@@ -30,6 +33,7 @@ public final class HostGuard {
     final RateLimiter rateLimiter;
     final CircuitBreaker breaker;
     private final int trialCalls;
+    private final Ticker ticker;
     private final long openForNanos;
     /** Jobs of this host claimed by this worker and not yet written back. */
     volatile int held;
@@ -42,7 +46,7 @@ public final class HostGuard {
     final int claimLimit;
     /** The last claim pass left this host with room: it had no more due jobs to reach then. */
     volatile boolean drained;
-    volatile long lastUsedNanos = System.nanoTime();
+    volatile long lastUsedNanos;
     private volatile long pausedUntilNanos;
     private volatile long openUntilNanos;
     /** Trial jobs the current half-open window may still claim; guarded by this. */
@@ -64,8 +68,10 @@ public final class HostGuard {
     private boolean trialSupplyShort;
 
     HostGuard(String host, int limit, int claimLimit, Bulkhead bulkhead, RateLimiter rateLimiter, CircuitBreaker breaker,
-            int trialCalls, long openForNanos, int window, int failureRate) {
+            int trialCalls, long openForNanos, int window, int failureRate, Ticker ticker) {
         this.host = host;
+        this.ticker = ticker;
+        this.lastUsedNanos = ticker.nanos();
         this.limit = limit;
         this.claimLimit = claimLimit;
         this.bulkhead = bulkhead;
@@ -97,7 +103,7 @@ public final class HostGuard {
 
     /** Makes every fetch to this host wait {@code millis} from now (the server said Retry-After). */
     public void pauseFor(long millis) {
-        long until = System.nanoTime() + millis * 1_000_000;
+        long until = ticker.nanos() + millis * 1_000_000;
         if (until - pausedUntilNanos > 0) {
             pausedUntilNanos = until;
         }
@@ -105,7 +111,7 @@ public final class HostGuard {
 
     /** Milliseconds the host is still paused for, 0 when it is not. */
     public long pausedForMs() {
-        return Math.max(0, (pausedUntilNanos - System.nanoTime()) / 1_000_000);
+        return Math.max(0, (pausedUntilNanos - ticker.nanos()) / 1_000_000);
     }
 
     /** Milliseconds until an open breaker lets trial calls through, 0 when it is not open. */
@@ -113,7 +119,7 @@ public final class HostGuard {
         if (breaker.getState() != CircuitBreaker.State.OPEN) {
             return 0;
         }
-        return Math.max(0, (openUntilNanos - System.nanoTime()) / 1_000_000);
+        return Math.max(0, (openUntilNanos - ticker.nanos()) / 1_000_000);
     }
 
     /**
@@ -142,6 +148,21 @@ public final class HostGuard {
             }
         }
         return true;
+    }
+
+    /**
+     * Records what an admitted attempt's outcome says about the host: whether it answered. A
+     * response of any status is the host answering, and a 5xx is that URL's own trouble (a host
+     * that asks everyone to wait says so with Retry-After, which pauses it); certificate and policy
+     * failures do not change from one attempt to the next, so a breaker would only delay them.
+     */
+    public void record(FetchOutcome outcome, long jobId, long tookNanos) {
+        if (outcome instanceof FetchOutcome.Failure f && (f.kind() == ErrorKind.CONNECT
+                || f.kind() == ErrorKind.TIMEOUT || f.kind() == ErrorKind.RESET || f.kind() == ErrorKind.DNS)) {
+            recordFailure(jobId, tookNanos, f.kind().code() + ": " + f.message());
+        } else {
+            recordSuccess(tookNanos);
+        }
     }
 
     /** The host answered (any HTTP status). */
@@ -264,7 +285,7 @@ public final class HostGuard {
 
     /** Moves an open breaker whose time is up to half-open, where it takes trial calls. */
     private void refresh() {
-        if (breaker.getState() == CircuitBreaker.State.OPEN && System.nanoTime() - openUntilNanos >= 0) {
+        if (breaker.getState() == CircuitBreaker.State.OPEN && ticker.nanos() - openUntilNanos >= 0) {
             try {
                 breaker.transitionToHalfOpenState();
             } catch (IllegalStateException raced) {
@@ -282,7 +303,7 @@ public final class HostGuard {
             trialSupplyShort = false;
         }
         if (to == CircuitBreaker.State.OPEN) {
-            openUntilNanos = System.nanoTime() + openForNanos;
+            openUntilNanos = ticker.nanos() + openForNanos;
         }
     }
 

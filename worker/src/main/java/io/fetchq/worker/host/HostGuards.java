@@ -1,6 +1,7 @@
 package io.fetchq.worker.host;
 
 import io.fetchq.worker.WorkerProperties;
+import io.fetchq.worker.time.Ticker;
 import io.github.resilience4j.bulkhead.BulkheadConfig;
 import io.github.resilience4j.bulkhead.BulkheadFullException;
 import io.github.resilience4j.bulkhead.BulkheadRegistry;
@@ -41,6 +42,7 @@ public final class HostGuards {
     static final Duration TRIAL_WINDOW_LIMIT = Duration.ofMinutes(15);
 
     private final WorkerProperties properties;
+    private final Ticker ticker;
     private final BulkheadRegistry bulkheads = BulkheadRegistry.ofDefaults();
     private final RateLimiterRegistry rateLimiters = RateLimiterRegistry.ofDefaults();
     private final CircuitBreakerRegistry breakers;
@@ -54,7 +56,13 @@ public final class HostGuards {
     private final ConcurrentHashMap<String, HostGuard> guards = new ConcurrentHashMap<>();
 
     public HostGuards(WorkerProperties properties) {
+        this(properties, Ticker.SYSTEM);
+    }
+
+    /** As above, on {@code ticker}'s time. */
+    public HostGuards(WorkerProperties properties, Ticker ticker) {
         this.properties = properties;
+        this.ticker = ticker;
         CircuitBreakerConfig breakerConfig = CircuitBreakerConfig.custom()
                 .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
                 .slidingWindowSize(properties.breakerWindow())
@@ -98,7 +106,7 @@ public final class HostGuards {
             HostGuard g = guard != null ? guard : create(h);
             g.held++;
             g.active++;
-            g.lastUsedNanos = System.nanoTime();
+            g.lastUsedNanos = ticker.nanos();
             return g;
         });
     }
@@ -149,7 +157,7 @@ public final class HostGuards {
     public void release(HostGuard guard) {
         guards.computeIfPresent(guard.host, (h, g) -> {
             g.held--;
-            g.lastUsedNanos = System.nanoTime();
+            g.lastUsedNanos = ticker.nanos();
             return g;
         });
     }
@@ -190,7 +198,7 @@ public final class HostGuards {
     /** Drops guards of hosts with no job held and unused for {@code host-idle-eviction}. */
     public int evictIdle() {
         long idleNanos = properties.hostIdleEviction().toNanos();
-        long now = System.nanoTime();
+        long now = ticker.nanos();
         int evicted = 0;
         for (String host : guards.keySet()) {
             boolean[] removed = {false};
@@ -259,7 +267,7 @@ public final class HostGuards {
         }
         CircuitBreaker breaker = (metered ? meteredBreakers : breakers).circuitBreaker(host);
         HostGuard guard = new HostGuard(host, limit, properties.claimLimitFor(host), bulkhead, limiter, breaker, properties.breakerTrialCalls(),
-                properties.breakerOpenFor().toNanos(), properties.breakerWindow(), properties.breakerFailureRate());
+                properties.breakerOpenFor().toNanos(), properties.breakerWindow(), properties.breakerFailureRate(), ticker);
         return guard;
     }
 }

@@ -1,11 +1,10 @@
 package io.fetchq.worker.retention;
 
 import io.fetchq.db.RetentionQueries;
+import io.fetchq.worker.loop.BackgroundLoop;
+import java.time.Duration;
 import java.time.Instant;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,21 +19,21 @@ public final class Retention implements AutoCloseable {
 
     private final RetentionProperties properties;
     private final RetentionQueries queries;
-    private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(
-            r -> Thread.ofPlatform().name("fetchq-retention").daemon().unstarted(r));
-
     private final Runnable passFailed;
+    private final String workerId;
+    private BackgroundLoop loop;
 
     public Retention(RetentionProperties properties, RetentionQueries queries) {
         this(properties, queries, () -> {
-        });
+        }, "");
     }
 
-    /** As above; {@code passFailed} is told of every failed pass (the next one comes as scheduled). */
-    public Retention(RetentionProperties properties, RetentionQueries queries, Runnable passFailed) {
+    /** As above; {@code passFailed} is told of every failed pass (retried with the loop's backoff). */
+    public Retention(RetentionProperties properties, RetentionQueries queries, Runnable passFailed, String workerId) {
         this.properties = properties;
         this.queries = queries;
         this.passFailed = passFailed;
+        this.workerId = workerId;
     }
 
     public void start() {
@@ -42,19 +41,11 @@ public final class Retention implements AutoCloseable {
             log.info("retention is off: finished jobs are kept until deleted by hand");
             return;
         }
-        long every = properties.interval().toMillis();
+        Duration every = properties.interval();
         // A random first delay, so that workers started together do not all sweep at once.
-        long first = ThreadLocalRandom.current().nextLong(Math.min(every, 60_000) + 1);
-        scheduler.scheduleWithFixedDelay(this::runSafely, first, every, TimeUnit.MILLISECONDS);
-    }
-
-    private void runSafely() {
-        try {
-            runOnce();
-        } catch (RuntimeException e) {
-            passFailed.run();
-            log.warn("retention pass failed, next in {}: {}", properties.interval(), e.toString());
-        }
+        Duration first = Duration.ofMillis(ThreadLocalRandom.current().nextLong(Math.min(every.toMillis(), 60_000) + 1));
+        loop = BackgroundLoop.every("retention", "fetchq-retention", workerId, passFailed, first, every, this::runOnce);
+        loop.start();
     }
 
     /** One pass: deletes everything past retention, one short statement at a time; returns jobs deleted. */
@@ -76,6 +67,8 @@ public final class Retention implements AutoCloseable {
 
     @Override
     public void close() {
-        scheduler.shutdownNow();
+        if (loop != null) {
+            loop.interrupt();
+        }
     }
 }

@@ -1,0 +1,38 @@
+package io.fetchq.db;
+
+/**
+ * What a response brought back beyond its attempt's record: the job's result columns that
+ * {@code fetchq.attempts} does not hold, and the body to store. Processed fields ({@code bodySha256},
+ * {@code title}, {@code linksJson}) and the body are set only for a final result.
+ */
+public record Payload(
+        String contentType,
+        Long bodyBytes,
+        Boolean bodyTruncated,
+        String finalUrl,
+        String bodySha256,
+        String title,
+        String linksJson,
+        byte[] body) {
+
+    /** No response: nothing came back. */
+    public static final Payload NONE = new Payload(null, null, null, null, null, null, null, null);
+
+    public Payload {
+        contentType = Text.clean(contentType);
+        finalUrl = Text.clean(finalUrl);
+        bodySha256 = Text.clean(bodySha256);
+        title = Text.clean(title);
+        linksJson = Text.cleanJson(linksJson);
+    }
+
+    /** Without any text taken from the remote, nor the body. */
+    Payload withoutRemoteText() {
+        return new Payload(null, bodyBytes, bodyTruncated, null, bodySha256, null, null, null);
+    }
+
+    /** Bytes held in memory until written. */
+    long weight() {
+        return (body == null ? 0 : body.length) + (linksJson == null ? 0 : linksJson.length());
+    }
+}
