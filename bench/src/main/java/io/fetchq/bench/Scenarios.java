@@ -1,6 +1,6 @@
 package io.fetchq.bench;
 
-import io.fetchq.db.FetchProperties;
+import io.fetchq.url.FetchProperties;
 import io.fetchq.db.NewJob;
 import io.fetchq.db.RetentionQueries;
 import io.fetchq.url.UrlPolicy;

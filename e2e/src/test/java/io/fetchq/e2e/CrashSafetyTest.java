@@ -2,7 +2,7 @@ package io.fetchq.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.fetchq.db.EmbeddedDatabase;
+import io.fetchq.embedded.EmbeddedDatabase;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;

@@ -3,7 +3,7 @@ package io.fetchq.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.sun.net.httpserver.HttpServer;
-import io.fetchq.db.EmbeddedDatabase;
+import io.fetchq.embedded.EmbeddedDatabase;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -82,7 +82,7 @@ class EmbeddedShutdownTest {
         int apiPort = Net.freePort();
         Path log = Files.createDirectories(ROOT.resolve("e2e/target/e2e-logs")).resolve("embedded-shutdown.log");
         api = new ProcessBuilder(List.of(ProcessHandle.current().info().command().orElse("java"), "-Xmx256m",
-                "-XX:TieredStopAtLevel=1", "-jar", ROOT.resolve("api/target/fetchq-api.jar").toString(),
+                "-XX:TieredStopAtLevel=1", "-jar", ROOT.resolve("standalone/target/fetchq.jar").toString(),
                 "--server.port=" + apiPort, "--fetchq.embedded.data-directory=" + data, "--fetchq.embedded.port=0",
                 "--fetchq.worker.poll-interval=100ms", "--fetchq.fetch.allow-private-networks=true"))
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();

@@ -2,7 +2,8 @@ package io.fetchq.worker;
 
 import com.zaxxer.hikari.HikariDataSource;
 import io.fetchq.db.DbConfiguration;
-import io.fetchq.db.FetchProperties;
+import io.fetchq.url.UrlConfiguration;
+import io.fetchq.url.FetchProperties;
 import io.fetchq.db.QueueQueries;
 import io.fetchq.db.RetentionQueries;
 import io.fetchq.db.WorkerQueries;
@@ -29,7 +30,7 @@ import org.springframework.context.annotation.Import;
  * Enabled by {@code fetchq.worker.enabled}.
  */
 @Configuration(proxyBeanMethods = false)
-@Import(DbConfiguration.class)
+@Import({DbConfiguration.class, UrlConfiguration.class})
 @EnableConfigurationProperties({WorkerProperties.class, RetentionProperties.class})
 @ConditionalOnBooleanProperty(name = "fetchq.worker.enabled", matchIfMissing = true)
 public class WorkerConfiguration {

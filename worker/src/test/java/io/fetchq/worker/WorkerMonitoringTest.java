@@ -3,7 +3,7 @@ package io.fetchq.worker;
 import io.fetchq.db.testing.ChaosServer;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.fetchq.db.EmbeddedDatabase;
+import io.fetchq.embedded.EmbeddedDatabase;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;

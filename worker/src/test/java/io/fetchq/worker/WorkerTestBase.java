@@ -4,7 +4,7 @@ import io.fetchq.db.testing.ChaosServer;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.zaxxer.hikari.HikariDataSource;
-import io.fetchq.db.FetchProperties;
+import io.fetchq.url.FetchProperties;
 import io.fetchq.db.JobQueries;
 import io.fetchq.db.NewJob;
 import io.fetchq.db.QueueQueries;

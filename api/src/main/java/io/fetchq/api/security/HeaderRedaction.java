@@ -1,6 +1,6 @@
 package io.fetchq.api.security;
 
-import io.fetchq.db.FetchProperties;
+import io.fetchq.url.FetchProperties;
 import io.fetchq.url.SecretHeaders;
 import java.util.LinkedHashMap;
 import java.util.Map;

@@ -1,7 +1,7 @@
 package io.fetchq.api.security;
 
 import io.fetchq.db.ApiKeyQueries;
-import io.fetchq.db.EmbeddedDatabase;
+import io.fetchq.api.OneCommandMode;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.List;
@@ -65,7 +65,7 @@ public class SecurityConfiguration implements WebMvcConfigurer {
         if (properties.allowAnonymous()) {
             return new SecurityMode(true, loopback, "fetchq.security.allow-anonymous=true");
         }
-        boolean embedded = beans.getBeanNamesForType(EmbeddedDatabase.class, false, false).length > 0;
+        boolean embedded = beans.getBeanNamesForType(OneCommandMode.class, false, false).length > 0;
         if (embedded && loopback) {
             return new SecurityMode(true, true, "one-command mode: embedded database, listening on " + address + " only");
         }

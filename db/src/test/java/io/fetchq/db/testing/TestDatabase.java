@@ -1,6 +1,6 @@
 package io.fetchq.db.testing;
 
-import io.fetchq.db.EmbeddedDatabase;
+import io.fetchq.embedded.EmbeddedDatabase;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;

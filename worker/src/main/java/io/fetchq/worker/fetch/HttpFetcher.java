@@ -1,7 +1,7 @@
 package io.fetchq.worker.fetch;
 
 import io.fetchq.db.ClaimedJob;
-import io.fetchq.db.FetchProperties;
+import io.fetchq.url.FetchProperties;
 import io.fetchq.url.UrlCheck;
 import io.fetchq.url.SecretHeaders;
 import io.fetchq.url.UrlPolicy;

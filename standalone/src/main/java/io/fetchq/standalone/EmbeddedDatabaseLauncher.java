@@ -1,6 +1,7 @@
-package io.fetchq.api;
+package io.fetchq.standalone;
 
-import io.fetchq.db.EmbeddedDatabase;
+import io.fetchq.api.OneCommandMode;
+import io.fetchq.embedded.EmbeddedDatabase;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -17,10 +18,10 @@ import org.springframework.core.env.MapPropertySource;
 
 /**
  * One-command mode: when no {@code spring.datasource.url} is configured, starts an embedded
- * PostgreSQL 17 whose data survives restarts and points the datasource at it, and listens on
+ * PostgreSQL 17 whose data survives restarts, points the datasource at it, runs a worker in the process and listens on
  * loopback only unless {@code server.address} says otherwise.
  *
- * <p>Registered by {@code main} only, so tests and production deployments that configure a
+ * <p>Registered by {@link FetchqStandalone} only, so the plain API and deployments that configure a
  * datasource never start one. The server is registered as a bean that the datasource depends on,
  * so that it stops after everything that uses the database has shut down.
  */
@@ -78,6 +79,7 @@ final class EmbeddedDatabaseLauncher implements ApplicationListener<ApplicationE
         }
         if (event.getApplicationContext().getBeanFactory() instanceof DefaultListableBeanFactory beans) {
             beans.registerSingleton(BEAN_NAME, database);
+            beans.registerSingleton("fetchqOneCommandMode", new OneCommandMode(database.jdbcUrl()));
             beans.registerDisposableBean(BEAN_NAME, this::stop);
             // Destroy the datasource (and so everything using it) before the server.
             beans.registerDependentBean(BEAN_NAME, "dataSource");

@@ -1,10 +1,16 @@
-package io.fetchq.api;
+package io.fetchq.standalone;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.InstanceOfAssertFactories.THROWABLE;
 
 import com.sun.net.httpserver.HttpServer;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -14,10 +20,11 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.core.NestedExceptionUtils;
 import org.springframework.jdbc.core.simple.JdbcClient;
 
-/** The one-command mode: no datasource configured, so the API runs its own PostgreSQL 17. */
-class EmbeddedModeTest {
+/** The one-command mode: no datasource configured, so fetchq runs its own PostgreSQL 17. */
+class OneCommandModeTest {
 
     @TempDir
     Path data;
@@ -42,7 +49,7 @@ class EmbeddedModeTest {
         site.start();
         String siteUrl = "http://127.0.0.1:" + site.getAddress().getPort();
         long jobId;
-        try (ConfigurableApplicationContext api = FetchqApiApplication.run(args)) {
+        try (ConfigurableApplicationContext api = FetchqStandalone.run(args)) {
             String base = "http://127.0.0.1:" + api.getEnvironment().getProperty("local.server.port");
             HttpResponse<String> health = http.send(HttpRequest.newBuilder(URI.create(base + "/actuator/health")).build(),
                     HttpResponse.BodyHandlers.ofString());
@@ -76,7 +83,7 @@ class EmbeddedModeTest {
         } finally {
             site.stop(0);
         }
-        try (ConfigurableApplicationContext api = FetchqApiApplication.run(args)) {
+        try (ConfigurableApplicationContext api = FetchqStandalone.run(args)) {
             JdbcClient sql = api.getBean(JdbcClient.class);
             assertThat(sql.sql("SELECT url FROM fetchq.job_results WHERE job_id = :id").param("id", jobId)
                     .query(String.class).single()).isEqualTo("https://example.com/kept");
@@ -84,8 +91,8 @@ class EmbeddedModeTest {
             // Open without a key, but only to this machine: a page elsewhere (through a name it
             // rebinds to 127.0.0.1, or posting across sites) is refused, and writes nothing.
             int port = Integer.parseInt(api.getEnvironment().getProperty("local.server.port"));
-            assertThat(ApiTestBase.statusWithHost(port, "/api/v1/jobs", "attacker.example:" + port)).isEqualTo(403);
-            assertThat(ApiTestBase.statusWithHost(port, "/api/v1/jobs", "localhost:" + port)).isEqualTo(200);
+            assertThat(statusWithHost(port, "/api/v1/jobs", "attacker.example:" + port)).isEqualTo(403);
+            assertThat(statusWithHost(port, "/api/v1/jobs", "localhost:" + port)).isEqualTo(200);
             long jobs = sql.sql("SELECT count(*) FROM fetchq.job").query(Long.class).single();
             String base = "http://127.0.0.1:" + port;
             for (String[] header : new String[][] {{"Origin", "http://attacker.example"}, {"Sec-Fetch-Site", "cross-site"}}) {
@@ -101,6 +108,26 @@ class EmbeddedModeTest {
                     HttpResponse.BodyHandlers.ofString());
             assertThat(sameOrigin.statusCode()).isEqualTo(201);
             assertThat(sql.sql("SELECT count(*) FROM fetchq.job").query(Long.class).single()).isEqualTo(jobs + 1);
+        }
+    }
+
+    @Test
+    void itNeedsKeysOnceItListensBeyondLoopback(@TempDir Path data) {
+        assertThatThrownBy(() -> FetchqStandalone.run("--spring.datasource.url=", "--fetchq.embedded.port=0",
+                "--fetchq.embedded.data-directory=" + data, "--server.port=0", "--server.address=0.0.0.0",
+                "--spring.main.banner-mode=off"))
+                .extracting(NestedExceptionUtils::getMostSpecificCause).asInstanceOf(THROWABLE)
+                .hasMessageContaining("No API key exists");
+    }
+
+    /** The status of a GET sent with this {@code Host} header (which HttpClient does not let one set). */
+    private static int statusWithHost(int port, String path, String host) throws IOException {
+        try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            socket.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n")
+                    .getBytes(StandardCharsets.ISO_8859_1));
+            String status = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.ISO_8859_1))
+                    .readLine();
+            return Integer.parseInt(status.split(" ")[1]);
         }
     }
 }

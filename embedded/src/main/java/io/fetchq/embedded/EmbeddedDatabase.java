@@ -1,4 +1,4 @@
-package io.fetchq.db;
+package io.fetchq.embedded;
 
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.Closeable;

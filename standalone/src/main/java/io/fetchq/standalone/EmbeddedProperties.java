@@ -1,4 +1,4 @@
-package io.fetchq.api;
+package io.fetchq.standalone;
 
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
