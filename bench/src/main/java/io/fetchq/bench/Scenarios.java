@@ -1,8 +1,8 @@
 package io.fetchq.bench;
 
-import io.fetchq.url.FetchProperties;
 import io.fetchq.db.NewJob;
 import io.fetchq.db.RetentionQueries;
+import io.fetchq.url.FetchProperties;
 import io.fetchq.url.UrlPolicy;
 import io.fetchq.worker.Worker;
 import io.fetchq.worker.WorkerProperties;

@@ -2,11 +2,11 @@ package io.fetchq.worker;
 
 import com.zaxxer.hikari.HikariDataSource;
 import io.fetchq.db.DbConfiguration;
-import io.fetchq.url.UrlConfiguration;
-import io.fetchq.url.FetchProperties;
 import io.fetchq.db.QueueQueries;
 import io.fetchq.db.RetentionQueries;
 import io.fetchq.db.WorkerQueries;
+import io.fetchq.url.FetchProperties;
+import io.fetchq.url.UrlConfiguration;
 import io.fetchq.url.UrlPolicy;
 import io.fetchq.worker.fetch.HttpFetcher;
 import io.fetchq.worker.retention.Retention;

@@ -1,10 +1,10 @@
 package io.fetchq.worker;
 
-import io.fetchq.db.testing.ChaosServer;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fetchq.db.Claim;
 import io.fetchq.db.ClaimedJob;
+import io.fetchq.db.testing.ChaosServer;
 import io.fetchq.url.UrlPolicy;
 import io.fetchq.worker.fetch.FetchCancellation;
 import io.fetchq.worker.fetch.FetchOutcome;

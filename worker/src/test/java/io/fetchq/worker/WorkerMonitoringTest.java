@@ -1,8 +1,8 @@
 package io.fetchq.worker;
 
-import io.fetchq.db.testing.ChaosServer;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.fetchq.db.testing.ChaosServer;
 import io.fetchq.embedded.EmbeddedDatabase;
 import java.io.IOException;
 import java.net.ServerSocket;

@@ -1,15 +1,15 @@
 package io.fetchq.worker;
 
-import io.fetchq.db.testing.ChaosServer;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.zaxxer.hikari.HikariDataSource;
-import io.fetchq.url.FetchProperties;
 import io.fetchq.db.JobQueries;
 import io.fetchq.db.NewJob;
 import io.fetchq.db.QueueQueries;
 import io.fetchq.db.WorkerQueries;
+import io.fetchq.db.testing.ChaosServer;
 import io.fetchq.db.testing.TestDatabase;
+import io.fetchq.url.FetchProperties;
 import io.fetchq.url.UrlPolicy;
 import io.fetchq.worker.fetch.HttpFetcher;
 import java.net.InetAddress;

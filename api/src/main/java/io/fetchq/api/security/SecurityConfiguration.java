@@ -1,7 +1,7 @@
 package io.fetchq.api.security;
 
-import io.fetchq.db.ApiKeyQueries;
 import io.fetchq.api.OneCommandMode;
+import io.fetchq.db.ApiKeyQueries;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.List;

@@ -2,8 +2,8 @@ package io.fetchq.worker.fetch;
 
 import io.fetchq.db.ClaimedJob;
 import io.fetchq.url.FetchProperties;
-import io.fetchq.url.UrlCheck;
 import io.fetchq.url.SecretHeaders;
+import io.fetchq.url.UrlCheck;
 import io.fetchq.url.UrlPolicy;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
