@@ -17,7 +17,7 @@ class IntakeSqlTest extends SqlTestBase {
 
     @Test
     void insertOneStoresTheJobAndQueuesIt() {
-        InsertOutcome outcome = jobs.insertOne(aJob("http://example.com/post").post("{\"a\":1}", "{\"X-A\":\"b\"}")
+        InsertOutcome outcome = jobs.insertOne(aJob("http://example.com/post").post("{\"a\":1}").headers("{\"X-A\":\"b\"}")
                 .priority(3).maxAttempts(4).metadata("{\"k\": \"v\"}").build());
 
         assertThat(outcome).isInstanceOf(InsertOutcome.Created.class);

@@ -1,9 +1,8 @@
 package io.fetchq.db;
 
 import com.zaxxer.hikari.HikariDataSource;
+import io.fetchq.db.testing.JobBuilder;
 import io.fetchq.db.testing.TestDatabase;
-import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -59,75 +58,7 @@ abstract class SqlTestBase {
 
     /** A job as the API would store it (GET, 3 attempts, due now, host from the URL), with overrides. */
     static JobBuilder aJob(String url) {
-        return new JobBuilder(url);
-    }
-
-    static final class JobBuilder {
-        private final String url;
-        private String method = "GET";
-        private String headers;
-        private byte[] body;
-        private int priority;
-        private Instant runAt;
-        private long delayMs;
-        private int maxAttempts = 3;
-        private String idempotencyKey;
-        private byte[] requestHash;
-        private String metadata;
-
-        JobBuilder(String url) {
-            this.url = url;
-        }
-
-        JobBuilder priority(int p) {
-            priority = p;
-            return this;
-        }
-
-        JobBuilder runAt(Instant t) {
-            runAt = t;
-            return this;
-        }
-
-        JobBuilder delay(Duration d) {
-            delayMs = d.toMillis();
-            return this;
-        }
-
-        JobBuilder maxAttempts(int n) {
-            maxAttempts = n;
-            return this;
-        }
-
-        JobBuilder post(String text, String headersJson) {
-            method = "POST";
-            body = text.getBytes(StandardCharsets.UTF_8);
-            headers = headersJson;
-            return this;
-        }
-
-        JobBuilder metadata(String json) {
-            metadata = json;
-            return this;
-        }
-
-        /** An idempotency key, with the request's hash standing for the request. */
-        JobBuilder idempotencyKey(String key, String request) {
-            idempotencyKey = key;
-            requestHash = request.getBytes(StandardCharsets.UTF_8);
-            return this;
-        }
-
-        NewJob build() {
-            return new NewJob(url, URI.create(url).getHost(), method, headers, body, priority, runAt, delayMs,
-                    maxAttempts, 10_000, 1 << 20, true, true, List.of("title", "links"), idempotencyKey, requestHash,
-                    metadata);
-        }
-
-        /** Inserts the job through {@link JobQueries#insertOne(NewJob)}; its id. */
-        long submit() {
-            return jobs.insertOne(build()).jobId();
-        }
+        return new JobBuilder(url, jobs);
     }
 
     /** Claims due jobs as a worker would: 10 at most, from a window of 40, 8 per host. */

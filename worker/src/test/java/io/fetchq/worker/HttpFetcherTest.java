@@ -10,6 +10,9 @@ import io.fetchq.worker.fetch.FetchCancellation;
 import io.fetchq.worker.fetch.FetchOutcome;
 import io.fetchq.worker.fetch.HttpFetcher;
 import java.lang.management.ManagementFactory;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterEach;
@@ -89,5 +92,13 @@ class HttpFetcherTest {
         assertThat(((FetchOutcome.Response) outcome).retryAfterMs()).isEqualTo(7000L);
         FetchOutcome dated = fetcher.fetch(job(server.url("/retry-date/rd/30"), 1000), new FetchCancellation());
         assertThat(((FetchOutcome.Response) dated).retryAfterMs()).isBetween(28_000L, 30_000L);
+    }
+
+    @Test
+    void aRetryAfterDateIsReadAgainstTheFetchersClock() {
+        Clock clock = Clock.fixed(Instant.parse("2015-10-21T07:26:30Z"), ZoneOffset.UTC);
+        assertThat(HttpFetcher.retryAfterMs("Wed, 21 Oct 2015 07:28:00 GMT", clock)).isEqualTo(90_000L);
+        assertThat(HttpFetcher.retryAfterMs("Wed, 21 Oct 2015 07:00:00 GMT", clock)).as("past: at once").isZero();
+        assertThat(HttpFetcher.retryAfterMs("soon", clock)).isNull();
     }
 }

@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.zaxxer.hikari.HikariDataSource;
 import io.fetchq.db.JobQueries;
-import io.fetchq.db.NewJob;
 import io.fetchq.db.QueueQueries;
 import io.fetchq.db.WorkerQueries;
 import io.fetchq.db.testing.ChaosServer;
+import io.fetchq.db.testing.JobBuilder;
 import io.fetchq.db.testing.TestDatabase;
 import io.fetchq.url.FetchProperties;
 import io.fetchq.url.UrlPolicy;
@@ -146,65 +146,7 @@ abstract class WorkerTestBase {
 
     /** A job as the API would store it, with overrides. */
     static JobBuilder aJob(String url) {
-        return new JobBuilder(url);
-    }
-
-    static final class JobBuilder {
-        private final String url;
-        private String method = "GET";
-        private int maxAttempts = 3;
-        private int timeoutMs = 10_000;
-        private int maxBodyBytes = 1 << 20;
-        private boolean storeBody = true;
-        private boolean follow = true;
-        private List<String> extract = List.of("title", "links");
-        private String headers;
-        private byte[] body;
-
-        JobBuilder(String url) {
-            this.url = url;
-        }
-
-        JobBuilder maxAttempts(int n) {
-            maxAttempts = n;
-            return this;
-        }
-
-        JobBuilder timeoutMs(int ms) {
-            timeoutMs = ms;
-            return this;
-        }
-
-        JobBuilder maxBodyBytes(int n) {
-            maxBodyBytes = n;
-            return this;
-        }
-
-        JobBuilder noRedirects() {
-            follow = false;
-            return this;
-        }
-
-        JobBuilder headers(String json) {
-            headers = json;
-            return this;
-        }
-
-        JobBuilder post(String text) {
-            method = "POST";
-            body = text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-            return this;
-        }
-
-        NewJob build() {
-            String host = okhttp3.HttpUrl.parse(url).host();
-            return new NewJob(url, host, method, headers, body, 0, null, 0, maxAttempts, timeoutMs, maxBodyBytes,
-                    storeBody, follow, extract, null, null, null);
-        }
-
-        long submit() {
-            return jobs.insertOne(build()).jobId();
-        }
+        return new JobBuilder(url, jobs);
     }
 
     /** Waits, polling, until the condition holds. */

@@ -15,6 +15,7 @@ import java.net.Proxy;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZonedDateTime;
@@ -69,6 +70,7 @@ public final class HttpFetcher implements Fetcher {
     private final CallDeadlines deadlines = new CallDeadlines();
     private final UrlPolicy policy;
     private final FetchProperties properties;
+    private final Clock clock;
     /** Headers a redirect must not carry to another origin. */
     private final SecretHeaders secrets;
 
@@ -78,6 +80,12 @@ public final class HttpFetcher implements Fetcher {
 
     /** With a given resolver underneath the guard: tests point host names at loopback. */
     public HttpFetcher(UrlPolicy policy, FetchProperties properties, int maxInFlight, Dns resolver) {
+        this(policy, properties, maxInFlight, resolver, Clock.systemUTC());
+    }
+
+    /** As above, reading a {@code Retry-After} date against {@code clock}. */
+    public HttpFetcher(UrlPolicy policy, FetchProperties properties, int maxInFlight, Dns resolver, Clock clock) {
+        this.clock = clock;
         this.policy = policy;
         this.properties = properties;
         this.secrets = SecretHeaders.of(properties.secretHeaders());
@@ -231,7 +239,7 @@ public final class HttpFetcher implements Fetcher {
     }
 
     /** Reads the body up to {@code cap} decoded bytes; one more byte means truncated. */
-    private static FetchOutcome read(Response response, int cap, List<FetchOutcome.Redirect> chain,
+    private FetchOutcome read(Response response, int cap, List<FetchOutcome.Redirect> chain,
             TimingListener timings, CallDeadlines.Watch watch, long started, long ttfbNanos) throws IOException {
         ResponseBody body = response.body();
         // Sized by the announced length when there is one (most pages are a few KiB), else grown.
@@ -256,12 +264,12 @@ public final class HttpFetcher implements Fetcher {
         MediaType type = body.contentType();
         return new FetchOutcome.Response(response.code(), type == null ? response.header("Content-Type") : type.toString(),
                 out.toByteArray(), truncated, response.request().url().toString(),
-                retryAfterMs(response.header("Retry-After")), List.copyOf(chain),
+                retryAfterMs(response.header("Retry-After"), clock), List.copyOf(chain),
                 timings(timings, started, ttfbNanos));
     }
 
     /** {@code Retry-After} as seconds or an HTTP date, in milliseconds from now; null if absent or unreadable. */
-    static Long retryAfterMs(String value) {
+    public static Long retryAfterMs(String value, Clock clock) {
         if (value == null || value.isBlank()) {
             return null;
         }
@@ -271,7 +279,7 @@ public final class HttpFetcher implements Fetcher {
         } catch (NumberFormatException notSeconds) {
             try {
                 Instant at = ZonedDateTime.parse(v, DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
-                return Math.max(0, Duration.between(Instant.now(), at).toMillis());
+                return Math.max(0, Duration.between(clock.instant(), at).toMillis());
             } catch (DateTimeParseException notADate) {
                 return null;
             }
