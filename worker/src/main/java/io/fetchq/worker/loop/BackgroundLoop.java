@@ -29,6 +29,12 @@ public final class BackgroundLoop implements AutoCloseable {
         void run() throws Exception;
     }
 
+    /** How a loop waits between passes: until the time is up or the loop is closed. Replaced in tests. */
+    @FunctionalInterface
+    interface Pause {
+        void pause(long millis);
+    }
+
     private final String name;
     private final String workerId;
     private final Runnable failed;
@@ -36,17 +42,19 @@ public final class BackgroundLoop implements AutoCloseable {
     private final Duration every;
     private final Pass pass;
     private final Thread thread;
-    private final Object pause = new Object();
+    private final Object monitor = new Object();
+    private final Pause pause;
     private volatile boolean running;
 
-    private BackgroundLoop(String name, String threadName, String workerId, Runnable failed, Duration firstDelay,
-            Duration every, Pass pass) {
+    BackgroundLoop(String name, String threadName, String workerId, Runnable failed, Duration firstDelay,
+            Duration every, Pass pass, Pause pause) {
         this.name = name;
         this.workerId = workerId;
         this.failed = failed;
         this.firstDelay = firstDelay;
         this.every = every;
         this.pass = pass;
+        this.pause = pause == null ? this::await : pause;
         this.thread = Thread.ofPlatform().name(threadName).daemon().unstarted(this::run);
     }
 
@@ -59,13 +67,13 @@ public final class BackgroundLoop implements AutoCloseable {
      */
     public static BackgroundLoop continuous(String name, String threadName, String workerId, Runnable failed,
             Pass pass) {
-        return new BackgroundLoop(name, threadName, workerId, failed, Duration.ZERO, null, pass);
+        return new BackgroundLoop(name, threadName, workerId, failed, Duration.ZERO, null, pass, null);
     }
 
     /** A pass after {@code firstDelay}, then one {@code every} after the end of the last. */
     public static BackgroundLoop every(String name, String threadName, String workerId, Runnable failed,
             Duration firstDelay, Duration every, Pass pass) {
-        return new BackgroundLoop(name, threadName, workerId, failed, firstDelay, every, pass);
+        return new BackgroundLoop(name, threadName, workerId, failed, firstDelay, every, pass, null);
     }
 
     public void start() {
@@ -80,13 +88,15 @@ public final class BackgroundLoop implements AutoCloseable {
 
     private void run() {
         long backoff = FIRST_BACKOFF.toMillis();
-        pause(firstDelay.toMillis());
+        if (!firstDelay.isZero()) {
+            pause.pause(firstDelay.toMillis());
+        }
         while (running) {
             try {
                 pass.run();
                 backoff = FIRST_BACKOFF.toMillis();
                 if (every != null) {
-                    pause(every.toMillis());
+                    pause.pause(every.toMillis());
                 }
             } catch (Throwable t) {
                 if (!running) {
@@ -94,20 +104,20 @@ public final class BackgroundLoop implements AutoCloseable {
                 }
                 failed.run();
                 log.warn("[{}] {} failed, again in {} ms: {}", workerId, name, backoff, t.toString());
-                pause(every == null ? backoff : Math.min(backoff, every.toMillis()));
+                pause.pause(every == null ? backoff : Math.min(backoff, every.toMillis()));
                 backoff = Math.min(MAX_BACKOFF.toMillis(), backoff * 2);
             }
         }
     }
 
     /** Waits up to {@code millis}, or until closed. */
-    private void pause(long millis) {
+    private void await(long millis) {
         long end = System.nanoTime() + millis * 1_000_000;
-        synchronized (pause) {
+        synchronized (monitor) {
             long left;
             while (running && (left = end - System.nanoTime()) > 0) {
                 try {
-                    pause.wait(Math.max(1, left / 1_000_000));
+                    monitor.wait(Math.max(1, left / 1_000_000));
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     return;
@@ -119,8 +129,8 @@ public final class BackgroundLoop implements AutoCloseable {
     /** Stops after the pass under way, waiting up to {@code wait} for it. */
     public void close(Duration wait) {
         running = false;
-        synchronized (pause) {
-            pause.notifyAll();
+        synchronized (monitor) {
+            monitor.notifyAll();
         }
         try {
             thread.join(wait);
