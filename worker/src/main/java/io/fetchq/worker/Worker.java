@@ -7,7 +7,6 @@ import io.fetchq.worker.attempt.AttemptRunner;
 import io.fetchq.worker.claim.Claimer;
 import io.fetchq.worker.complete.Completer;
 import io.fetchq.worker.fetch.Fetcher;
-import io.fetchq.worker.host.HostGuard;
 import io.fetchq.worker.host.HostGuards;
 import io.fetchq.worker.lease.Heartbeat;
 import io.fetchq.worker.lease.Rescuer;
@@ -62,21 +61,13 @@ public final class Worker implements AutoCloseable {
         HostGuards hosts = new HostGuards(properties, ticker);
         this.completer = new Completer(queue, properties.id(), properties.completeBatch(), properties.completers(),
                 () -> metrics.loopFailed("complete"));
-        // The claimer and the runner call each other: the runner starts what the claimer claims, and
-        // tells it of the slots and room each attempt frees.
+        // The claimer and the runner call each other: the claimer hands the runner what it claims
+        // (read through the field when it does, after construction), and the runner tells the
+        // claimer of the slots and room each attempt frees.
+        this.claimer = new Claimer(properties, queue, hosts, completer, metrics, () -> Worker.this.runner.freeSlots(),
+                job -> Worker.this.runner.start(job));
         this.runner = new AttemptRunner(properties, queue, fetcher, new RetryPolicy(properties), hosts, completer,
-                metrics, new AttemptRunner.Freed() {
-                    @Override
-                    public void fetchEnded(HostGuard guard) {
-                        Worker.this.claimer.fetchEnded(guard);
-                    }
-
-                    @Override
-                    public void resultWritten() {
-                        Worker.this.claimer.resultWritten();
-                    }
-                }, clock);
-        this.claimer = new Claimer(properties, queue, hosts, completer, metrics, runner::freeSlots, runner::start);
+                metrics, claimer, clock);
         this.heartbeat = new Heartbeat(properties, queue, workers, hosts, metrics, runner::claims, runner::held,
                 claimer::claiming);
         this.rescuer = new Rescuer(properties, queue, metrics, claimer::wake);
