@@ -8,8 +8,10 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.function.Function;
 import java.util.function.IntFunction;
@@ -486,10 +488,16 @@ public class QueueQueries {
         return c instanceof Completion.Completed || c instanceof Completion.Failed ? payload(c).body() : null;
     }
 
-    /** Extends the leases of jobs this worker still holds; one statement per heartbeat. */
-    public int extendLeases(Collection<Claim> claims, Duration lease) {
+    /**
+     * Extends the leases of jobs this worker still holds; one statement per heartbeat. A lease that
+     * expired but was not rescued is renewed too (after a database outage no owner could renew).
+     *
+     * @return the given claims whose lease is no longer this worker's (rescued, cancelled and
+     *     ended, or written since): nothing was renewed for them
+     */
+    public List<Claim> extendLeases(Collection<Claim> claims, Duration lease) {
         if (claims.isEmpty()) {
-            return 0;
+            return List.of();
         }
         List<Claim> list = List.copyOf(claims);
         return jdbc.execute((Connection c) -> {
@@ -505,11 +513,20 @@ public class QueueQueries {
                     )
                     UPDATE fetchq.queue q
                     SET lease_expires_at = now() + ? * interval '1 millisecond'
-                    FROM held WHERE q.job_id = held.job_id""")) {
+                    FROM held WHERE q.job_id = held.job_id
+                    RETURNING q.job_id, q.lease_token""")) {
                 ps.setArray(1, array(c, "int8", list, Claim::jobId, Long[]::new));
                 ps.setArray(2, array(c, "text", list, x -> x.leaseToken().toString(), String[]::new));
                 ps.setLong(3, lease.toMillis());
-                return ps.executeUpdate();
+                // Job and token: a worker may hold an older claim of a job it claimed again, and only
+                // the live one is renewed.
+                Set<Map.Entry<Long, UUID>> renewed = new HashSet<>();
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        renewed.add(Map.entry(rs.getLong(1), rs.getObject(2, UUID.class)));
+                    }
+                }
+                return list.stream().filter(x -> !renewed.contains(Map.entry(x.jobId(), x.leaseToken()))).toList();
             }
         });
     }

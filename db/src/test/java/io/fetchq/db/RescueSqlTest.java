@@ -78,11 +78,11 @@ class RescueSqlTest extends SqlTestBase {
         Claim b = queue.claimDue(WORKER, 1, 10, 10, Map.of(), LEASE).getFirst().claim();
         assertThat(List.of(a.jobId(), b.jobId())).containsExactly(first, second);
 
-        int extended = queue.extendLeases(List.of(a,
-                new Claim(second, a.leaseToken(), b.attempt()),
-                new Claim(second, UUID.randomUUID(), b.attempt())), Duration.ofHours(1));
+        Claim otherToken = new Claim(second, a.leaseToken(), b.attempt());
+        Claim noClaim = new Claim(second, UUID.randomUUID(), b.attempt());
+        List<Claim> lost = queue.extendLeases(List.of(a, otherToken, noClaim), Duration.ofHours(1));
 
-        assertThat(extended).isEqualTo(1);
+        assertThat(lost).containsExactly(otherToken, noClaim);
         assertThat(leaseLongerThanHalfAnHour(first)).isTrue();
         assertThat(leaseLongerThanHalfAnHour(second)).as("another claim's token, a token of no claim").isFalse();
     }

@@ -19,6 +19,13 @@ final class NotificationListener implements AutoCloseable {
 
     private static final int WAIT_MS = 500;
 
+    /**
+     * How often the listening connection is asked a question: waiting for notifications alone
+     * would never notice a connection that silently died (a failover), and the worker would go
+     * without them until the next reconnection. The question is bounded by {@code fetchq.db.socket-timeout}.
+     */
+    static final Duration CHECK_EVERY = Duration.ofSeconds(10);
+
     private final Supplier<Connection> connections;
     private final Runnable wake;
     private final BackgroundLoop loop;
@@ -42,7 +49,14 @@ final class NotificationListener implements AutoCloseable {
             // Jobs may have arrived while we were not listening.
             wake.run();
             PGConnection pg = connection.unwrap(PGConnection.class);
+            long checked = System.nanoTime();
             while (loop.running()) {
+                if (System.nanoTime() - checked >= CHECK_EVERY.toNanos()) {
+                    try (Statement s = connection.createStatement()) {
+                        s.execute("SELECT 1");
+                    }
+                    checked = System.nanoTime();
+                }
                 PGNotification[] notifications = pg.getNotifications(WAIT_MS);
                 if (notifications != null && notifications.length > 0) {
                     wake.run();

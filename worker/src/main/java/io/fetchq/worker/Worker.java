@@ -8,6 +8,7 @@ import io.fetchq.worker.claim.Claimer;
 import io.fetchq.worker.complete.Completer;
 import io.fetchq.worker.fetch.Fetcher;
 import io.fetchq.worker.host.HostGuards;
+import io.fetchq.worker.lease.DatabaseLink;
 import io.fetchq.worker.lease.Heartbeat;
 import io.fetchq.worker.lease.Rescuer;
 import io.fetchq.worker.retry.RetryPolicy;
@@ -27,7 +28,7 @@ import org.slf4j.LoggerFactory;
  * Claimer ──claims──▶ AttemptRunner ──endings──▶ Completer ──▶ PostgreSQL
  *    ▲                  (HostGuards)                 │
  *    └──── freed slots, hosts with room, results written
- * Heartbeat (renews leases) · Rescuer (expired leases back to the queue)
+ * Heartbeat (renews leases) · Rescuer (expired leases back to the queue, once connected a lease)
  * </pre>
  *
  * See each part for what it owns; this class owns only their order.
@@ -43,6 +44,7 @@ public final class Worker implements AutoCloseable {
     private final Claimer claimer;
     private final Heartbeat heartbeat;
     private final Rescuer rescuer;
+    private final DatabaseLink link;
 
     public Worker(WorkerProperties properties, QueueQueries queue, WorkerQueries workers, Fetcher fetcher) {
         this(properties, queue, workers, fetcher, WorkerMetrics.none());
@@ -59,18 +61,22 @@ public final class Worker implements AutoCloseable {
         this.properties = properties;
         this.workers = workers;
         HostGuards hosts = new HostGuards(properties, ticker);
+        this.link = new DatabaseLink(ticker);
         this.completer = new Completer(queue, properties.id(), properties.completeBatch(), properties.completers(),
-                () -> metrics.loopFailed("complete"));
+                () -> {
+                    link.failed();
+                    metrics.loopFailed("complete");
+                }, link::succeeded);
         // The claimer and the runner call each other: the claimer hands the runner what it claims
         // (read through the field when it does, after construction), and the runner tells the
         // claimer of the slots and room each attempt frees.
-        this.claimer = new Claimer(properties, queue, hosts, completer, metrics, () -> Worker.this.runner.freeSlots(),
+        this.claimer = new Claimer(properties, queue, hosts, completer, metrics, link, () -> Worker.this.runner.freeSlots(),
                 job -> Worker.this.runner.start(job));
         this.runner = new AttemptRunner(properties, queue, fetcher, new RetryPolicy(properties), hosts, completer,
                 metrics, claimer, clock);
         this.heartbeat = new Heartbeat(properties, queue, workers, hosts, metrics, runner::claims, runner::held,
-                claimer::claiming);
-        this.rescuer = new Rescuer(properties, queue, metrics, claimer::wake);
+                claimer::claiming, runner::cancelLost, link);
+        this.rescuer = new Rescuer(properties, queue, metrics, claimer::wake, link);
         MeterRegistry registry = metrics.registry();
         runner.bindMetrics(registry);
         hosts.bindMetrics(registry);
@@ -88,6 +94,7 @@ public final class Worker implements AutoCloseable {
 
     public void start() {
         workers.register(properties.id(), hostname(), ManagementFactory.getRuntimeMXBean().getPid());
+        link.succeeded();
         completer.start();
         claimer.start();
         heartbeat.start();

@@ -13,10 +13,12 @@ import io.fetchq.worker.retention.Retention;
 import io.fetchq.worker.retention.RetentionProperties;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.sql.Connection;
+import java.time.Clock;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.util.Properties;
 import javax.sql.DataSource;
+import okhttp3.Dns;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
@@ -44,7 +46,9 @@ public class WorkerConfiguration {
     @Bean(destroyMethod = "")
     Worker fetchqWorker(WorkerProperties properties, QueueQueries queue, WorkerQueries workers, UrlPolicy policy,
             FetchProperties fetch, WorkerMetrics metrics) {
-        return new Worker(properties, queue, workers, new HttpFetcher(policy, fetch, properties.maxInFlight()), metrics);
+        HttpFetcher fetcher = new HttpFetcher(policy, fetch, properties.maxInFlight(), Dns.SYSTEM,
+                Clock.systemUTC(), properties.id(), () -> metrics.loopFailed("call-deadlines"));
+        return new Worker(properties, queue, workers, fetcher, metrics);
     }
 
     @Bean(destroyMethod = "")
@@ -97,12 +101,14 @@ public class WorkerConfiguration {
 
     /**
      * A connection of its own for LISTEN, outside the pool: it lives as long as the worker and
-     * must not take a slot from the claim and complete loops.
+     * must not take a slot from the claim and complete loops. It has the pool's driver properties
+     * (SSL, the bounds of {@code fetchq.db.*}, ...).
      */
     static Connection dedicatedConnection(DataSource dataSource) {
         try {
             if (dataSource instanceof HikariDataSource hikari) {
                 Properties props = new Properties();
+                props.putAll(hikari.getDataSourceProperties());
                 if (hikari.getUsername() != null) {
                     props.setProperty("user", hikari.getUsername());
                 }

@@ -20,6 +20,7 @@ public final class WorkerMetrics {
     private final MeterRegistry registry;
     private final Counter claims;
     private final Counter claimedJobs;
+    private final Counter leasesLost;
     private final Map<String, Counter> attempts = new ConcurrentHashMap<>();
     private final Map<String, Counter> loopFailures = new ConcurrentHashMap<>();
     private final Timer dns;
@@ -32,6 +33,9 @@ public final class WorkerMetrics {
         this.registry = registry;
         this.claims = Counter.builder("fetchq.claims").description("Claim statements run").register(registry);
         this.claimedJobs = Counter.builder("fetchq.claimed.jobs").description("Jobs claimed").register(registry);
+        this.leasesLost = Counter.builder("fetchq.worker.leases.lost")
+                .description("Claims found no longer held at a lease renewal while still being worked on; their fetches were stopped")
+                .register(registry);
         this.dns = phase("dns");
         this.connect = phase("connect");
         this.tls = phase("tls");
@@ -61,6 +65,10 @@ public final class WorkerMetrics {
     public void claimed(int jobs) {
         claims.increment();
         claimedJobs.increment(jobs);
+    }
+
+    public void leasesLost(int claims) {
+        leasesLost.increment(claims);
     }
 
     /** An attempt's outcome as it goes to be written: completed, failed, cancelled, retry or released. */

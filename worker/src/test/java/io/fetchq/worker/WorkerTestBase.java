@@ -144,6 +144,17 @@ abstract class WorkerTestBase {
         return worker;
     }
 
+    /** A worker with its own meters and monotonic clock (host pauses, breakers, time connected). */
+    Worker startWorker(WorkerProperties settings, WorkerMetrics metrics, io.fetchq.worker.time.Ticker ticker) {
+        FetchProperties fetch = fetchSettings();
+        UrlPolicy policy = new UrlPolicy(fetch.allowPrivateNetworks(), fetch.allowedNetworks());
+        Worker worker = new Worker(settings, queue, workers, new HttpFetcher(policy, fetch, settings.maxInFlight(), TEST_DNS),
+                metrics, java.time.Clock.systemUTC(), ticker);
+        worker.start();
+        started.add(worker);
+        return worker;
+    }
+
     /** A job as the API would store it, with overrides. */
     static JobBuilder aJob(String url) {
         return new JobBuilder(url, jobs);

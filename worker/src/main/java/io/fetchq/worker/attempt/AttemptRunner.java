@@ -23,8 +23,11 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -109,6 +112,34 @@ public final class AttemptRunner implements AutoCloseable {
     /** The claims held now, for their leases to be renewed. */
     public List<Claim> claims() {
         return inFlight.stream().map(h -> h.job.claim()).toList();
+    }
+
+    /**
+     * Stops the fetches of claims this worker no longer holds (the heartbeat found their leases
+     * gone: rescued by another worker after this one stalled, or ended elsewhere): their results
+     * would be dropped by the fence, and the job may already be fetched again elsewhere.
+     *
+     * @return how many claims were still being worked on here
+     */
+    public int cancelLost(Collection<Claim> lost) {
+        if (lost.isEmpty()) {
+            return 0;
+        }
+        Set<UUID> tokens = new HashSet<>();
+        lost.forEach(c -> tokens.add(c.leaseToken()));
+        int cancelled = 0;
+        for (Held held : inFlight) {
+            if (!held.handedOver() && tokens.contains(held.job.claim().leaseToken())) {
+                held.cancellation.cancel();
+                cancelled++;
+            }
+        }
+        if (cancelled > 0) {
+            metrics.leasesLost(cancelled);
+            log.warn("[{}] lost the lease of {} jobs (rescued elsewhere after this worker could not renew them):"
+                    + " their fetches are stopped and their results dropped", properties.id(), cancelled);
+        }
+        return cancelled;
     }
 
     /** Starts the job's attempts on a thread of its own. */

@@ -8,6 +8,7 @@ import io.fetchq.worker.attempt.AttemptRunner;
 import io.fetchq.worker.complete.Completer;
 import io.fetchq.worker.host.HostGuard;
 import io.fetchq.worker.host.HostGuards;
+import io.fetchq.worker.lease.DatabaseLink;
 import io.fetchq.worker.loop.BackgroundLoop;
 import java.time.Duration;
 import java.util.HashMap;
@@ -65,11 +66,12 @@ public final class Claimer implements AttemptRunner.Freed, AutoCloseable {
     private final Set<String> refills = ConcurrentHashMap.newKeySet();
 
     /**
+     * @param link told of claims that fail (the database may be away)
      * @param freeSlots fetch slots free now
      * @param start starts a claimed job's attempts
      */
     public Claimer(WorkerProperties properties, QueueQueries queue, HostGuards hosts, Completer completer,
-            WorkerMetrics metrics, IntSupplier freeSlots, Consumer<ClaimedJob> start) {
+            WorkerMetrics metrics, DatabaseLink link, IntSupplier freeSlots, Consumer<ClaimedJob> start) {
         this.properties = properties;
         this.queue = queue;
         this.hosts = hosts;
@@ -77,8 +79,10 @@ public final class Claimer implements AttemptRunner.Freed, AutoCloseable {
         this.metrics = metrics;
         this.freeSlots = freeSlots;
         this.start = start;
-        this.loop = BackgroundLoop.continuous("claim", "fetchq-claimer", properties.id(),
-                () -> metrics.loopFailed("claim"), this::pass);
+        this.loop = BackgroundLoop.continuous("claim", "fetchq-claimer", properties.id(), () -> {
+            link.failed();
+            metrics.loopFailed("claim");
+        }, this::pass);
     }
 
     public void start() {

@@ -39,6 +39,7 @@ public final class Completer implements AutoCloseable {
     private final LinkedBlockingQueue<Pending> pending = new LinkedBlockingQueue<>();
     private final AtomicLong pendingBytes = new AtomicLong();
     private final List<Writer> writers = new ArrayList<>();
+    private final Runnable wrote;
 
     /**
      * @param writers threads writing batches side by side: one statement's round trip and commit
@@ -46,14 +47,20 @@ public final class Completer implements AutoCloseable {
      */
     public Completer(QueueQueries queue, String workerId, int batchSize, int writers) {
         this(queue, workerId, batchSize, writers, () -> {
+        }, () -> {
         });
     }
 
-    /** As above; {@code writeFailed} is told of every failed write (each is retried). */
-    public Completer(QueueQueries queue, String workerId, int batchSize, int writers, Runnable writeFailed) {
+    /**
+     * As above; {@code writeFailed} is told of every failed write (each is retried), {@code wrote}
+     * of every statement that reached the database.
+     */
+    public Completer(QueueQueries queue, String workerId, int batchSize, int writers, Runnable writeFailed,
+            Runnable wrote) {
         this.queue = queue;
         this.workerId = workerId;
         this.batchSize = batchSize;
+        this.wrote = wrote;
         for (int i = 0; i < writers; i++) {
             this.writers.add(new Writer("fetchq-completer-" + i, writeFailed));
         }
@@ -132,6 +139,7 @@ public final class Completer implements AutoCloseable {
     private void write(List<Pending> batch) {
         try {
             List<Long> written = queue.completeMany(batch.stream().map(Pending::completion).toList(), workerId);
+            wrote.run();
             if (written.size() < batch.size()) {
                 log.debug("[{}] {} of {} completions lost their claim and were dropped", workerId,
                         batch.size() - written.size(), batch.size());

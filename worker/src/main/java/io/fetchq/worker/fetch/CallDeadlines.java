@@ -1,9 +1,12 @@
 package io.fetchq.worker.fetch;
 
+import io.fetchq.worker.loop.BackgroundLoop;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import okhttp3.Call;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The timeouts of every fetch, kept by one watchdog thread that cancels calls past their deadline
@@ -15,8 +18,14 @@ import okhttp3.Call;
  * progress one volatile write; the watchdog looks every {@link #RESOLUTION_MS} ms, so a timeout
  * fires up to that much late. Resolving names and opening the TCP connection are bounded by the
  * resolver and the connect timeout instead, and are not silence.
+ *
+ * <p>The watchdog is a {@link BackgroundLoop}: whatever one pass throws is counted and the next
+ * pass goes on, and a call that cannot be cancelled does not stop the others from being looked at.
+ * Each call also carries OkHttp's call timeout a little past its deadline, as a backstop.
  */
 final class CallDeadlines implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(CallDeadlines.class);
 
     /** How often the watchdog looks for calls past their deadline: the timeouts' precision. */
     static final long RESOLUTION_MS = 20;
@@ -62,11 +71,16 @@ final class CallDeadlines implements AutoCloseable {
     }
 
     private final Map<Watch, Boolean> watched = new ConcurrentHashMap<>();
-    private final Thread watchdog;
-    private volatile boolean running = true;
+    private final BackgroundLoop watchdog;
 
-    CallDeadlines() {
-        watchdog = Thread.ofPlatform().name("fetchq-call-deadlines").daemon().start(this::watch);
+    /**
+     * @param workerId for the watchdog's log lines
+     * @param failed told of every failed pass of the watchdog
+     */
+    CallDeadlines(String workerId, Runnable failed) {
+        watchdog = BackgroundLoop.every("call-deadlines", "fetchq-call-deadlines", workerId, failed,
+                Duration.ofMillis(RESOLUTION_MS), Duration.ofMillis(RESOLUTION_MS), this::pass);
+        watchdog.start();
     }
 
     /**
@@ -83,27 +97,36 @@ final class CallDeadlines implements AutoCloseable {
         watched.remove(w);
     }
 
-    private void watch() {
-        while (running) {
-            long now = System.nanoTime();
-            for (Watch w : watched.keySet()) {
-                if (w.overdue(now)) {
-                    w.expired = true;
-                    watched.remove(w);
+    /** Cancels the calls past their deadline or silent too long. */
+    void pass() {
+        long now = System.nanoTime();
+        Throwable first = null;
+        for (Watch w : watched.keySet()) {
+            if (w.overdue(now)) {
+                w.expired = true;
+                watched.remove(w);
+                try {
                     w.call.cancel();
+                } catch (Throwable t) {
+                    // One call that cannot be cancelled must not keep the others running past their deadlines.
+                    if (first == null) {
+                        first = t;
+                    } else {
+                        log.debug("another call could not be cancelled", t);
+                    }
                 }
             }
-            try {
-                TimeUnit.MILLISECONDS.sleep(RESOLUTION_MS);
-            } catch (InterruptedException e) {
-                return;
-            }
+        }
+        if (first instanceof Error e) {
+            throw e;
+        }
+        if (first != null) {
+            throw new IllegalStateException("a call past its deadline could not be cancelled", first);
         }
     }
 
     @Override
     public void close() {
-        running = false;
-        watchdog.interrupt();
+        watchdog.close(Duration.ofSeconds(1));
     }
 }

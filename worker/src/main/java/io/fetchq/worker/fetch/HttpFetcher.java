@@ -67,7 +67,13 @@ public final class HttpFetcher implements Fetcher {
     static final int POOL_SHARDS = 8;
 
     private final OkHttpClient[] clients;
-    private final CallDeadlines deadlines = new CallDeadlines();
+    /**
+     * OkHttp's own call timeout, this long past the job's deadline: a backstop should the watchdog
+     * of {@link CallDeadlines} ever fail to end a call.
+     */
+    static final Duration CALL_TIMEOUT_BACKSTOP = Duration.ofSeconds(1);
+
+    final CallDeadlines deadlines;
     private final UrlPolicy policy;
     private final FetchProperties properties;
     private final Clock clock;
@@ -85,6 +91,16 @@ public final class HttpFetcher implements Fetcher {
 
     /** As above, reading a {@code Retry-After} date against {@code clock}. */
     public HttpFetcher(UrlPolicy policy, FetchProperties properties, int maxInFlight, Dns resolver, Clock clock) {
+        this(policy, properties, maxInFlight, resolver, clock, "fetcher", () -> { });
+    }
+
+    /**
+     * As above, for worker {@code workerId}, telling {@code watchdogFailed} of every failed pass of
+     * the timeout watchdog ({@link CallDeadlines}).
+     */
+    public HttpFetcher(UrlPolicy policy, FetchProperties properties, int maxInFlight, Dns resolver, Clock clock,
+            String workerId, Runnable watchdogFailed) {
+        this.deadlines = new CallDeadlines(workerId, watchdogFailed);
         this.clock = clock;
         this.policy = policy;
         this.properties = properties;
@@ -160,6 +176,7 @@ public final class HttpFetcher implements Fetcher {
                 // A header OkHttp will not send (e.g. non-ASCII value): nothing was sent.
                 return failure(ErrorKind.PROTOCOL, message(e), chain, timings, started);
             }
+            call.timeout().timeout(left + CALL_TIMEOUT_BACKSTOP.toNanos(), TimeUnit.NANOSECONDS);
             cancellation.onCancel(call::cancel);
             if (cancellation.cancelled()) {
                 return failure(ErrorKind.CANCELLED, CANCELLED, chain, timings, started);
@@ -203,7 +220,7 @@ public final class HttpFetcher implements Fetcher {
                 if (cancellation.cancelled()) {
                     return failure(ErrorKind.CANCELLED, CANCELLED, chain, timings, started);
                 }
-                if (watch.expired) {
+                if (watch.expired || System.nanoTime() - deadline >= 0) {
                     return failure(ErrorKind.TIMEOUT, watch.silent
                             ? "read timed out: nothing received for " + properties.readTimeout().toMillis() + " ms"
                             : "timed out after " + job.timeoutMs() + " ms", chain, timings, started);

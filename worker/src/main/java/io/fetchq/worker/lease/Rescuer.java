@@ -10,6 +10,11 @@ import org.slf4j.LoggerFactory;
 /**
  * Every {@code fetchq.worker.rescue-interval}, as every live worker does: gives jobs whose lease
  * expired (their worker stopped renewing it) back to the queue, or ends those whose budget is spent.
+ *
+ * <p>Only once this worker has reached the database without a break for a whole lease (see
+ * {@link DatabaseLink}): a lease that expired during an outage is not a sign that its owner died,
+ * and owners renew the moment they are connected again. So after an outage of any length no live
+ * worker's result is thrown away; a dead worker's jobs come back one lease later than usual.
  */
 public final class Rescuer implements AutoCloseable {
 
@@ -21,15 +26,23 @@ public final class Rescuer implements AutoCloseable {
     private final WorkerProperties properties;
     private final QueueQueries queue;
     private final Runnable rescued;
+    private final DatabaseLink link;
     private final BackgroundLoop loop;
 
-    /** @param rescued told when a pass gave jobs back to the queue */
-    public Rescuer(WorkerProperties properties, QueueQueries queue, WorkerMetrics metrics, Runnable rescued) {
+    /**
+     * @param rescued told when a pass gave jobs back to the queue
+     * @param link whether this worker has been connected long enough to rescue; told of each pass
+     */
+    public Rescuer(WorkerProperties properties, QueueQueries queue, WorkerMetrics metrics, Runnable rescued,
+            DatabaseLink link) {
         this.properties = properties;
         this.queue = queue;
         this.rescued = rescued;
-        this.loop = BackgroundLoop.every("rescue", "fetchq-rescuer", properties.id(), () -> metrics.loopFailed("rescue"),
-                properties.rescueInterval(), properties.rescueInterval(), this::rescue);
+        this.link = link;
+        this.loop = BackgroundLoop.every("rescue", "fetchq-rescuer", properties.id(), () -> {
+            link.failed();
+            metrics.loopFailed("rescue");
+        }, properties.rescueInterval(), properties.rescueInterval(), this::rescue);
     }
 
     public void start() {
@@ -37,7 +50,12 @@ public final class Rescuer implements AutoCloseable {
     }
 
     private void rescue() {
+        if (!link.connectedFor(properties.lease())) {
+            // Owners may not have had a lease's time to renew since the database came back.
+            return;
+        }
         QueueQueries.Rescued done = queue.rescueExpired(RESCUE_BATCH);
+        link.succeeded();
         if (done.requeued() + done.ended() > 0) {
             log.info("[{}] rescued jobs with expired leases: {} back in the queue, {} ended", properties.id(),
                     done.requeued(), done.ended());

@@ -45,6 +45,8 @@ public final class BackgroundLoop implements AutoCloseable {
     private final Object monitor = new Object();
     private final Pause pause;
     private volatile boolean running;
+    /** Set by {@link #wake}: the pause under way (or the next one) ends at once. */
+    private volatile boolean woken;
 
     BackgroundLoop(String name, String threadName, String workerId, Runnable failed, Duration firstDelay,
             Duration every, Pass pass, Pause pause) {
@@ -110,12 +112,20 @@ public final class BackgroundLoop implements AutoCloseable {
         }
     }
 
-    /** Waits up to {@code millis}, or until closed. */
+    /** Ends the wait between passes now (or the next one, if a pass is under way): a pass runs at once. */
+    public void wake() {
+        synchronized (monitor) {
+            woken = true;
+            monitor.notifyAll();
+        }
+    }
+
+    /** Waits up to {@code millis}, or until closed or woken. */
     private void await(long millis) {
         long end = System.nanoTime() + millis * 1_000_000;
         synchronized (monitor) {
             long left;
-            while (running && (left = end - System.nanoTime()) > 0) {
+            while (running && !woken && (left = end - System.nanoTime()) > 0) {
                 try {
                     monitor.wait(Math.max(1, left / 1_000_000));
                 } catch (InterruptedException e) {
@@ -123,6 +133,7 @@ public final class BackgroundLoop implements AutoCloseable {
                     return;
                 }
             }
+            woken = false;
         }
     }
 
