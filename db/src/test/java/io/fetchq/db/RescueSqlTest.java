@@ -87,6 +87,17 @@ class RescueSqlTest extends SqlTestBase {
         assertThat(leaseLongerThanHalfAnHour(second)).as("another claim's token, a token of no claim").isFalse();
     }
 
+    @Test
+    void extendLeasesRenewsEveryJobOfOneClaimStatement() {
+        for (int i = 0; i < 40; i++) {
+            aJob("http://host" + i + ".example/").submit();
+        }
+        List<Claim> claims = queue.claimDue(WORKER, 40, 100, 10, Map.of(), LEASE).stream().map(ClaimedJob::claim).toList();
+        assertThat(claims).hasSize(40);
+
+        assertThat(queue.extendLeases(claims, Duration.ofHours(1))).isEmpty();
+    }
+
     private static boolean leaseLongerThanHalfAnHour(long jobId) {
         return sql.sql("SELECT lease_expires_at > now() + interval '30 minutes' FROM fetchq.queue WHERE job_id = :id")
                 .param("id", jobId).query(Boolean.class).single();

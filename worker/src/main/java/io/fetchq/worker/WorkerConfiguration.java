@@ -8,6 +8,7 @@ import io.fetchq.db.WorkerQueries;
 import io.fetchq.url.FetchProperties;
 import io.fetchq.url.UrlConfiguration;
 import io.fetchq.url.UrlPolicy;
+import io.fetchq.worker.fetch.BodyBudget;
 import io.fetchq.worker.fetch.HttpFetcher;
 import io.fetchq.worker.retention.Retention;
 import io.fetchq.worker.retention.RetentionProperties;
@@ -46,8 +47,10 @@ public class WorkerConfiguration {
     @Bean(destroyMethod = "")
     Worker fetchqWorker(WorkerProperties properties, QueueQueries queue, WorkerQueries workers, UrlPolicy policy,
             FetchProperties fetch, WorkerMetrics metrics) {
+        BodyBudget budget = new BodyBudget(properties.maxBodyMemory().toBytes());
+        metrics.bindBodyBudget(budget);
         HttpFetcher fetcher = new HttpFetcher(policy, fetch, properties.maxInFlight(), Dns.SYSTEM,
-                Clock.systemUTC(), properties.id(), () -> metrics.loopFailed("call-deadlines"));
+                Clock.systemUTC(), budget, properties.id(), () -> metrics.loopFailed("call-deadlines"));
         return new Worker(properties, queue, workers, fetcher, metrics);
     }
 

@@ -1,8 +1,11 @@
 package io.fetchq.worker;
 
 import io.fetchq.db.Completion;
+import io.fetchq.worker.fetch.BodyBudget;
 import io.fetchq.worker.fetch.Timings;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
@@ -65,6 +68,22 @@ public final class WorkerMetrics {
     public void claimed(int jobs) {
         claims.increment();
         claimedJobs.increment(jobs);
+    }
+
+    /** The body memory's capacity, what is reserved of it, the reads waiting for it and how many waited. */
+    public void bindBodyBudget(BodyBudget budget) {
+        Gauge.builder("fetchq.body.memory.capacity", budget, b -> b.capacity())
+                .description("Bytes of response bodies this worker may hold (fetchq.worker.max-body-memory)")
+                .baseUnit("bytes").register(registry);
+        Gauge.builder("fetchq.body.memory.used", budget, b -> b.inUse())
+                .description("Bytes of response bodies reserved now: being read, or held until their result is written")
+                .baseUnit("bytes").register(registry);
+        Gauge.builder("fetchq.body.memory.waiting", budget, b -> b.queued())
+                .description("Body reads waiting for memory now")
+                .register(registry);
+        FunctionCounter.builder("fetchq.body.memory.waits", budget, b -> b.waits())
+                .description("Body reads that waited for memory")
+                .register(registry);
     }
 
     public void leasesLost(int claims) {

@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.util.unit.DataSize;
 import org.springframework.validation.annotation.Validated;
 
 /**
@@ -58,6 +59,11 @@ import org.springframework.validation.annotation.Validated;
  * @param hostIdleEviction per-host limiters and breakers unused this long are dropped. Default 5m.
  * @param shutdownGrace on SIGTERM, how long in-flight fetches may finish before their jobs are
  *     handed back. Default 25s, under Docker's 30 s stop timeout.
+ * @param maxBodyMemory memory for response bodies held by this worker: a body over 64 KiB is read
+ *     only once its bytes are reserved here (its announced length up to its cap, or twice the cap
+ *     when none is announced), and they stay reserved until its result is written; fetches wait
+ *     for room, in turn, rather than the worker running out of heap. Default a quarter of the
+ *     heap ({@code -Xmx}). Results are written in statements of at most half of it.
  * @param metricsHosts hosts whose bulkhead, rate limiter and circuit breaker get metrics labelled
  *     with the host name. Default none: per-host series are opt-in, so that a crawl of a million
  *     hosts does not make a million series.
@@ -92,7 +98,11 @@ public record WorkerProperties(
         @DefaultValue("5") @Min(1) @Max(1000) int breakerTrialCalls,
         @DefaultValue("5m") @NotNull Duration hostIdleEviction,
         @DefaultValue("25s") @NotNull Duration shutdownGrace,
+        DataSize maxBodyMemory,
         @DefaultValue List<String> metricsHosts) {
+
+    /** The share of the heap that {@code max-body-memory} is by default. */
+    public static final double DEFAULT_BODY_MEMORY_SHARE = 0.25;
 
     public WorkerProperties {
         if (id == null || id.isBlank()) {
@@ -104,6 +114,11 @@ public record WorkerProperties(
         hostLimits = hostLimits == null ? Map.of() : Map.copyOf(hostLimits);
         hostRates = hostRates == null ? Map.of() : Map.copyOf(hostRates);
         metricsHosts = metricsHosts == null ? List.of() : List.copyOf(metricsHosts);
+        if (maxBodyMemory == null) {
+            maxBodyMemory = DataSize.ofBytes((long) (Runtime.getRuntime().maxMemory() * DEFAULT_BODY_MEMORY_SHARE));
+        } else if (maxBodyMemory.toBytes() < 1024 * 1024) {
+            throw new IllegalArgumentException("fetchq.worker.max-body-memory must be at least 1MB");
+        }
         requirePositive("fetchq.worker.poll-interval", pollInterval);
         requirePositive("fetchq.worker.lease", lease);
         requirePositive("fetchq.worker.rescue-interval", rescueInterval);

@@ -43,21 +43,33 @@ class LeaseTest extends WorkerTestBase {
     }
 
     @Test
-    void aLeaseLostToAnotherWorkerStopsItsFetchAtOnce() {
+    void aLeaseLostToAnotherWorkerStopsItsFetchAtOnceAndOnlyThatOne() {
+        // Both jobs are claimed by one statement (one lease token), before the worker starts.
+        long lost = aJob(server.url("/hang/lost")).timeoutMs(120_000).submit();
+        long kept = aJob(server.url("/hang/kept")).timeoutMs(120_000).submit();
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         startWorker(settings("lease", "900ms"), new WorkerMetrics(registry), Ticker.SYSTEM);
-        long id = aJob(server.url("/hang/lost")).timeoutMs(120_000).submit();
-        await("fetching", Duration.ofSeconds(10), () -> server.hits.containsKey("/hang/lost") && inFlight(registry) == 1);
+        await("fetching", Duration.ofSeconds(10), () -> server.hits.containsKey("/hang/lost")
+                && server.hits.containsKey("/hang/kept") && inFlight(registry) == 2);
+        assertThat(sql.sql("SELECT count(DISTINCT lease_token) FROM fetchq.queue").query(Long.class).single())
+                .as("one claim statement").isEqualTo(1);
 
-        // Another worker took the job (as a rescue after a stall would): the lease is no longer ours.
-        sql.sql("UPDATE fetchq.queue SET lease_token = gen_random_uuid(), worker_id = 'other' WHERE job_id = :id")
-                .param("id", id).update();
+        // Another worker took one job (as a rescue after a stall would): that lease is no longer ours.
+        sql.sql("""
+                UPDATE fetchq.queue SET lease_token = gen_random_uuid(), worker_id = 'other',
+                       lease_expires_at = now() + interval '1 hour'
+                WHERE job_id = :id""").param("id", lost).update();
 
-        await("the fetch stopped", Duration.ofSeconds(10), () -> inFlight(registry) == 0);
+        await("the lost job's fetch stopped", Duration.ofSeconds(10), () -> inFlight(registry) == 1);
         assertThat(registry.get("fetchq.worker.leases.lost").counter().count()).isEqualTo(1);
-        assertThat(sql.sql("SELECT worker_id FROM fetchq.queue WHERE job_id = :id").param("id", id)
+        assertThat(sql.sql("SELECT worker_id FROM fetchq.queue WHERE job_id = :id").param("id", lost)
                 .query(String.class).single()).as("the other worker's claim, untouched").isEqualTo("other");
-        assertThat(attempts(id)).as("nothing written under the lost claim").isEmpty();
+        assertThat(attempts(lost)).as("nothing written under the lost claim").isEmpty();
+        // The job that shares the lost one's lease token is still this worker's, and goes on.
+        Awaitility.await("the other job still fetched").during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(5))
+                .pollInterval(Duration.ofMillis(50))
+                .until(() -> inFlight(registry) == 1 && registry.get("fetchq.worker.leases.lost").counter().count() == 1);
+        assertState(result(kept), "running");
     }
 
     private static double inFlight(SimpleMeterRegistry registry) {

@@ -7,6 +7,7 @@ import io.fetchq.db.QueueQueries;
 import io.fetchq.worker.WorkerMetrics;
 import io.fetchq.worker.WorkerProperties;
 import io.fetchq.worker.complete.Completer;
+import io.fetchq.worker.fetch.BodyBudget;
 import io.fetchq.worker.fetch.FetchOutcome;
 import io.fetchq.worker.fetch.Fetcher;
 import io.fetchq.worker.host.HostGuard;
@@ -26,6 +27,7 @@ import java.time.Instant;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -125,11 +127,13 @@ public final class AttemptRunner implements AutoCloseable {
         if (lost.isEmpty()) {
             return 0;
         }
-        Set<UUID> tokens = new HashSet<>();
-        lost.forEach(c -> tokens.add(c.leaseToken()));
+        // Job and token together name a claim: the jobs of one claim statement share its token.
+        Set<Map.Entry<Long, UUID>> claims = new HashSet<>();
+        lost.forEach(c -> claims.add(Map.entry(c.jobId(), c.leaseToken())));
         int cancelled = 0;
         for (Held held : inFlight) {
-            if (!held.handedOver() && tokens.contains(held.job.claim().leaseToken())) {
+            Claim claim = held.job.claim();
+            if (!held.handedOver() && claims.contains(Map.entry(claim.jobId(), claim.leaseToken()))) {
                 held.cancellation.cancel();
                 cancelled++;
             }
@@ -178,6 +182,7 @@ public final class AttemptRunner implements AutoCloseable {
     }
 
     private void written(Held held, HostGuard guard) {
+        held.releaseMemory();
         inFlight.remove(held);
         hosts.release(guard);
         freed.resultWritten();
@@ -303,6 +308,28 @@ public final class AttemptRunner implements AutoCloseable {
             guard.bulkhead().onComplete();
         }
         long took = System.nanoTime() - started;
+        BodyBudget.Reservation memory = outcome instanceof FetchOutcome.Response r ? r.memory() : null;
+        Attempt attempt = null;
+        try {
+            attempt = judge(held, job, guard, outcome, took, startedAt, inProcessMs);
+            return attempt;
+        } finally {
+            if (memory != null) {
+                // The body's memory is held until its result is written when the result keeps the
+                // body; otherwise the body is dropped here, and its memory with it.
+                if (attempt != null && attempt.completion() instanceof Completion.Attempted a
+                        && a.payload().body() != null) {
+                    held.keep(memory);
+                } else {
+                    memory.release();
+                }
+            }
+        }
+    }
+
+    /** What a fetch's outcome means: the attempt's ending, and whether to retry here. */
+    private Attempt judge(Held held, ClaimedJob job, HostGuard guard, FetchOutcome outcome, long took,
+            Instant startedAt, long inProcessMs) {
         metrics.fetched(outcome.timings());
         if (held.cancellation.cancelled()) {
             // Stopped by a shutdown past its grace: says nothing about the host, and is not retried here.

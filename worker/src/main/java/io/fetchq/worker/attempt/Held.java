@@ -1,6 +1,7 @@
 package io.fetchq.worker.attempt;
 
 import io.fetchq.db.ClaimedJob;
+import io.fetchq.worker.fetch.BodyBudget;
 import io.fetchq.worker.fetch.FetchCancellation;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -18,6 +19,8 @@ final class Held {
     volatile boolean sent;
     final FetchCancellation cancellation = new FetchCancellation();
     private final AtomicBoolean handedOver = new AtomicBoolean();
+    /** The memory of the body its result keeps, released once the result is written. */
+    private volatile BodyBudget.Reservation memory;
 
     Held(ClaimedJob job) {
         this.job = job;
@@ -30,5 +33,16 @@ final class Held {
 
     boolean handedOver() {
         return handedOver.get();
+    }
+
+    void keep(BodyBudget.Reservation memory) {
+        this.memory = memory;
+    }
+
+    void releaseMemory() {
+        BodyBudget.Reservation m = memory;
+        if (m != null) {
+            m.release();
+        }
     }
 }

@@ -15,7 +15,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Writes ended attempts in batches: one statement for everything that ended since the last write
- * (up to {@code complete-batch} rows and {@link #MAX_BATCH_BYTES}). While the database is away a
+ * (up to {@code complete-batch} rows and {@link #MAX_BATCH_BYTES}, or half the worker's body memory
+ * if that is less: the driver copies a statement's bodies once more as it sends them). While the database is away a
  * writer keeps its batch and tries again, its loop's backoff between tries. The claimer stops
  * claiming while a batch's worth (rows or bytes) is waiting here, so what waits is bounded.
  */
@@ -40,23 +41,26 @@ public final class Completer implements AutoCloseable {
     private final AtomicLong pendingBytes = new AtomicLong();
     private final List<Writer> writers = new ArrayList<>();
     private final Runnable wrote;
+    private final long maxBatchBytes;
 
     /**
      * @param writers threads writing batches side by side: one statement's round trip and commit
      *     need not wait for the previous one
      */
     public Completer(QueueQueries queue, String workerId, int batchSize, int writers) {
-        this(queue, workerId, batchSize, writers, () -> {
+        this(queue, workerId, batchSize, writers, MAX_BATCH_BYTES, () -> {
         }, () -> {
         });
     }
 
     /**
-     * As above; {@code writeFailed} is told of every failed write (each is retried), {@code wrote}
-     * of every statement that reached the database.
+     * As above, with statements of at most {@code maxBatchBytes} of bodies (and never more than
+     * {@link #MAX_BATCH_BYTES}); {@code writeFailed} is told of every failed write (each is
+     * retried), {@code wrote} of every statement that reached the database.
      */
-    public Completer(QueueQueries queue, String workerId, int batchSize, int writers, Runnable writeFailed,
-            Runnable wrote) {
+    public Completer(QueueQueries queue, String workerId, int batchSize, int writers, long maxBatchBytes,
+            Runnable writeFailed, Runnable wrote) {
+        this.maxBatchBytes = Math.min(MAX_BATCH_BYTES, maxBatchBytes);
         this.queue = queue;
         this.workerId = workerId;
         this.batchSize = batchSize;
@@ -82,7 +86,7 @@ public final class Completer implements AutoCloseable {
 
     /** Whether what waits for a writer already fills a batch's bytes: time to stop adding to it. */
     public boolean backlogFull() {
-        return pendingBytes.get() >= MAX_BATCH_BYTES;
+        return pendingBytes.get() >= maxBatchBytes;
     }
 
     /**
@@ -118,7 +122,7 @@ public final class Completer implements AutoCloseable {
             idle = false;
             batch.add(first);
             long bytes = first.completion().weight();
-            while (batch.size() < batchSize && bytes < MAX_BATCH_BYTES) {
+            while (batch.size() < batchSize && bytes < maxBatchBytes) {
                 Pending next = pending.poll();
                 if (next == null) {
                     break;

@@ -37,6 +37,7 @@ final class CallDeadlines implements AutoCloseable {
         final long quietNanos;
         private volatile long lastProgressNanos = System.nanoTime();
         private volatile boolean dialling;
+        private volatile boolean waiting;
         volatile boolean expired;
         /** Ended for silence rather than for its deadline. */
         volatile boolean silent;
@@ -58,11 +59,17 @@ final class CallDeadlines implements AutoCloseable {
             progress();
         }
 
+        /** Waiting for memory to read the body into (not silence: the server is held back by us), or done with that. */
+        void waiting(boolean waiting) {
+            this.waiting = waiting;
+            progress();
+        }
+
         boolean overdue(long now) {
             if (now - deadlineNanos >= 0) {
                 return true;
             }
-            if (!dialling && now - lastProgressNanos >= quietNanos) {
+            if (!dialling && !waiting && now - lastProgressNanos >= quietNanos) {
                 silent = true;
                 return true;
             }

@@ -17,9 +17,12 @@ public sealed interface FetchOutcome {
      * An HTTP response (any status). The body is the decoded bytes read, at most the job's cap.
      *
      * @param retryAfterMs the {@code Retry-After} the server asked for, or null
+     * @param memory the body's bytes in the worker's {@link BodyBudget}: whoever holds the body last
+     *     releases it
      */
     record Response(int status, String contentType, byte[] body, boolean truncated, String finalUrl,
-            Long retryAfterMs, List<Redirect> redirects, Timings timings) implements FetchOutcome {
+            Long retryAfterMs, List<Redirect> redirects, Timings timings, BodyBudget.Reservation memory)
+            implements FetchOutcome {
     }
 
     /** No usable response: the kind and a short message. */

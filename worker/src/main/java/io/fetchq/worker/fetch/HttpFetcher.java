@@ -5,7 +5,6 @@ import io.fetchq.url.FetchProperties;
 import io.fetchq.url.SecretHeaders;
 import io.fetchq.url.UrlCheck;
 import io.fetchq.url.UrlPolicy;
-import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -22,6 +21,7 @@ import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -74,6 +74,7 @@ public final class HttpFetcher implements Fetcher {
     static final Duration CALL_TIMEOUT_BACKSTOP = Duration.ofSeconds(1);
 
     final CallDeadlines deadlines;
+    private final BodyBudget budget;
     private final UrlPolicy policy;
     private final FetchProperties properties;
     private final Clock clock;
@@ -91,16 +92,17 @@ public final class HttpFetcher implements Fetcher {
 
     /** As above, reading a {@code Retry-After} date against {@code clock}. */
     public HttpFetcher(UrlPolicy policy, FetchProperties properties, int maxInFlight, Dns resolver, Clock clock) {
-        this(policy, properties, maxInFlight, resolver, clock, "fetcher", () -> { });
+        this(policy, properties, maxInFlight, resolver, clock, BodyBudget.unlimited(), "fetcher", () -> { });
     }
 
     /**
-     * As above, for worker {@code workerId}, telling {@code watchdogFailed} of every failed pass of
-     * the timeout watchdog ({@link CallDeadlines}).
+     * As above, reading bodies within {@code budget}, for worker {@code workerId}, telling
+     * {@code watchdogFailed} of every failed pass of the timeout watchdog ({@link CallDeadlines}).
      */
     public HttpFetcher(UrlPolicy policy, FetchProperties properties, int maxInFlight, Dns resolver, Clock clock,
-            String workerId, Runnable watchdogFailed) {
+            BodyBudget budget, String workerId, Runnable watchdogFailed) {
         this.deadlines = new CallDeadlines(workerId, watchdogFailed);
+        this.budget = budget;
         this.clock = clock;
         this.policy = policy;
         this.properties = properties;
@@ -255,34 +257,82 @@ public final class HttpFetcher implements Fetcher {
         return request.method(method, requestBody).build();
     }
 
-    /** Reads the body up to {@code cap} decoded bytes; one more byte means truncated. */
+    /**
+     * Reads the body up to {@code cap} decoded bytes; one more byte means truncated. A body beyond
+     * {@link BodyBudget#UNRESERVED} bytes is read once its memory is reserved: its announced length
+     * (up to the cap), read straight into an array of that size; or, with no length announced, twice
+     * the cap, for the segments it is read into and the array they end up in, the rest given back
+     * once its size is known.
+     */
     private FetchOutcome read(Response response, int cap, List<FetchOutcome.Redirect> chain,
             TimingListener timings, CallDeadlines.Watch watch, long started, long ttfbNanos) throws IOException {
         ResponseBody body = response.body();
-        // Sized by the announced length when there is one (most pages are a few KiB), else grown.
-        long announced = body.contentLength();
-        ByteArrayOutputStream out = new ByteArrayOutputStream(
-                (int) Math.min(cap, announced >= 0 ? announced : 16 * 1024));
-        boolean truncated = false;
         BufferedSource source = body.source();
-        Buffer buffer = new Buffer();
-        long total = 0;
-        while (source.read(buffer, 8192) != -1) {
-            watch.progress();
-            long size = buffer.size();
-            if (total + size > cap) {
-                buffer.writeTo(out, cap - total);
-                truncated = true;
-                break;
+        long announced = body.contentLength();
+        BodyBudget.Reservation memory = budget.none();
+        byte[] bytes;
+        boolean truncated;
+        try {
+            if (announced >= 0) {
+                int keep = (int) Math.min(announced, cap);
+                if (keep > BodyBudget.UNRESERVED) {
+                    memory = reserve(keep, watch);
+                }
+                bytes = new byte[keep];
+                int read = 0;
+                while (read < keep) {
+                    int n = source.read(bytes, read, keep - read);
+                    if (n == -1) {
+                        break;
+                    }
+                    read += n;
+                    watch.progress();
+                }
+                if (read < keep) {
+                    bytes = Arrays.copyOf(bytes, read);
+                }
+                truncated = announced > cap;
+            } else {
+                Buffer buffer = new Buffer();
+                while (buffer.size() <= cap) {
+                    if (memory == budget.none() && buffer.size() > BodyBudget.UNRESERVED) {
+                        memory = reserve(2L * cap, watch);
+                    }
+                    if (source.read(buffer, Math.min(SEGMENT, cap + 1 - buffer.size())) == -1) {
+                        break;
+                    }
+                    watch.progress();
+                }
+                truncated = buffer.size() > cap;
+                bytes = buffer.readByteArray(Math.min(buffer.size(), cap));
+                buffer.clear();
             }
-            total += size;
-            buffer.writeTo(out, size);
+            memory.shrinkTo(bytes.length);
+        } catch (IOException | RuntimeException e) {
+            memory.release();
+            throw e;
         }
         MediaType type = body.contentType();
         return new FetchOutcome.Response(response.code(), type == null ? response.header("Content-Type") : type.toString(),
-                out.toByteArray(), truncated, response.request().url().toString(),
+                bytes, truncated, response.request().url().toString(),
                 retryAfterMs(response.header("Retry-After"), clock), List.copyOf(chain),
-                timings(timings, started, ttfbNanos));
+                timings(timings, started, ttfbNanos), memory);
+    }
+
+    /** Bytes read from the socket at a time, when the body's length is not announced. */
+    private static final int SEGMENT = 8192;
+
+    /** Reserves body memory, the wait not counted as the server's silence. */
+    private BodyBudget.Reservation reserve(long bytes, CallDeadlines.Watch watch) throws IOException {
+        watch.waiting(true);
+        try {
+            return budget.reserve(bytes);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("stopped while waiting for body memory");
+        } finally {
+            watch.waiting(false);
+        }
     }
 
     /** {@code Retry-After} as seconds or an HTTP date, in milliseconds from now; null if absent or unreadable. */
