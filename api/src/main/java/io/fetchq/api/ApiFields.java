@@ -27,7 +27,7 @@ final class ApiFields {
                 + "read back as [redacted]", Map.of("Accept", "text/html"));
         field("body", "request body as text (not with GET or HEAD)", "{\"q\": 1}");
         field("body_base64", "request body as base64 (not with GET or HEAD)", "eyJxIjogMX0=");
-        field("priority", "higher runs first; default 0", 5);
+        field("priority", "-1,000 to 1,000 (fetchq.intake.max-priority), higher runs first; default 0", 5);
         field("run_at", "RFC 3339 time of the first attempt", "2026-12-01T08:00:00Z");
         field("delay_ms", "delay of the first attempt, in milliseconds", 60000);
         field("max_attempts", "attempts allowed, 1 to 25; default 3", 3);

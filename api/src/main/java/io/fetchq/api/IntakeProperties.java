@@ -30,6 +30,8 @@ import org.springframework.validation.annotation.Validated;
  * @param maxBodySizeCeiling largest {@code max_body_bytes} a job may ask for. Default 64MB;
  *     a worker may hold this much per in-flight fetch.
  * @param maxDelay furthest in the future a job may be scheduled. Default 365d.
+ * @param maxPriority priorities run from minus this to this. Default 1,000: one tenant's jobs
+ *     cannot be put out of everyone's reach with {@code Integer.MAX_VALUE}.
  */
 @Validated
 @ConfigurationProperties("fetchq.intake")
@@ -45,7 +47,8 @@ public record IntakeProperties(
         @DefaultValue("10m") @NotNull Duration maxTimeout,
         @DefaultValue("1MB") @NotNull DataSize defaultMaxBodySize,
         @DefaultValue("64MB") @NotNull DataSize maxBodySizeCeiling,
-        @DefaultValue("365d") @NotNull Duration maxDelay) {
+        @DefaultValue("365d") @NotNull Duration maxDelay,
+        @DefaultValue("1000") @Min(0) @Max(1_000_000) int maxPriority) {
 
     public IntakeProperties {
         requirePositive("fetchq.intake.max-request-size", maxRequestSize);

@@ -5,9 +5,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import io.fetchq.worker.WorkerProperties;
+import io.fetchq.worker.attempt.AttemptRunner;
+import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 
@@ -130,5 +136,21 @@ class ComposeFileTest {
             found++;
         }
         assertThat(found).isGreaterThan(10);
+    }
+
+    /**
+     * After SIGTERM a worker lets fetches finish for its grace, then cancels what is left (waiting up
+     * to the stop wait for their outcomes) and writes everything before it exits: the container
+     * must be given longer than that, or the hand-back itself is killed and its jobs wait out
+     * their leases with an attempt burnt.
+     */
+    @Test
+    void workersAreGivenLongerToStopThanTheirGraceAndTheHandBack() throws IOException {
+        Map<String, Object> worker = map(map(compose().get("services")).get("worker"));
+        Duration period = Duration.parse("PT" + worker.get("stop_grace_period").toString().toUpperCase(Locale.ROOT));
+        Duration grace = new Binder(new MapConfigurationPropertySource(Map.of()))
+                .bindOrCreate("fetchq.worker", WorkerProperties.class).shutdownGrace();
+        Duration writing = Duration.ofSeconds(10);
+        assertThat(period).as("stop_grace_period").isGreaterThanOrEqualTo(grace.plus(AttemptRunner.STOP_WAIT).plus(writing));
     }
 }

@@ -38,8 +38,9 @@ public class JobQueries {
                 INSERT INTO fetchq.job (tenant, batch_id, url, host, method, headers, body, priority, run_at,
                                         max_attempts, timeout_ms, max_body_bytes, store_body,
                                         follow_redirects, extract, idempotency_key, request_hash, metadata)
+                -- A run_at in the past is due now: in the order of submission, not ahead of every due job.
                 SELECT ?, ?, u.url, u.host, u.method, u.headers::jsonb, u.body, u.priority,
-                       COALESCE(u.run_at::timestamptz, now() + u.delay_ms * interval '1 millisecond'),
+                       GREATEST(now(), COALESCE(u.run_at::timestamptz, now() + u.delay_ms * interval '1 millisecond')),
                        u.max_attempts, u.timeout_ms, u.max_body_bytes, u.store_body, u.follow_redirects,
                        string_to_array(u.extract, ','), u.idempotency_key, u.request_hash, u.metadata::jsonb
                 FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::bytea[], ?::int[], ?::text[],

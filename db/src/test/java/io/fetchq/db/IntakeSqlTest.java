@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -39,6 +40,15 @@ class IntakeSqlTest extends SqlTestBase {
         long id = aJob("http://example.com/later").delay(Duration.ofMinutes(1)).submit();
 
         assertThat(secondsUntilDue(id)).isBetween(50.0, 60.0);
+    }
+
+    @Test
+    void aRunAtInThePastIsDueNowAndGetsNoAheadOfJobsAlreadyDue() {
+        long waiting = aJob("http://example.com/waiting").submit();
+        long backdated = aJob("http://example.com/backdated").runAt(Instant.parse("2001-01-01T00:00:00Z")).submit();
+
+        assertThat(secondsUntilDue(backdated)).isBetween(-5.0, 0.0);
+        assertThat(claimDue()).extracting(ClaimedJob::jobId).as("claim order").containsExactly(waiting, backdated);
     }
 
     @Test

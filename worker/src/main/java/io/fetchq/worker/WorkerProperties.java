@@ -58,7 +58,8 @@ import org.springframework.validation.annotation.Validated;
  *     {@code breaker-failure-rate}. Default 5: more judge the host better, and cost more if it is down.
  * @param hostIdleEviction per-host limiters and breakers unused this long are dropped. Default 5m.
  * @param shutdownGrace on SIGTERM, how long in-flight fetches may finish before their jobs are
- *     handed back. Default 25s, under Docker's 30 s stop timeout.
+ *     handed back. Default 20s: with the 5 s that cancelled fetches get to hand over and the time to
+ *     write their results, it fits Kubernetes' default 30 s (compose gives workers 40 s).
  * @param maxBodyMemory memory for response bodies held by this worker: a body over 64 KiB is read
  *     only once its bytes are reserved here (its announced length up to its cap, or twice the cap
  *     when none is announced), and they stay reserved until its result is written; fetches wait
@@ -97,7 +98,7 @@ public record WorkerProperties(
         @DefaultValue("60s") @NotNull Duration breakerOpenFor,
         @DefaultValue("5") @Min(1) @Max(1000) int breakerTrialCalls,
         @DefaultValue("5m") @NotNull Duration hostIdleEviction,
-        @DefaultValue("25s") @NotNull Duration shutdownGrace,
+        @DefaultValue("20s") @NotNull Duration shutdownGrace,
         DataSize maxBodyMemory,
         @DefaultValue List<String> metricsHosts) {
 

@@ -3,9 +3,19 @@ package io.fetchq.worker;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fetchq.db.ClaimedJob;
+import io.fetchq.url.FetchProperties;
+import io.fetchq.url.UrlPolicy;
+import io.fetchq.worker.attempt.AttemptRunner;
+import io.fetchq.worker.complete.Completer;
 import io.fetchq.worker.fetch.FetchCancellation;
 import io.fetchq.worker.fetch.FetchOutcome;
 import io.fetchq.worker.fetch.Fetcher;
+import io.fetchq.worker.fetch.HttpFetcher;
+import io.fetchq.worker.host.HostGuard;
+import io.fetchq.worker.host.HostGuards;
+import io.fetchq.worker.retry.RetryPolicy;
+import io.fetchq.worker.time.Ticker;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -15,7 +25,7 @@ import org.junit.jupiter.api.Test;
  * A claim is (job, lease token, attempt), never just the job: a worker that claims a job again
  * while its older, rescued claim of it is still fetching keeps the two apart — whichever ends
  * first, and however the older one ends. And a shutdown past its grace stops its fetches before it
- * gives their jobs back.
+ * gives their jobs back, and a claim that arrives once the worker is stopping goes back uncounted.
  */
 class ClaimIdentityTest extends WorkerTestBase {
 
@@ -117,5 +127,40 @@ class ClaimIdentityTest extends WorkerTestBase {
         assertThat(sql.sql("SELECT convert_from(body, 'UTF8') FROM fetchq.job_bodies WHERE job_id = :id")
                 .param("id", id).query(String.class).single()).isEqualTo("answer 2");
         assertThat(sql.sql("SELECT count(*) FROM fetchq.queue").query(Long.class).single()).isZero();
+    }
+
+    @Test
+    void aClaimThatArrivesAfterTheRunnerStoppedGoesBackUncounted() {
+        WorkerProperties properties = settings();
+        FetchProperties fetch = fetchSettings();
+        try (HttpFetcher fetcher = new HttpFetcher(
+                new UrlPolicy(false, fetch.allowedNetworks()), fetch, 4, TEST_DNS)) {
+            AttemptRunner runner = new AttemptRunner(properties, queue,
+                    fetcher, new RetryPolicy(properties),
+                    new HostGuards(properties, Ticker.SYSTEM),
+                    new Completer(queue, properties.id(), 10, 1), WorkerMetrics.none(),
+                    new AttemptRunner.Freed() {
+                        @Override
+                        public void fetchEnded(HostGuard guard) {
+                        }
+
+                        @Override
+                        public void resultWritten() {
+                        }
+                    }, Clock.systemUTC());
+            runner.stop(Duration.ZERO);
+            long id = aJob(server.url("/page/late")).submit();
+            // A claim statement the claimer stopped waiting for, returning now.
+            ClaimedJob late = queue.claimDue(properties.id(), 1, 10, 10, Map.of(), properties.lease()).getFirst();
+
+            runner.start(late);
+
+            Map<String, Object> job = result(id);
+            assertState(job, "queued");
+            assertThat(job.get("attempts")).as("not counted").isEqualTo(0);
+            assertThat(attempts(id)).isEmpty();
+            assertThat(server.hits).as("nothing sent").doesNotContainKey("/page/late");
+            runner.close();
+        }
     }
 }

@@ -84,7 +84,8 @@ final class JobFieldsParser {
                     sawBody = true;
                     body = body(name, value, where, errors);
                 }
-                case "priority" -> priority = integer(value, where, name, Integer.MIN_VALUE, Integer.MAX_VALUE, errors);
+                case "priority" -> priority = integer(value, where, name, -limits.maxPriority(), limits.maxPriority(),
+                        errors);
                 case "run_at" -> runAt = runAt(value, where, errors);
                 case "delay_ms" -> delayMs = longValue(value, where, name, 0, limits.maxDelay().toMillis(), errors);
                 case "max_attempts" -> maxAttempts = integer(value, where, name, 1, 25, errors);

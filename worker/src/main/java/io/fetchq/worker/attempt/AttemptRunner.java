@@ -33,6 +33,7 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -50,7 +51,7 @@ public final class AttemptRunner implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(AttemptRunner.class);
 
     /** How a shutdown past its grace waits for cancelled fetches to hand over their outcomes. */
-    static final Duration STOP_WAIT = Duration.ofSeconds(5);
+    public static final Duration STOP_WAIT = Duration.ofSeconds(5);
 
     /** What the runner tells the claimer: a fetch slot (and a host's room) freed, a result written. */
     public interface Freed {
@@ -146,8 +147,15 @@ public final class AttemptRunner implements AutoCloseable {
         return cancelled;
     }
 
-    /** Starts the job's attempts on a thread of its own. */
+    /**
+     * Starts the job's attempts on a thread of its own; once the runner is stopping, hands the claim
+     * straight back instead (a claim statement may return after the claimer stopped waiting for it).
+     */
     public void start(ClaimedJob job) {
+        if (stopping) {
+            handBack(job);
+            return;
+        }
         if (!global.tryAcquirePermission()) {
             // Cannot happen: claims never exceed free slots. Give the job back rather than overrun.
             completer.submit(endings.release(job, 0), () -> { });
@@ -156,7 +164,28 @@ public final class AttemptRunner implements AutoCloseable {
         HostGuard guard = hosts.acquire(job.host());
         Held held = new Held(job);
         inFlight.add(held);
-        fetchThreads.submit(() -> run(held, guard));
+        try {
+            fetchThreads.submit(() -> run(held, guard));
+        } catch (RejectedExecutionException stopped) {
+            inFlight.remove(held);
+            hosts.release(guard);
+            global.onComplete();
+            handBack(job);
+        }
+    }
+
+    /**
+     * Gives a claim that never started back to the queue, uncounted, in a statement of its own: the
+     * completer may have stopped already. Should that fail too, the lease expires and a rescue
+     * gives the job back (counting the attempt).
+     */
+    private void handBack(ClaimedJob job) {
+        try {
+            queue.completeMany(List.of(endings.release(job, 0)), properties.id());
+        } catch (RuntimeException e) {
+            log.warn("[{}] could not hand back job {} claimed while stopping: {}", properties.id(), job.jobId(),
+                    e.toString());
+        }
     }
 
     private void run(Held held, HostGuard guard) {

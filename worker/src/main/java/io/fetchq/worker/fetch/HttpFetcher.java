@@ -341,17 +341,20 @@ public final class HttpFetcher implements Fetcher {
             return null;
         }
         String v = value.strip();
+        if (!v.isEmpty() && v.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            // Seconds. Whatever is too long to multiply out is "very long" (the policy caps it).
+            return v.length() > MAX_SECONDS_DIGITS ? Long.MAX_VALUE : Long.parseLong(v) * 1000;
+        }
         try {
-            return Math.max(0, Long.parseLong(v)) * 1000;
-        } catch (NumberFormatException notSeconds) {
-            try {
-                Instant at = ZonedDateTime.parse(v, DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
-                return Math.max(0, Duration.between(clock.instant(), at).toMillis());
-            } catch (DateTimeParseException notADate) {
-                return null;
-            }
+            Instant at = ZonedDateTime.parse(v, DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
+            return Math.max(0, Duration.between(clock.instant(), at).toMillis());
+        } catch (DateTimeParseException notADate) {
+            return null;
         }
     }
+
+    /** Longest {@code Retry-After} in seconds read as a number: beyond it, seconds × 1,000 could overflow. */
+    private static final int MAX_SECONDS_DIGITS = 15;
 
     /**
      * The one place that decides what an exception means. Order matters: a blocked address is an

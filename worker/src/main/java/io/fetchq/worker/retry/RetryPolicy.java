@@ -51,8 +51,11 @@ public final class RetryPolicy {
                     yield new Decision.Final("failed", ErrorKind.HTTP_STATUS, message);
                 }
                 if (r.retryAfterMs() != null) {
-                    long wait = Math.min(r.retryAfterMs(), properties.retryAfterCap().toMillis());
-                    yield new Decision.Retry(wait, wait, ErrorKind.HTTP_STATUS, message + ", Retry-After " + wait + " ms");
+                    // The server's wait, capped; never less than our own backoff: "Retry-After: 0"
+                    // or a date in the past is no reason to hammer a server that just refused.
+                    long asked = Math.min(r.retryAfterMs(), properties.retryAfterCap().toMillis());
+                    long wait = Math.max(asked, backoffMs(attemptInBudget));
+                    yield new Decision.Retry(wait, asked, ErrorKind.HTTP_STATUS, message + ", Retry-After " + asked + " ms");
                 }
                 yield new Decision.Retry(backoffMs(attemptInBudget), 0, ErrorKind.HTTP_STATUS, message);
             }
