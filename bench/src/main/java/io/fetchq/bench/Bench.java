@@ -57,7 +57,8 @@ public final class Bench {
      * @param inFlight concurrent slow fetches held by the memory scenario's worker
      * @param memoryJvm JVM options of the memory scenario's second worker
      */
-    record Options(int n, int runs, int history, int pickup, int pickupRate, int inFlight, String memoryJvm, int urls) {
+    record Options(int n, int runs, int history, int pickup, int pickupRate, int inFlight, String memoryJvm, int urls,
+            int submits) {
         int jobs(boolean warmUp) {
             return warmUp ? Math.min(n, WARM_UP_JOBS) : n;
         }
@@ -108,6 +109,10 @@ public final class Bench {
                 run it; client-side wall time of the request.""");
         scenario("enqueue-json", Scenarios::enqueueJson, """
                 The same as `{"urls": [...]}`.""");
+        scenario("submit-concurrent", Scenarios::submitConcurrent, """
+                `--submits` single jobs (`POST /api/v1/jobs`, default 4,000) from %d clients at once, each \
+                sending its next job as soon as the last is answered, to the launched API: many small callers, \
+                one transaction each.""".formatted(Scenarios.SUBMIT_CLIENTS));
         scenario("pickup", Scenarios::pickup, """
                 `--pickup` single jobs (`POST /api/v1/jobs`) at `--pickup-rate` per second into the launched \
                 API with two idle launched workers; from SQL, created → first attempt started. The warm-up \
@@ -166,6 +171,7 @@ public final class Bench {
                 "history", "10000000", "pickup", "1000", "pickup-rate", "50", "in-flight", "5000"));
         given.put("memory-jvm", "-Xmx256m");
         given.put("urls", "20000");
+        given.put("submits", "4000");
         for (String arg : args) {
             String[] kv = arg.replaceFirst("^--", "").split("=", 2);
             if (kv.length != 2 || !given.containsKey(kv[0])) {
@@ -180,7 +186,7 @@ public final class Bench {
         Options options = new Options(Integer.parseInt(given.get("n")), Integer.parseInt(given.get("runs")),
                 Integer.parseInt(given.get("history")), Integer.parseInt(given.get("pickup")),
                 Integer.parseInt(given.get("pickup-rate")), Integer.parseInt(given.get("in-flight")),
-                given.get("memory-jvm"), Integer.parseInt(given.get("urls")));
+                given.get("memory-jvm"), Integer.parseInt(given.get("urls")), Integer.parseInt(given.get("submits")));
         List<String> names = List.of(given.get("scenarios").split(",")).stream().map(String::strip).toList();
         for (String name : names) {
             if (!SCENARIOS.containsKey(name)) {
@@ -229,6 +235,7 @@ public final class Bench {
     private static int jobs(String scenario, Options options) {
         return switch (scenario) {
             case "pickup" -> options.pickup();
+            case "submit-concurrent" -> options.submits();
             case "memory" -> options.inFlight();
             case "drain-http-e2e" -> options.urls();
             default -> options.n();

@@ -29,6 +29,7 @@ import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import java.util.function.IntFunction;
 import org.springframework.boot.context.properties.bind.Binder;
@@ -298,6 +299,59 @@ final class Scenarios {
                 check(response.statusCode() == 201, "enqueue answered " + response.statusCode() + ": "
                         + response.body().substring(0, Math.min(300, response.body().length())));
                 check(db.count("SELECT count(*) FROM fetchq.job") - before == n, "enqueue inserted every job");
+                return Map.of(JOBS_PER_S, n / seconds);
+            }
+
+            @Override
+            public void close() throws Exception {
+                api.close();
+                db.close();
+            }
+        };
+    }
+
+    /** Clients of submit-concurrent, each sending its next job as soon as the last one is answered. */
+    static final int SUBMIT_CLIENTS = 16;
+
+    /**
+     * {@code --submits} single jobs ({@code POST /api/v1/jobs}) sent by {@value #SUBMIT_CLIENTS}
+     * clients at once to the launched API, each as fast as it is answered: the intake of many small
+     * callers, where every submit is a transaction of its own.
+     */
+    static Bench.Scenario submitConcurrent(Bench.Options options) throws Exception {
+        BenchDatabase db = new BenchDatabase();
+        int port = Launched.freePort();
+        Launched api = Launched.api(db.url, port);
+        HttpClient http = HttpClient.newHttpClient();
+        URI jobs = URI.create("http://127.0.0.1:" + port + "/api/v1/jobs");
+        return new Bench.Scenario() {
+            @Override
+            public Map<String, Double> run(boolean warmUp) throws Exception {
+                int n = warmUp ? Math.min(500, options.submits()) : options.submits();
+                long before = db.count("SELECT count(*) FROM fetchq.job");
+                AtomicInteger next = new AtomicInteger();
+                ExecutorService clients = Executors.newFixedThreadPool(SUBMIT_CLIENTS);
+                long started = System.nanoTime();
+                List<Future<Void>> running = new ArrayList<>();
+                for (int c = 0; c < SUBMIT_CLIENTS; c++) {
+                    running.add(clients.submit(() -> {
+                        for (int i = next.getAndIncrement(); i < n; i = next.getAndIncrement()) {
+                            HttpRequest request = HttpRequest.newBuilder(jobs).header("Content-Type", "application/json")
+                                    .POST(HttpRequest.BodyPublishers.ofString(
+                                            "{\"url\": \"" + BenchDatabase.exampleJob(i).url() + "\"}"))
+                                    .build();
+                            int status = http.send(request, HttpResponse.BodyHandlers.discarding()).statusCode();
+                            check(status == 201, "submit answered " + status);
+                        }
+                        return null;
+                    }));
+                }
+                for (Future<Void> client : running) {
+                    client.get();
+                }
+                double seconds = (System.nanoTime() - started) / 1e9;
+                clients.shutdown();
+                check(db.count("SELECT count(*) FROM fetchq.job") - before == n, "every submit inserted its job");
                 return Map.of(JOBS_PER_S, n / seconds);
             }
 

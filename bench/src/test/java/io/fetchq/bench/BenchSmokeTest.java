@@ -21,7 +21,7 @@ class BenchSmokeTest {
         Path report = out.resolve("benchmarks.md");
         Files.writeString(report, "| stale | table |\n\n" + Bench.NOTES_MARKER + "\n\nWhat limits drain-http: a note.\n");
         Bench.main("--n=300", "--runs=1", "--history=2000", "--pickup=20", "--pickup-rate=100", "--in-flight=40",
-                "--urls=200", "--out=" + report);
+                "--urls=200", "--submits=100", "--out=" + report);
         String text = Files.readString(report);
         for (String row : new String[] {"| bound | 300 | jobs/s |", "| drain-noop | 300 | jobs/s |",
                 "| drain-http | 300 | jobs/s |", "| history | 300 | jobs/s |", "| retention | 300 | jobs/s |",

@@ -11,6 +11,7 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.ComponentScan;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.env.Environment;
+import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.SimpleDriverDataSource;
 
 /**
@@ -48,6 +49,12 @@ public class DbConfiguration {
                 hikari.addDataSourceProperty((String) key, value);
             }
         });
+    }
+
+    /** The "new jobs" notifications to workers, sent after commit and coalesced. */
+    @Bean(destroyMethod = "close")
+    Notifier fetchqJobsNotifier(JdbcTemplate jdbc, DbProperties properties) {
+        return new Notifier(jdbc, JobQueries.NOTIFY_CHANNEL, properties.notifyInterval());
     }
 
     /**

@@ -24,6 +24,10 @@ import org.springframework.validation.annotation.Validated;
  * @param readTimeout longest a read of the REST API (a job, a batch, a listing, an export page,
  *     stats) may run; past it the request answers 503. Default 10s: reads are index lookups, and a
  *     read that takes longer is a problem to surface, not to wait out. Whole seconds; 0: none.
+ * @param notifyInterval the "new jobs" notifications the API sends workers (and the "jobs finished"
+ *     ones workers send waiting API requests) go after the commit, at most one per this interval per
+ *     process and channel. Default 10ms: a quiet system notifies at once, a busy one sends one
+ *     notification for many commits instead of serialising every commit on PostgreSQL's notify lock.
  */
 @Validated
 @ConfigurationProperties("fetchq.db")
@@ -31,15 +35,19 @@ public record DbProperties(
         @DefaultValue("60s") @NotNull Duration socketTimeout,
         @DefaultValue("30s") @NotNull Duration statementTimeout,
         @DefaultValue("true") boolean tcpKeepAlive,
-        @DefaultValue("10s") @NotNull Duration readTimeout) {
+        @DefaultValue("10s") @NotNull Duration readTimeout,
+        @DefaultValue("10ms") @NotNull Duration notifyInterval) {
 
     /** The defaults, for code that runs outside Spring (tests, the benchmark). */
     public static final DbProperties DEFAULTS = new DbProperties(Duration.ofSeconds(60), Duration.ofSeconds(30), true,
-            Duration.ofSeconds(10));
+            Duration.ofSeconds(10), Duration.ofMillis(10));
 
     public DbProperties {
         wholeSeconds("fetchq.db.socket-timeout", socketTimeout);
         wholeSeconds("fetchq.db.read-timeout", readTimeout);
+        if (notifyInterval != null && notifyInterval.isNegative()) {
+            throw new IllegalArgumentException("fetchq.db.notify-interval must not be negative");
+        }
         if (statementTimeout != null && statementTimeout.isNegative()) {
             throw new IllegalArgumentException("fetchq.db.statement-timeout must not be negative");
         }

@@ -4,6 +4,7 @@ import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -12,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Repository;
@@ -102,11 +104,20 @@ public class JobQueries {
     private final JdbcClient jdbc;
     private final JdbcTemplate template;
     private final TransactionTemplate tx;
+    private final Notifier workersNotifier;
 
+    /** With "new jobs" notifications sent at once after each commit (tests, tools). */
     public JobQueries(JdbcClient jdbc, JdbcTemplate template, TransactionTemplate tx) {
+        this(jdbc, template, tx, new Notifier(template, NOTIFY_CHANNEL, Duration.ZERO));
+    }
+
+    /** @param workersNotifier tells workers of new jobs, after commit */
+    @Autowired
+    public JobQueries(JdbcClient jdbc, JdbcTemplate template, TransactionTemplate tx, Notifier workersNotifier) {
         this.jdbc = jdbc;
         this.template = template;
         this.tx = tx;
+        this.workersNotifier = workersNotifier;
     }
 
     /** Inserts one job of the default tenant; see {@link #insertOne(String, NewJob)}. */
@@ -120,10 +131,9 @@ public class JobQueries {
      * request.
      */
     public InsertOutcome insertOne(String tenant, NewJob job) {
-        return tx.execute(status -> {
+        InsertOutcome outcome = tx.execute(status -> {
             List<Long> ids = insertChunk(tenant, null, List.of(job));
             if (!ids.isEmpty()) {
-                notifyWorkers();
                 return new InsertOutcome.Created(ids.getFirst());
             }
             // ON CONFLICT waited for the holder of the key to commit, so it is visible now.
@@ -137,6 +147,10 @@ public class JobQueries {
                     .orElseThrow(() -> new IllegalStateException(
                             "idempotency key conflicted but no job holds it: " + job.idempotencyKey()));
         });
+        if (outcome instanceof InsertOutcome.Created) {
+            workersNotifier.announce();
+        }
+        return outcome;
     }
 
     /** Inserts a batch of the default tenant; see {@link #insertBatch(String, List)}. */
@@ -155,7 +169,7 @@ public class JobQueries {
         if (jobs.isEmpty()) {
             throw new IllegalArgumentException("a batch needs at least one job");
         }
-        return tx.execute(status -> {
+        BatchRow inserted = tx.execute(status -> {
             rejectTakenKeys(tenant, jobs);
             BatchRow batch = jdbc.sql("INSERT INTO fetchq.batch (tenant, total) VALUES (:tenant, :total) RETURNING id, created_at")
                     .param("tenant", tenant)
@@ -171,9 +185,10 @@ public class JobQueries {
                     throw new IdempotencyKeyConflictException(List.of());
                 }
             }
-            notifyWorkers();
             return batch;
         });
+        workersNotifier.announce();
+        return inserted;
     }
 
     private void rejectTakenKeys(String tenant, List<NewJob> jobs) {
@@ -267,12 +282,6 @@ public class JobQueries {
         });
     }
 
-    private void notifyWorkers() {
-        // Sent at commit, once per request however many jobs it inserted; workers treat it as a
-        // hint and poll as well.
-        jdbc.sql("SELECT pg_notify('" + NOTIFY_CHANNEL + "', '')").query().singleRow();
-    }
-
     /** A job of any tenant. */
     public Optional<JobRow> getById(long id) {
         return getById(id, null);
@@ -345,17 +354,20 @@ public class JobQueries {
      * fresh attempt budget.
      */
     public RetryOutcome retry(long id, String tenant) {
-        return tx.execute(status -> {
+        RetryOutcome outcome = tx.execute(status -> {
             if (tenant != null && getById(id, tenant).isEmpty()) {
                 return RetryOutcome.NOT_FOUND;
             }
             long retried = jdbc.sql(RETRY).param("id", id).query(Long.class).single();
             if (retried == 1) {
-                notifyWorkers();
                 return RetryOutcome.RETRIED;
             }
             return getById(id).isPresent() ? RetryOutcome.NOT_RETRYABLE : RetryOutcome.NOT_FOUND;
         });
+        if (outcome == RetryOutcome.RETRIED) {
+            workersNotifier.announce();
+        }
+        return outcome;
     }
 
     /** Jobs a results export reads per page: each page is one short query on a connection of its own. */

@@ -27,7 +27,8 @@ class DatabaseTimeoutTest extends WorkerTestBase {
     @Test
     void aConnectionThatStopsAnsweringIsAbandonedWithinTheSocketTimeoutAndTheWorkerCarriesOn() throws Exception {
         URI db = URI.create(dataSource.getJdbcUrl().substring("jdbc:".length()));
-        DbProperties bounds = new DbProperties(Duration.ofSeconds(2), Duration.ofSeconds(1), true, Duration.ofSeconds(1));
+        DbProperties bounds = new DbProperties(Duration.ofSeconds(2), Duration.ofSeconds(1), true, Duration.ofSeconds(1),
+                Duration.ofMillis(10));
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         try (FreezingProxy proxy = new FreezingProxy(db.getHost(), db.getPort());
                 HikariDataSource throughProxy = new HikariDataSource()) {
