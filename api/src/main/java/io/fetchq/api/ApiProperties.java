@@ -13,8 +13,10 @@ import org.springframework.validation.annotation.Validated;
  *
  * @param maxWait longest a {@code wait_ms} long-poll may hold a request. Default 60s; keep it below
  *     the idle timeout of any proxy in front of the API.
- * @param waitPollInterval how often a long-poll looks at the database again. Default 200ms;
- *     shorter answers sooner and queries more.
+ * @param waitPollInterval how often a long-poll looks at the database again without being told to:
+ *     it is woken by the "jobs finished" notifications of what it waits for, so this is only a safety
+ *     net for a lost one. Default 5s. While notifications do not arrive (their connection is down),
+ *     it looks every 200 ms.
  * @param defaultPageSize jobs per page of a listing when {@code limit} is absent. Default 100.
  * @param maxPageSize largest {@code limit} of a listing. Default 1,000.
  * @param statsMaxAge how long {@code GET /api/v1/stats} serves the same answer. Default 2s: counting
@@ -27,7 +29,7 @@ import org.springframework.validation.annotation.Validated;
 @ConfigurationProperties("fetchq.api")
 public record ApiProperties(
         @DefaultValue("60s") @NotNull Duration maxWait,
-        @DefaultValue("200ms") @NotNull Duration waitPollInterval,
+        @DefaultValue("5s") @NotNull Duration waitPollInterval,
         @DefaultValue("100") @Min(1) @Max(10_000) int defaultPageSize,
         @DefaultValue("1000") @Min(1) @Max(10_000) int maxPageSize,
         @DefaultValue("2s") @NotNull Duration statsMaxAge,

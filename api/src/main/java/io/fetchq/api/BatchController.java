@@ -8,10 +8,13 @@ import io.fetchq.api.security.Requires;
 import io.fetchq.api.security.Scope;
 import io.fetchq.db.BatchQueries;
 import io.fetchq.db.BatchRow;
+import io.fetchq.db.DbConfiguration;
+import io.fetchq.db.Finished;
 import io.fetchq.db.IdempotencyKeyConflictException;
 import io.fetchq.db.JobQueries;
 import io.fetchq.db.JobState;
 import io.fetchq.db.NewJob;
+import io.fetchq.db.Notifier;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
 import io.swagger.v3.oas.annotations.media.Content;
@@ -25,6 +28,7 @@ import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
+import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
@@ -51,11 +55,13 @@ class BatchController {
     private final BatchQueries batches;
     private final LongPoll longPoll;
     private final ApplicationEventPublisher events;
+    private final Notifier finished;
     /** Writes export lines; their field names are written as they are, no naming strategy. */
     private final JsonMapper json = JsonMapper.builder().build();
 
     BatchController(Intake intake, JobQueries jobs, BatchQueries batches, LongPoll longPoll,
-            ApplicationEventPublisher events) {
+            ApplicationEventPublisher events, @Qualifier(DbConfiguration.FINISHED_NOTIFIER) Notifier finished) {
+        this.finished = finished;
         this.intake = intake;
         this.jobs = jobs;
         this.batches = batches;
@@ -127,7 +133,8 @@ class BatchController {
         if (waitMs != null && waitMs > 0 && !batches.exists(id, caller.visibleTenant())) {
             throw ApiProblem.notFound("batch " + id);
         }
-        return longPoll.await(waitMs, () -> batches.isDone(id), () -> batches.getById(id, caller.visibleTenant()))
+        return longPoll.await(waitMs, Finished.batchKey(id), () -> batches.isDone(id),
+                () -> batches.getById(id, caller.visibleTenant()))
                 .orElseThrow(() -> ApiProblem.notFound("batch " + id));
     }
 
@@ -177,6 +184,9 @@ class BatchController {
     @Requires(Scope.SUBMIT)
     @PostMapping("/{id}/cancel")
     BatchRow cancel(@PathVariable long id, Caller caller) {
-        return batches.cancel(id, caller.visibleTenant()).orElseThrow(() -> ApiProblem.notFound("batch " + id));
+        BatchRow batch = batches.cancel(id, caller.visibleTenant()).orElseThrow(() -> ApiProblem.notFound("batch " + id));
+        // Requests waiting for it (on any API instance) look again.
+        finished.announce(List.of(Finished.batchKey(id)));
+        return batch;
     }
 }

@@ -10,7 +10,10 @@ import io.fetchq.api.security.Scope;
 import io.fetchq.db.AttemptRow;
 import io.fetchq.db.InsertOutcome;
 import io.fetchq.db.JobFilter;
+import io.fetchq.db.DbConfiguration;
+import io.fetchq.db.Finished;
 import io.fetchq.db.JobQueries;
+import io.fetchq.db.Notifier;
 import io.fetchq.db.JobRow;
 import io.fetchq.db.JobState;
 import io.fetchq.db.RetryOutcome;
@@ -28,6 +31,7 @@ import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
@@ -51,9 +55,12 @@ class JobController {
     private final ApiProperties properties;
     private final ApplicationEventPublisher events;
     private final HeaderRedaction secrets;
+    private final Notifier finished;
 
     JobController(Intake intake, JobQueries jobs, LongPoll longPoll, ApiProperties properties,
-            ApplicationEventPublisher events, HeaderRedaction secrets) {
+            ApplicationEventPublisher events, HeaderRedaction secrets,
+            @Qualifier(DbConfiguration.FINISHED_NOTIFIER) Notifier finished) {
+        this.finished = finished;
         this.intake = intake;
         this.jobs = jobs;
         this.longPoll = longPoll;
@@ -96,11 +103,12 @@ class JobController {
     @GetMapping("/{id}")
     JobResource get(@PathVariable long id, @RequestParam(name = "wait_ms", required = false) Long waitMs,
             Caller caller) {
+        String waitsFor = Finished.key(id, null);
         if (waitMs != null && waitMs > 0) {
             // Not this tenant's: answered at once, as a job that does not exist, rather than after the wait.
-            read(id, caller);
+            waitsFor = Finished.key(id, read(id, caller).batchId());
         }
-        return longPoll.await(waitMs, () -> jobs.isFinal(id), () -> jobs.getById(id, caller.visibleTenant()))
+        return longPoll.await(waitMs, waitsFor, () -> jobs.isFinal(id), () -> jobs.getById(id, caller.visibleTenant()))
                 .map(this::resource)
                 .orElseThrow(() -> ApiProblem.notFound("job " + id));
     }
@@ -181,8 +189,11 @@ class JobController {
     @Requires(Scope.SUBMIT)
     @PostMapping("/{id}/cancel")
     JobResource cancel(@PathVariable long id, Caller caller) {
-        return jobs.cancel(id, caller.visibleTenant()).map(this::resource)
+        JobResource job = jobs.cancel(id, caller.visibleTenant()).map(this::resource)
                 .orElseThrow(() -> ApiProblem.notFound("job " + id));
+        // Requests waiting for it (on any API instance) look again.
+        finished.announce(List.of(Finished.key(id, job.batchId())));
+        return job;
     }
 
     @Operation(summary = "Retry a failed or cancelled job", description = "Back in the queue with a fresh attempt "

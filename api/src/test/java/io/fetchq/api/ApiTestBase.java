@@ -25,7 +25,8 @@ import tools.jackson.databind.json.JsonMapper;
  * one Spring context; each starts from empty tables.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "fetchq.security.allow-anonymous=true", "fetchq.security.submit-rate-limit=0"})
+        "fetchq.security.allow-anonymous=true", "fetchq.security.submit-rate-limit=0",
+        "fetchq.security.read-rate-limit=0"})
 public abstract class ApiTestBase {
 
     protected static final JsonMapper JSON = JsonMapper.builder().build();
@@ -45,6 +46,11 @@ public abstract class ApiTestBase {
         registry.add("spring.datasource.url", TestDatabase::sharedUrl);
         // Every stats call reads afresh, so that tests see their own changes.
         registry.add("fetchq.api.stats-max-age", () -> "0s");
+        // Short, so that a read stuck behind a lock answers within a test's patience.
+        registry.add("fetchq.db.read-timeout", () -> "2s");
+        // Longer than any wait_ms of the tests: a held request answers early only when a "jobs
+        // finished" notification wakes it.
+        registry.add("fetchq.api.wait-poll-interval", () -> "60s");
     }
 
     @BeforeEach
@@ -126,10 +132,14 @@ public abstract class ApiTestBase {
     }
 
     /** Rows in the tables intake writes: a refused request must leave these unchanged. */
-    /** Waits until the API holds a {@code wait_ms} request: what the test does next happens during the wait. */
+    /**
+     * Waits until the API holds a {@code wait_ms} request, with "jobs finished" notifications
+     * arriving: what the test does next happens during the wait, and only a notification ends it early.
+     */
     protected void awaitHeldLongPoll() {
         org.awaitility.Awaitility.await("a request held by wait_ms").atMost(java.time.Duration.ofSeconds(10))
-                .pollInterval(java.time.Duration.ofMillis(10)).until(() -> longPoll.waiting() > 0);
+                .pollInterval(java.time.Duration.ofMillis(10))
+                .until(() -> longPoll.waiting() > 0 && longPoll.notificationsArrive());
     }
 
     protected long writtenRows() {
@@ -147,7 +157,10 @@ public abstract class ApiTestBase {
                 WHERE job_id = :id""").param("id", jobId).update();
     }
 
-    /** Pretends a worker has finished the job in {@code state} with an HTTP status or error kind. */
+    /**
+     * Pretends a worker has finished the job in {@code state} with an HTTP status or error kind, and
+     * sends the "jobs finished" notification it would.
+     */
     protected void finish(long jobId, String state, Integer status, String errorKind) {
         sql.sql("""
                 WITH q AS (DELETE FROM fetchq.queue WHERE job_id = :id RETURNING job_id, attempt)
@@ -157,5 +170,9 @@ public abstract class ApiTestBase {
                 FROM q WHERE j.id = q.job_id""")
                 .param("id", jobId).param("state", state).param("status", status).param("kind", errorKind)
                 .update();
+        // As a worker does once its results commit: requests waiting for the job look again.
+        sql.sql("""
+                SELECT pg_notify('fetchq_done', CASE WHEN batch_id IS NULL THEN 'j' || id ELSE 'b' || batch_id END)
+                FROM fetchq.job WHERE id = :id""").param("id", jobId).query().listOfRows();
     }
 }

@@ -49,7 +49,8 @@ class IntakeFuzzTest {
     static void start() {
         api = FetchqApiApplication.run("--server.port=0", "--spring.datasource.url=" + TestDatabase.newDatabase(),
                 "--fetchq.worker.enabled=false", "--logging.level.root=WARN",
-                "--fetchq.security.allow-anonymous=true", "--fetchq.security.submit-rate-limit=0", "--spring.main.banner-mode=off");
+                "--fetchq.security.allow-anonymous=true", "--fetchq.security.submit-rate-limit=0",
+                "--fetchq.security.read-rate-limit=0", "--spring.main.banner-mode=off");
         base = "http://127.0.0.1:" + ((WebServerApplicationContext) api).getWebServer().getPort();
         sql = api.getBean(JdbcClient.class);
     }

@@ -221,6 +221,16 @@ class JobApiTest extends ApiTestBase {
         get("/api/v1/jobs/" + queued + "?wait_ms=-1").problem(400);
     }
 
+    @Test
+    void aRequestWaitingForAJobIsAnsweredWhenTheJobIsCancelled() throws Exception {
+        long id = submit("http://example.com/cancel-me");
+        Future<Response> waiting = Executors.newVirtualThreadPerTaskExecutor()
+                .submit(() -> get("/api/v1/jobs/" + id + "?wait_ms=20000"));
+        awaitHeldLongPoll();
+        assertThat(post("/api/v1/jobs/" + id + "/cancel").status()).isEqualTo(200);
+        assertThat(waiting.get().json().get("state").asString()).isEqualTo("cancelled");
+    }
+
     private long submit(String url) {
         Response response = postJson("/api/v1/jobs", "{\"url\": \"" + url + "\"}");
         assertThat(response.status()).isEqualTo(201);

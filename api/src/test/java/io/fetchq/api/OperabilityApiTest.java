@@ -2,13 +2,20 @@ package io.fetchq.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.sql.Connection;
+import java.sql.Statement;
 import java.util.List;
 import java.util.Map;
+import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
 import tools.jackson.databind.JsonNode;
 
 /** The calls that show what fetchq is doing: results export, stats, URL parsing. */
 class OperabilityApiTest extends ApiTestBase {
+
+    @Autowired
+    private DataSource dataSource;
 
     /** A batch of three: one completed (title with a comma, quotes and a formula), one failed, one queued. */
     private long[] batchOfThree() {
@@ -22,6 +29,27 @@ class OperabilityApiTest extends ApiTestBase {
                 .param("=Sales, \"Q3\"").param(jobs.get(0)).update();
         finish(jobs.get(1), "failed", null, "dns");
         return new long[] {id, jobs.get(0), jobs.get(1), jobs.get(2)};
+    }
+
+    @Test
+    void aReadTheDatabaseCannotAnswerInTimeIsA503ProblemAndChangesNothing() throws Exception {
+        long id = postJson("/api/v1/jobs", "{\"url\": \"https://example.com/locked\"}").json().get("id").asLong();
+        long rows = writtenRows();
+        try (Connection locker = dataSource.getConnection(); Statement s = locker.createStatement()) {
+            locker.setAutoCommit(false);
+            s.execute("LOCK TABLE fetchq.job IN ACCESS EXCLUSIVE MODE");
+            long started = System.nanoTime();
+            Response response = get("/api/v1/jobs/" + id);
+            long tookMs = (System.nanoTime() - started) / 1_000_000;
+            locker.rollback();
+
+            assertThat(response.status()).isEqualTo(503);
+            assertThat(response.contentType()).startsWith("application/problem+json");
+            assertThat(response.json().get("detail").asString()).contains("fetchq.db.read-timeout");
+            assertThat(tookMs).as("answered at the read timeout, not held").isLessThan(10_000);
+        }
+        assertThat(writtenRows()).isEqualTo(rows);
+        assertThat(get("/api/v1/jobs/" + id).status()).isEqualTo(200);
     }
 
     @Test

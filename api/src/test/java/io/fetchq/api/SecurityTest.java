@@ -42,12 +42,13 @@ import tools.jackson.databind.json.JsonMapper;
 /**
  * The API as deployed: keys required (an admin key from configuration), an in-process worker, a
  * loopback site, debug logging. Anonymous and unknown callers get 401, another tenant's jobs 404,
- * a missing scope 403, a revoked key 401, a caller over its submission rate 429; secret headers
+ * a missing scope 403, a revoked key 401, a caller over its submission or read rate 429; secret headers
  * reach the site but no answer, log line or listing.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "fetchq.security.admin-key=" + SecurityTest.ADMIN_KEY,
         "fetchq.security.submit-rate-limit=10", "fetchq.security.submit-rate-period=1h",
+        "fetchq.security.read-rate-limit=200", "fetchq.security.read-rate-period=1h",
         "fetchq.security.key-cache-ttl=1s",
         "fetchq.worker.enabled=true", "fetchq.worker.poll-interval=100ms",
         "fetchq.fetch.allowed-networks=127.0.0.0/8",
@@ -307,11 +308,32 @@ class SecurityTest {
         long retryAfter = Long.parseLong(limited.headers().firstValue("Retry-After").orElseThrow());
         assertThat(retryAfter).isBetween(1L, 3600L);
         assertThat(count("fetchq.job")).isEqualTo(jobs);
-        // Reading is not limited, and the limit is the key's own.
+        // Reads count against a limit of their own, and the limit is the key's own.
         assertThat(call("GET", "/api/v1/jobs", busy, null, null).status()).isEqualTo(200);
         String calm = createKey("busy", "submit");
         assertThat(call("POST", "/api/v1/jobs", calm, "application/json", "{\"url\": \"https://example.com/calm\"}").status())
                 .isEqualTo(201);
+    }
+
+    @Test
+    void aKeyOverItsReadRateGets429WithRetryAfterAndOtherKeysDoNot() {
+        String reader = createKey("reader", "read");
+        int answered = 0;
+        int status;
+        while ((status = call("GET", "/api/v1/stats", reader, null, null).status()) == 200) {
+            answered++;
+            assertThat(answered).as("reads answered before the limit").isLessThanOrEqualTo(200);
+        }
+        assertThat(answered).isEqualTo(200);
+        assertThat(status).isEqualTo(429);
+        HttpResponse<String> limited = send(HttpRequest.newBuilder(uri("/api/v1/jobs"))
+                .header("Authorization", "Bearer " + reader).GET());
+        assertThat(limited.statusCode()).isEqualTo(429);
+        assertThat(limited.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+        assertThat(limited.body()).contains("fetchq.security.read-rate-limit");
+        assertThat(Long.parseLong(limited.headers().firstValue("Retry-After").orElseThrow())).isBetween(1L, 3600L);
+        // The limit is the key's own.
+        assertThat(call("GET", "/api/v1/stats", createKey("reader", "read"), null, null).status()).isEqualTo(200);
     }
 
     // ---- secrets ----------------------------------------------------------------------------------

@@ -34,7 +34,8 @@ final class Launched implements AutoCloseable {
                 "--spring.datasource.url=" + jdbcUrl, "--fetchq.worker.enabled=false", "--logging.level.root=WARN",
                 "--fetchq.fetch.allow-private-networks=true",
                 // A trusted loopback harness: no keys, no submission rate limit.
-                "--fetchq.security.allow-anonymous=true", "--fetchq.security.submit-rate-limit=0"));
+                "--fetchq.security.allow-anonymous=true", "--fetchq.security.submit-rate-limit=0",
+                "--fetchq.security.read-rate-limit=0"));
         api.awaitHttp("http://127.0.0.1:" + port + "/actuator/health");
         return api;
     }

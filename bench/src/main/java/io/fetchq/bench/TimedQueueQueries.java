@@ -34,9 +34,10 @@ final class TimedQueueQueries extends QueueQueries {
     }
 
     @Override
-    public List<Long> completeMany(Collection<? extends Completion> completions, String workerId) {
+    public List<Long> completeMany(Collection<? extends Completion> completions, String workerId,
+            Collection<String> finished) {
         long t = System.nanoTime();
-        List<Long> written = super.completeMany(completions, workerId);
+        List<Long> written = super.completeMany(completions, workerId, finished);
         completeNanos.addAndGet(System.nanoTime() - t);
         completes.incrementAndGet();
         completed.addAndGet(completions.size());

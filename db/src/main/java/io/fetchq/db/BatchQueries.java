@@ -2,6 +2,8 @@ package io.fetchq.db;
 
 import java.util.List;
 import java.util.Optional;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Repository;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -42,10 +44,21 @@ public class BatchQueries {
 
     private final JdbcClient jdbc;
     private final TransactionTemplate tx;
+    /** For reads of the API: bounded by {@code fetchq.db.read-timeout}. */
+    private final JdbcClient reads;
 
+    /** Reads without a time limit (tests, tools). */
     public BatchQueries(JdbcClient jdbc, TransactionTemplate tx) {
         this.jdbc = jdbc;
         this.tx = tx;
+        this.reads = jdbc;
+    }
+
+    @Autowired
+    public BatchQueries(JdbcClient jdbc, JdbcTemplate template, TransactionTemplate tx, DbProperties db) {
+        this.jdbc = jdbc;
+        this.tx = tx;
+        this.reads = db.reads(template);
     }
 
     /** The batch's progress with its tenant (the public view leaves tenants out). */
@@ -61,7 +74,7 @@ public class BatchQueries {
 
     /** A batch, if it belongs to {@code tenant}; any tenant's when {@code tenant} is null. */
     public Optional<BatchRow> getById(long id, String tenant) {
-        return Tenants.bind(jdbc.sql(SELECT_BATCH + " WHERE p.batch_id = :id" + Tenants.condition("b", tenant))
+        return Tenants.bind(reads.sql(SELECT_BATCH + " WHERE p.batch_id = :id" + Tenants.condition("b", tenant))
                 .param("id", id), tenant).query(BatchRow.class).optional();
     }
 
@@ -70,20 +83,20 @@ public class BatchQueries {
      * lookup, where {@link #getById} counts the batch's jobs.
      */
     public boolean exists(long id, String tenant) {
-        return Tenants.bind(jdbc.sql("SELECT EXISTS (SELECT 1 FROM fetchq.batch b WHERE b.id = :id"
+        return Tenants.bind(reads.sql("SELECT EXISTS (SELECT 1 FROM fetchq.batch b WHERE b.id = :id"
                 + Tenants.condition("b", tenant) + ")").param("id", id), tenant).query(Boolean.class).single();
     }
 
     /** The newest batches of {@code tenant} (every tenant's when null) first, those with an id below {@code beforeId}. */
     public List<BatchRow> listRecent(long beforeId, int limit, String tenant) {
-        return Tenants.bind(jdbc.sql(SELECT_BATCH + " WHERE p.batch_id < :before" + Tenants.condition("b", tenant)
+        return Tenants.bind(reads.sql(SELECT_BATCH + " WHERE p.batch_id < :before" + Tenants.condition("b", tenant)
                         + " ORDER BY p.batch_id DESC LIMIT :limit").param("before", beforeId).param("limit", limit), tenant)
                 .query(BatchRow.class).list();
     }
 
-    /** Whether no job of the batch is unfinished; true for an unknown batch too. Reads only an index. */
+    /** Whether no job of the batch is unfinished; true for an unknown batch too. Reads the batch's counts. */
     public boolean isDone(long id) {
-        return jdbc.sql("SELECT NOT EXISTS (SELECT 1 FROM fetchq.job WHERE batch_id = :id AND state = 'queued')")
+        return reads.sql("SELECT COALESCE(sum(unfinished), 0) = 0 FROM fetchq.job_count WHERE batch_id = :id")
                 .param("id", id)
                 .query(Boolean.class)
                 .single();

@@ -51,10 +51,22 @@ public class DbConfiguration {
         });
     }
 
+    /** Bean name of the "new jobs" notifications to workers. */
+    public static final String JOBS_NOTIFIER = "fetchqJobsNotifier";
+
+    /** Bean name of the "jobs finished" notifications to waiting requests ({@link Finished}). */
+    public static final String FINISHED_NOTIFIER = "fetchqFinishedNotifier";
+
     /** The "new jobs" notifications to workers, sent after commit and coalesced. */
-    @Bean(destroyMethod = "close")
+    @Bean(name = JOBS_NOTIFIER, destroyMethod = "close")
     Notifier fetchqJobsNotifier(JdbcTemplate jdbc, DbProperties properties) {
         return new Notifier(jdbc, JobQueries.NOTIFY_CHANNEL, properties.notifyInterval());
+    }
+
+    /** The "jobs finished" notifications, sent after the writes that finish jobs commit, coalesced. */
+    @Bean(name = FINISHED_NOTIFIER, destroyMethod = "close")
+    Notifier fetchqFinishedNotifier(JdbcTemplate jdbc, DbProperties properties) {
+        return new Notifier(jdbc, Finished.CHANNEL, properties.notifyInterval());
     }
 
     /**

@@ -4,6 +4,8 @@ import jakarta.validation.constraints.NotNull;
 import java.time.Duration;
 import java.util.Properties;
 import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.validation.annotation.Validated;
 
@@ -68,6 +70,17 @@ public record DbProperties(
         p.setProperty("tcpKeepAlive", Boolean.toString(tcpKeepAlive));
         p.setProperty("options", "-c statement_timeout=" + statementTimeout.toMillis());
         return p;
+    }
+
+    /**
+     * A client for the API's reads on {@code template}'s data source: the driver has the server
+     * cancel a statement that runs past {@code read-timeout} (the caller then sees a
+     * {@link org.springframework.dao.QueryTimeoutException}).
+     */
+    public JdbcClient reads(JdbcTemplate template) {
+        JdbcTemplate timed = new JdbcTemplate(template.getDataSource());
+        timed.setQueryTimeout(readTimeoutSeconds());
+        return JdbcClient.create(timed);
     }
 
     /** The read timeout in whole seconds, as JDBC's query timeout takes it (0: none). */

@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Repository;
@@ -54,10 +55,10 @@ public class JobQueries {
                                           metadata, ord)
                 ORDER BY u.ord
                 ON CONFLICT (tenant, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-                RETURNING id, priority, run_at, host, max_attempts
+                RETURNING id, batch_id, priority, run_at, host, max_attempts
             ), q AS (
-                INSERT INTO fetchq.queue (job_id, priority, run_at, host, attempt_limit)
-                SELECT id, priority, run_at, host, max_attempts FROM j
+                INSERT INTO fetchq.queue (job_id, batch_id, priority, run_at, host, attempt_limit)
+                SELECT id, batch_id, priority, run_at, host, max_attempts FROM j
             )
             SELECT id FROM j
             """;
@@ -83,12 +84,12 @@ public class JobQueries {
                     body_truncated = NULL, body_sha256 = NULL, title = NULL, links = NULL,
                     final_url = NULL, error_kind = NULL, error_message = NULL, total_ms = NULL
                 WHERE id = :id AND state IN ('failed', 'cancelled')
-                RETURNING id, priority, run_at, host, attempts, max_attempts
+                RETURNING id, batch_id, priority, run_at, host, attempts, max_attempts
             ), b AS (
                 DELETE FROM fetchq.body WHERE job_id IN (SELECT id FROM j)
             ), q AS (
-                INSERT INTO fetchq.queue (job_id, priority, run_at, host, attempt, attempt_limit)
-                SELECT id, priority, run_at, host, attempts, attempts + max_attempts FROM j
+                INSERT INTO fetchq.queue (job_id, batch_id, priority, run_at, host, attempt, attempt_limit)
+                SELECT id, batch_id, priority, run_at, host, attempts, attempts + max_attempts FROM j
             )
             SELECT count(*) FROM j
             """;
@@ -105,19 +106,31 @@ public class JobQueries {
     private final JdbcTemplate template;
     private final TransactionTemplate tx;
     private final Notifier workersNotifier;
+    /** For reads of the API: bounded by {@code fetchq.db.read-timeout}. */
+    private final JdbcClient reads;
 
-    /** With "new jobs" notifications sent at once after each commit (tests, tools). */
+    /** With "new jobs" notifications sent at once after each commit, and the default read timeout (tests, tools). */
     public JobQueries(JdbcClient jdbc, JdbcTemplate template, TransactionTemplate tx) {
-        this(jdbc, template, tx, new Notifier(template, NOTIFY_CHANNEL, Duration.ZERO));
+        this(jdbc, template, tx, new Notifier(template, NOTIFY_CHANNEL, Duration.ZERO), DbProperties.DEFAULTS);
     }
 
-    /** @param workersNotifier tells workers of new jobs, after commit */
-    @Autowired
+    /** With "new jobs" notifications sent at once after each commit, and the default read timeout. */
     public JobQueries(JdbcClient jdbc, JdbcTemplate template, TransactionTemplate tx, Notifier workersNotifier) {
+        this(jdbc, template, tx, workersNotifier, DbProperties.DEFAULTS);
+    }
+
+    /**
+     * @param workersNotifier tells workers of new jobs, after commit
+     * @param db the read timeout
+     */
+    @Autowired
+    public JobQueries(JdbcClient jdbc, JdbcTemplate template, TransactionTemplate tx,
+            @Qualifier(DbConfiguration.JOBS_NOTIFIER) Notifier workersNotifier, DbProperties db) {
         this.jdbc = jdbc;
         this.template = template;
         this.tx = tx;
         this.workersNotifier = workersNotifier;
+        this.reads = db.reads(template);
     }
 
     /** Inserts one job of the default tenant; see {@link #insertOne(String, NewJob)}. */
@@ -289,42 +302,55 @@ public class JobQueries {
 
     /** A job, if it belongs to {@code tenant}; any tenant's when {@code tenant} is null. */
     public Optional<JobRow> getById(long id, String tenant) {
-        return Tenants.bind(jdbc.sql(SELECT_JOB + " WHERE r.job_id = :id" + Tenants.condition("j", tenant))
+        return Tenants.bind(reads.sql(SELECT_JOB + " WHERE r.job_id = :id" + Tenants.condition("j", tenant))
                 .param("id", id), tenant).query(JobRow.ROWS).optional();
     }
 
     /** Whether the job is final; also true when there is no such job (nothing to wait for). */
     public boolean isFinal(long id) {
-        return jdbc.sql("SELECT COALESCE((SELECT state <> 'queued' FROM fetchq.job WHERE id = :id), true)")
+        return reads.sql("SELECT COALESCE((SELECT state <> 'queued' FROM fetchq.job WHERE id = :id), true)")
                 .param("id", id)
                 .query(Boolean.class)
                 .single();
     }
 
-    /** One page of jobs in id order, after {@code filter.afterId()}. */
+    /**
+     * One page of jobs in id order, after {@code filter.afterId()}. Each filter pages through an index
+     * of its own: a tenant's jobs ({@code job_tenant}), a batch's ({@code job_batch}), a host's
+     * ({@code job_host}), finished jobs by state ({@code job_finished_state}); queued and running jobs
+     * are read from the queue, which holds only unfinished ones.
+     */
     public List<JobRow> list(JobFilter filter) {
-        StringBuilder sql = new StringBuilder(SELECT_JOB + " WHERE r.job_id > :after");
         Map<String, Object> params = new HashMap<>();
+        String state = filter.state();
+        boolean unfinished = JobState.QUEUED.code().equals(state) || JobState.RUNNING.code().equals(state);
+        StringBuilder sql = new StringBuilder(SELECT_JOB);
+        if (unfinished) {
+            sql.append(" JOIN fetchq.queue uq ON uq.job_id = j.id WHERE uq.state = :state AND uq.job_id > :after");
+            params.put("state", state);
+        } else {
+            sql.append(" WHERE j.id > :after");
+            if (state != null) {
+                sql.append(" AND j.state = :state AND j.finished_at IS NOT NULL");
+                params.put("state", state);
+            }
+        }
+        params.put("after", filter.afterId());
+        params.put("limit", filter.limit());
         if (filter.tenant() != null) {
             sql.append(" AND j.tenant = :tenant");
             params.put("tenant", filter.tenant());
         }
-        params.put("after", filter.afterId());
-        params.put("limit", filter.limit());
-        if (filter.state() != null) {
-            sql.append(" AND r.state = :state");
-            params.put("state", filter.state());
-        }
         if (filter.batchId() != null) {
-            sql.append(" AND r.batch_id = :batch");
+            sql.append(" AND j.batch_id = :batch");
             params.put("batch", filter.batchId());
         }
         if (filter.host() != null) {
-            sql.append(" AND r.host = :host");
+            sql.append(" AND j.host = :host");
             params.put("host", filter.host());
         }
-        sql.append(" ORDER BY r.job_id LIMIT :limit");
-        return jdbc.sql(sql.toString()).params(params).query(JobRow.ROWS).list();
+        sql.append(" ORDER BY j.id LIMIT :limit");
+        return reads.sql(sql.toString()).params(params).query(JobRow.ROWS).list();
     }
 
     /**
@@ -384,7 +410,7 @@ public class JobQueries {
     public void forEachResult(long batchId, String state, Consumer<JobRow> each) {
         long after = 0;
         while (true) {
-            JdbcClient.StatementSpec query = jdbc.sql("SELECT *, NULL AS tenant, NULL AS headers FROM fetchq.job_results"
+            JdbcClient.StatementSpec query = reads.sql("SELECT *, NULL AS tenant, NULL AS headers FROM fetchq.job_results"
                             + " WHERE batch_id = :batch AND job_id > :after" + (state == null ? "" : " AND state = :state")
                             + " ORDER BY job_id LIMIT :limit")
                     .param("batch", batchId).param("after", after).param("limit", EXPORT_PAGE);
@@ -401,14 +427,14 @@ public class JobQueries {
     }
 
     public List<AttemptRow> attemptsOf(long jobId) {
-        return jdbc.sql("SELECT * FROM fetchq.attempts WHERE job_id = :id ORDER BY attempt")
+        return reads.sql("SELECT * FROM fetchq.attempts WHERE job_id = :id ORDER BY attempt")
                 .param("id", jobId)
                 .query(AttemptRow.ROWS)
                 .list();
     }
 
     public Optional<StoredBody> bodyOf(long jobId) {
-        return jdbc.sql("SELECT content_type, body FROM fetchq.job_bodies WHERE job_id = :id")
+        return reads.sql("SELECT content_type, body FROM fetchq.job_bodies WHERE job_id = :id")
                 .param("id", jobId)
                 .query((rs, n) -> new StoredBody(rs.getString("content_type"), rs.getBytes("body")))
                 .optional();

@@ -238,6 +238,8 @@ public class QueueQueries {
                     total_ms = f.total_ms
                 FROM fenced f
                 WHERE j.id = f.job_id AND f.end_state IS NOT NULL
+                -- What finished, as "jobs finished" notifications name it (Finished).
+                RETURNING j.id, CASE WHEN j.batch_id IS NULL THEN 'j' || j.id ELSE 'b' || j.batch_id END AS finished
             ), attempts AS (
                 INSERT INTO fetchq.attempt (job_id, attempt, worker_id, started_at, finished_at, status_code,
                                             content_type, body_bytes, error_kind, error_message, dns_ms, connect_ms,
@@ -255,7 +257,7 @@ public class QueueQueries {
                 WHERE f.final_state IS NOT NULL AND f.body IS NOT NULL
                 ON CONFLICT (job_id) DO UPDATE SET content_type = EXCLUDED.content_type, body = EXCLUDED.body
             )
-            SELECT job_id FROM fenced
+            SELECT f.job_id, r.finished FROM fenced f LEFT JOIN results r ON r.id = f.job_id
             """;
 
     /**
@@ -298,8 +300,10 @@ public class QueueQueries {
                                          ELSE 'worker ' || COALESCE(e.worker_id, '?') || ' stopped renewing its lease' END
                 FROM expired e
                 WHERE j.id = e.job_id AND (e.attempt >= e.attempt_limit OR e.cancel_requested)
+                RETURNING CASE WHEN j.batch_id IS NULL THEN 'j' || j.id ELSE 'b' || j.batch_id END AS finished
             )
-            SELECT (SELECT count(*) FROM requeued) AS requeued, (SELECT count(*) FROM ended) AS ended
+            SELECT (SELECT count(*) FROM requeued) AS requeued, (SELECT count(*) FROM ended) AS ended,
+                   (SELECT array_agg(DISTINCT finished) FROM results) AS finished
             """;
 
     private final JdbcTemplate jdbc;
@@ -431,6 +435,15 @@ public class QueueQueries {
      *     elsewhere: their writes were dropped)
      */
     public List<Long> completeMany(Collection<? extends Completion> completions, String workerId) {
+        return completeMany(completions, workerId, new ArrayList<>());
+    }
+
+    /**
+     * As {@link #completeMany(Collection, String)}, adding to {@code finished} the {@link Finished}
+     * key of each job that reached its final state.
+     */
+    public List<Long> completeMany(Collection<? extends Completion> completions, String workerId,
+            Collection<String> finished) {
         List<Completion> list = List.copyOf(completions);
         return jdbc.execute((Connection c) -> {
             try (PreparedStatement ps = c.prepareStatement(COMPLETE_MANY)) {
@@ -453,6 +466,10 @@ public class QueueQueries {
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
                         written.add(rs.getLong(1));
+                        String key = rs.getString(2);
+                        if (key != null) {
+                            finished.add(key);
+                        }
                     }
                 }
                 return written;
@@ -537,8 +554,18 @@ public class QueueQueries {
 
     /** Rescues up to {@code limit} jobs whose lease expired; see {@link #RESCUE_EXPIRED}. */
     public Rescued rescueExpired(int limit) {
-        return jdbc.queryForObject(RESCUE_EXPIRED, (rs, n) -> new Rescued(rs.getLong("requeued"), rs.getLong("ended")),
-                limit);
+        return rescueExpired(limit, new ArrayList<>());
+    }
+
+    /** As {@link #rescueExpired(int)}, adding to {@code finished} the {@link Finished} key of each job it ended. */
+    public Rescued rescueExpired(int limit, Collection<String> finished) {
+        return jdbc.queryForObject(RESCUE_EXPIRED, (rs, n) -> {
+            Array keys = rs.getArray("finished");
+            if (keys != null) {
+                finished.addAll(List.of((String[]) keys.getArray()));
+            }
+            return new Rescued(rs.getLong("requeued"), rs.getLong("ended"));
+        }, limit);
     }
 
     /**

@@ -8,7 +8,7 @@ import org.springframework.stereotype.Repository;
 
 /**
  * Deletes the history that has outlived its retention: finished jobs with their attempts and bodies,
- * then batches left empty. Each call is one short statement, so retention never holds many locks or
+ * then batches left empty (with their counts). Each call is one short statement, so retention never holds many locks or
  * a long transaction, and rows a claim or a retry holds are skipped, not waited for.
  */
 @Repository
@@ -46,10 +46,16 @@ public class RetentionQueries {
     /** Deletes batches created before {@code cutoff} whose jobs are all gone; returns how many. */
     public int deleteEmptyBatchesBefore(Instant cutoff) {
         return jdbc.sql("""
-                DELETE FROM fetchq.batch b
-                WHERE b.created_at < :cutoff
-                  AND NOT EXISTS (SELECT 1 FROM fetchq.job j WHERE j.batch_id = b.id)""")
+                WITH gone AS (
+                    DELETE FROM fetchq.batch b
+                    WHERE b.created_at < :cutoff
+                      AND NOT EXISTS (SELECT 1 FROM fetchq.job j WHERE j.batch_id = b.id)
+                    RETURNING b.id
+                ), counts AS (
+                    DELETE FROM fetchq.job_count c USING gone g WHERE c.batch_id = g.id
+                )
+                SELECT count(*) FROM gone""")
                 .param("cutoff", OffsetDateTime.ofInstant(cutoff, ZoneOffset.UTC))
-                .update();
+                .query(Integer.class).single();
     }
 }

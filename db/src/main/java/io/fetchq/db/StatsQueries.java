@@ -4,21 +4,30 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Repository;
 
 /**
- * The whole installation at a glance. Unfinished jobs are counted from the queue (small); finished
- * ones from the index of finished jobs, which grows with the history kept, so callers should not
- * ask more often than every few seconds (the API caches the answer).
+ * The whole installation at a glance. Jobs by state come from the counts that every write keeps
+ * ({@code fetchq.job_count}); the windows (finished in the last minute, failed in the last hour)
+ * from index ranges of that window: nothing reads the whole history.
  */
 @Repository
 public class StatsQueries {
 
+    /** Every statement here is a read of the API: bounded by {@code fetchq.db.read-timeout}. */
     private final JdbcClient jdbc;
 
+    /** Reads without a time limit (tests, tools). */
     public StatsQueries(JdbcClient jdbc) {
         this.jdbc = jdbc;
+    }
+
+    @Autowired
+    public StatsQueries(JdbcTemplate template, DbProperties db) {
+        this.jdbc = db.reads(template);
     }
 
     /**
@@ -130,16 +139,38 @@ public class StatsQueries {
         for (String state : JobState.CODES) {
             jobs.put(state, 0L);
         }
+        // Jobs by state from the counts the writes keep (fetchq.job_count, key 0: every job); running
+        // ones from the queue's running rows, which are at most what the workers hold.
+        long running = jdbc.sql("SELECT count(*) FROM fetchq.queue WHERE state = 'running'").query(Long.class).single();
         jdbc.sql("""
-                SELECT state, count(*) FROM fetchq.queue GROUP BY state
-                UNION ALL
-                SELECT state, count(*) FROM fetchq.job WHERE finished_at IS NOT NULL GROUP BY state""")
-                .query((rs, n) -> Map.entry(rs.getString(1), rs.getLong(2)))
-                .list()
-                .forEach(e -> jobs.merge(e.getKey(), e.getValue(), Long::sum));
+                SELECT COALESCE(sum(unfinished), 0) AS unfinished, COALESCE(sum(completed), 0) AS completed,
+                       COALESCE(sum(failed), 0) AS failed, COALESCE(sum(cancelled), 0) AS cancelled
+                FROM fetchq.job_count WHERE batch_id = 0""")
+                .query(rs -> {
+                    jobs.put("queued", Math.max(0, rs.getLong("unfinished") - running));
+                    jobs.put("running", running);
+                    jobs.put("completed", rs.getLong("completed"));
+                    jobs.put("failed", rs.getLong("failed"));
+                    jobs.put("cancelled", rs.getLong("cancelled"));
+                });
+        // The oldest due job: the first due one of each priority (few: they are bounded), from the
+        // claim order's index, rather than every queued row.
         long oldestDueMs = jdbc.sql("""
-                SELECT COALESCE(extract(epoch FROM now() - min(run_at)) * 1000, 0)::bigint
-                FROM fetchq.queue WHERE state = 'queued' AND run_at <= now()""")
+                WITH RECURSIVE p(priority) AS (
+                    (SELECT priority FROM fetchq.queue WHERE state = 'queued' ORDER BY priority DESC LIMIT 1)
+                    UNION ALL
+                    SELECT (SELECT q.priority FROM fetchq.queue q
+                            WHERE q.state = 'queued' AND q.priority < p.priority ORDER BY q.priority DESC LIMIT 1)
+                    FROM p WHERE p.priority IS NOT NULL
+                )
+                SELECT COALESCE(extract(epoch FROM now() - min(d.run_at)) * 1000, 0)::bigint
+                FROM p
+                CROSS JOIN LATERAL (
+                    SELECT q.run_at FROM fetchq.queue q
+                    WHERE q.state = 'queued' AND q.priority = p.priority AND q.run_at <= now()
+                    ORDER BY q.run_at LIMIT 1
+                ) d
+                WHERE p.priority IS NOT NULL""")
                 .query(Long.class).single();
         long finishedLastMinute = jdbc.sql("""
                 SELECT count(*) FROM fetchq.job WHERE finished_at > now() - interval '1 minute'""")
@@ -155,7 +186,7 @@ public class StatsQueries {
         Map<String, Long> failures = new LinkedHashMap<>();
         jdbc.sql("""
                 SELECT COALESCE(error_kind, 'unknown'), count(*) FROM fetchq.job
-                WHERE finished_at > now() - interval '1 hour' AND state = 'failed'
+                WHERE state = 'failed' AND finished_at > now() - interval '1 hour'
                 GROUP BY 1 ORDER BY 2 DESC""")
                 .query((rs, n) -> Map.entry(rs.getString(1), rs.getLong(2)))
                 .list()

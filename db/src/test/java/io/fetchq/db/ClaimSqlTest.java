@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fetchq.db.testing.Concurrently;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -25,16 +24,23 @@ class ClaimSqlTest extends SqlTestBase {
         return claimed.stream().map(ClaimedJob::jobId).toList();
     }
 
+    private static void dueSecondsAgo(long jobId, int seconds) {
+        sql.sql("UPDATE fetchq.queue SET run_at = now() - :s * interval '1 second' WHERE job_id = :id")
+                .param("s", seconds).param("id", jobId).update();
+    }
+
     private static Map<String, Long> perHost(List<ClaimedJob> claimed) {
         return claimed.stream().collect(groupingBy(ClaimedJob::host, counting()));
     }
 
     @Test
     void dueJobsAreClaimedHighestPriorityFirstThenEarliestDue() {
-        Instant now = Instant.now();
-        aJob("http://a.example/low-recent").runAt(now.minusSeconds(60)).submit();
-        long lowOld = aJob("http://b.example/low-old").runAt(now.minusSeconds(120)).submit();
+        // Due a minute and two minutes ago (as a retry's backoff leaves them; intake makes a past run_at now).
+        long lowRecent = aJob("http://a.example/low-recent").submit();
+        long lowOld = aJob("http://b.example/low-old").submit();
         long high = aJob("http://c.example/high").priority(9).submit();
+        dueSecondsAgo(lowRecent, 60);
+        dueSecondsAgo(lowOld, 120);
 
         List<ClaimedJob> claimed = queue.claimDue(WORKER, 2, 100, 10, Map.of(), LEASE);
 

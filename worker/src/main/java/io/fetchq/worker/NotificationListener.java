@@ -1,13 +1,11 @@
 package io.fetchq.worker;
 
 import io.fetchq.db.JobQueries;
+import io.fetchq.db.Listening;
 import io.fetchq.worker.loop.BackgroundLoop;
 import java.sql.Connection;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.function.Supplier;
-import org.postgresql.PGConnection;
-import org.postgresql.PGNotification;
 
 /**
  * Listens on a dedicated connection for the API's "new jobs" notifications and wakes the worker,
@@ -16,15 +14,6 @@ import org.postgresql.PGNotification;
  * the loop then reconnects with backoff.
  */
 final class NotificationListener implements AutoCloseable {
-
-    private static final int WAIT_MS = 500;
-
-    /**
-     * How often the listening connection is asked a question: waiting for notifications alone
-     * would never notice a connection that silently died (a failover), and the worker would go
-     * without them until the next reconnection. The question is bounded by {@code fetchq.db.socket-timeout}.
-     */
-    static final Duration CHECK_EVERY = Duration.ofSeconds(10);
 
     private final Supplier<Connection> connections;
     private final Runnable wake;
@@ -43,25 +32,8 @@ final class NotificationListener implements AutoCloseable {
 
     private void listen() throws Exception {
         try (Connection connection = connections.get()) {
-            try (Statement s = connection.createStatement()) {
-                s.execute("LISTEN " + JobQueries.NOTIFY_CHANNEL);
-            }
-            // Jobs may have arrived while we were not listening.
-            wake.run();
-            PGConnection pg = connection.unwrap(PGConnection.class);
-            long checked = System.nanoTime();
-            while (loop.running()) {
-                if (System.nanoTime() - checked >= CHECK_EVERY.toNanos()) {
-                    try (Statement s = connection.createStatement()) {
-                        s.execute("SELECT 1");
-                    }
-                    checked = System.nanoTime();
-                }
-                PGNotification[] notifications = pg.getNotifications(WAIT_MS);
-                if (notifications != null && notifications.length > 0) {
-                    wake.run();
-                }
-            }
+            // Jobs may have arrived while we were not listening: wake once listening.
+            Listening.listen(connection, JobQueries.NOTIFY_CHANNEL, loop::running, wake, payloads -> wake.run());
         }
     }
 

@@ -18,6 +18,8 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.time.Clock;
+import java.util.List;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -58,6 +60,15 @@ public final class Worker implements AutoCloseable {
     /** As above, on the given clocks: {@code clock} for attempt times, {@code ticker} for host pauses and breakers. */
     public Worker(WorkerProperties properties, QueueQueries queue, WorkerQueries workers, Fetcher fetcher,
             WorkerMetrics metrics, Clock clock, Ticker ticker) {
+        this(properties, queue, workers, fetcher, metrics, clock, ticker, finished -> { });
+    }
+
+    /**
+     * As above, telling {@code finished} of the {@link io.fetchq.db.Finished} keys of the jobs this
+     * worker ends, once written (for the "jobs finished" notifications that wake waiting requests).
+     */
+    public Worker(WorkerProperties properties, QueueQueries queue, WorkerQueries workers, Fetcher fetcher,
+            WorkerMetrics metrics, Clock clock, Ticker ticker, Consumer<List<String>> finished) {
         this.properties = properties;
         this.workers = workers;
         HostGuards hosts = new HostGuards(properties, ticker);
@@ -66,7 +77,12 @@ public final class Worker implements AutoCloseable {
                 properties.maxBodyMemory().toBytes() / 2, () -> {
                     link.failed();
                     metrics.loopFailed("complete");
-                }, link::succeeded);
+                }, ended -> {
+                    link.succeeded();
+                    if (!ended.isEmpty()) {
+                        finished.accept(ended);
+                    }
+                });
         // The claimer and the runner call each other: the claimer hands the runner what it claims
         // (read through the field when it does, after construction), and the runner tells the
         // claimer of the slots and room each attempt frees.
@@ -76,7 +92,7 @@ public final class Worker implements AutoCloseable {
                 metrics, claimer, clock);
         this.heartbeat = new Heartbeat(properties, queue, workers, hosts, metrics, runner::claims, runner::held,
                 claimer::claiming, runner::cancelLost, link);
-        this.rescuer = new Rescuer(properties, queue, metrics, claimer::wake, link);
+        this.rescuer = new Rescuer(properties, queue, metrics, claimer::wake, finished, link);
         MeterRegistry registry = metrics.registry();
         runner.bindMetrics(registry);
         hosts.bindMetrics(registry);

@@ -1,7 +1,8 @@
 package io.fetchq.worker;
 
-import com.zaxxer.hikari.HikariDataSource;
 import io.fetchq.db.DbConfiguration;
+import io.fetchq.db.DbConnections;
+import io.fetchq.db.Notifier;
 import io.fetchq.db.QueueQueries;
 import io.fetchq.db.RetentionQueries;
 import io.fetchq.db.WorkerQueries;
@@ -12,15 +13,13 @@ import io.fetchq.worker.fetch.BodyBudget;
 import io.fetchq.worker.fetch.HttpFetcher;
 import io.fetchq.worker.retention.Retention;
 import io.fetchq.worker.retention.RetentionProperties;
+import io.fetchq.worker.time.Ticker;
 import io.micrometer.core.instrument.MeterRegistry;
-import java.sql.Connection;
 import java.time.Clock;
-import java.sql.DriverManager;
-import java.sql.SQLException;
-import java.util.Properties;
 import javax.sql.DataSource;
 import okhttp3.Dns;
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.SmartLifecycle;
@@ -46,12 +45,14 @@ public class WorkerConfiguration {
 
     @Bean(destroyMethod = "")
     Worker fetchqWorker(WorkerProperties properties, QueueQueries queue, WorkerQueries workers, UrlPolicy policy,
-            FetchProperties fetch, WorkerMetrics metrics) {
+            FetchProperties fetch, WorkerMetrics metrics,
+            @Qualifier(DbConfiguration.FINISHED_NOTIFIER) Notifier finishedNotifier) {
         BodyBudget budget = new BodyBudget(properties.maxBodyMemory().toBytes());
         metrics.bindBodyBudget(budget);
         HttpFetcher fetcher = new HttpFetcher(policy, fetch, properties.maxInFlight(), Dns.SYSTEM,
                 Clock.systemUTC(), budget, properties.id(), () -> metrics.loopFailed("call-deadlines"));
-        return new Worker(properties, queue, workers, fetcher, metrics);
+        return new Worker(properties, queue, workers, fetcher, metrics, Clock.systemUTC(), Ticker.SYSTEM,
+                finishedNotifier::announce);
     }
 
     @Bean(destroyMethod = "")
@@ -74,7 +75,7 @@ public class WorkerConfiguration {
             @Override
             public void start() {
                 worker.start();
-                listener = new NotificationListener(() -> dedicatedConnection(dataSource), worker::wake, worker.id(),
+                listener = new NotificationListener(() -> DbConnections.dedicated(dataSource), worker::wake, worker.id(),
                         metrics);
                 listener.start();
                 retention.start();
@@ -100,29 +101,5 @@ public class WorkerConfiguration {
                 return Integer.MAX_VALUE - 100;
             }
         };
-    }
-
-    /**
-     * A connection of its own for LISTEN, outside the pool: it lives as long as the worker and
-     * must not take a slot from the claim and complete loops. It has the pool's driver properties
-     * (SSL, the bounds of {@code fetchq.db.*}, ...).
-     */
-    static Connection dedicatedConnection(DataSource dataSource) {
-        try {
-            if (dataSource instanceof HikariDataSource hikari) {
-                Properties props = new Properties();
-                props.putAll(hikari.getDataSourceProperties());
-                if (hikari.getUsername() != null) {
-                    props.setProperty("user", hikari.getUsername());
-                }
-                if (hikari.getPassword() != null) {
-                    props.setProperty("password", hikari.getPassword());
-                }
-                return DriverManager.getConnection(hikari.getJdbcUrl(), props);
-            }
-            return dataSource.getConnection();
-        } catch (SQLException e) {
-            throw new IllegalStateException("could not open the LISTEN connection: " + e.getMessage(), e);
-        }
     }
 }

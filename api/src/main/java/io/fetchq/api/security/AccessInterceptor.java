@@ -15,14 +15,17 @@ import org.springframework.web.servlet.HandlerInterceptor;
 /**
  * Checks, before a fetchq handler runs, that the caller holds one of the scopes its {@link
  * Requires} names (403 otherwise), and takes a permit of the caller's submission rate limit when
- * it says so (429 with Retry-After otherwise). Both before the request body is read.
+ * it says so, or of its read rate limit for every other {@code GET} (429 with Retry-After
+ * otherwise). All before the request body is read.
  */
 public class AccessInterceptor implements HandlerInterceptor {
 
-    private final SubmissionRateLimits rateLimits;
+    private final RateLimits submits;
+    private final RateLimits reads;
 
-    public AccessInterceptor(SubmissionRateLimits rateLimits) {
-        this.rateLimits = rateLimits;
+    public AccessInterceptor(RateLimits submits, RateLimits reads) {
+        this.submits = submits;
+        this.reads = reads;
     }
 
     /** The rule of a handler method: on the method, else on its class; null when it has none. */
@@ -56,14 +59,20 @@ public class AccessInterceptor implements HandlerInterceptor {
                             "Bearer realm=\"fetchq\", error=\"insufficient_scope\", scope=\"" + needed + "\"");
         }
         if (rule.rateLimited()) {
-            Optional<Duration> wait = rateLimits.acquire(caller);
-            if (wait.isPresent()) {
-                long seconds = Math.max(1, (wait.get().toMillis() + 999) / 1000);
-                throw new ApiProblem(HttpStatus.TOO_MANY_REQUESTS, "Too many requests",
-                        "submission rate limit reached (fetchq.security.submit-rate-limit); retry in " + seconds + " s")
-                        .withHeader(HttpHeaders.RETRY_AFTER, Long.toString(seconds));
-            }
+            limit(submits, caller, "submission");
+        } else if ("GET".equals(request.getMethod()) || "HEAD".equals(request.getMethod())) {
+            limit(reads, caller, "read");
         }
         return true;
+    }
+
+    private static void limit(RateLimits limits, Caller caller, String what) {
+        Optional<Duration> wait = limits.acquire(caller);
+        if (wait.isPresent()) {
+            long seconds = Math.max(1, (wait.get().toMillis() + 999) / 1000);
+            throw new ApiProblem(HttpStatus.TOO_MANY_REQUESTS, "Too many requests",
+                    what + " rate limit reached (" + limits.setting() + "); retry in " + seconds + " s")
+                    .withHeader(HttpHeaders.RETRY_AFTER, Long.toString(seconds));
+        }
     }
 }

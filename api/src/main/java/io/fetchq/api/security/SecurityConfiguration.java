@@ -94,7 +94,7 @@ public class SecurityConfiguration implements WebMvcConfigurer {
 
     @Override
     public void addInterceptors(InterceptorRegistry registry) {
-        registry.addInterceptor(new AccessInterceptor(new SubmissionRateLimits(properties)));
+        registry.addInterceptor(new AccessInterceptor(RateLimits.submits(properties), RateLimits.reads(properties)));
         registry.addInterceptor(new io.fetchq.api.problem.QueryTextCheck());
     }
 

@@ -21,6 +21,10 @@ import org.springframework.validation.annotation.Validated;
  * @param submitRateLimit submit requests (job or batch) each caller may make per
  *     {@code submit-rate-period}; beyond, 429 with Retry-After. 0: no limit. Default 100.
  * @param submitRatePeriod the period of {@code submit-rate-limit}. Default 1s.
+ * @param readRateLimit reads ({@code GET} calls) each caller may make per {@code read-rate-period};
+ *     beyond, 429 with Retry-After. 0: no limit. Default 200: a dashboard or a polling client
+ *     stays far below it, a runaway script does not starve the database.
+ * @param readRatePeriod the period of {@code read-rate-limit}. Default 1s.
  * @param keyCacheTtl how long a key's lookup is remembered: a key revoked through another API
  *     instance (or in SQL) stops working within this time. Default 5s.
  */
@@ -33,6 +37,8 @@ public record SecurityProperties(
         @DefaultValue("true") boolean publicDocs,
         @DefaultValue("100") @Min(0) int submitRateLimit,
         @DefaultValue("1s") @NotNull Duration submitRatePeriod,
+        @DefaultValue("200") @Min(0) int readRateLimit,
+        @DefaultValue("1s") @NotNull Duration readRatePeriod,
         @DefaultValue("5s") @NotNull Duration keyCacheTtl) {
 
     /** Shortest admin key accepted: a guessable one would defeat every other protection. */
@@ -47,6 +53,9 @@ public record SecurityProperties(
         if (submitRatePeriod != null && (submitRatePeriod.isNegative() || submitRatePeriod.isZero())) {
             throw new IllegalArgumentException("fetchq.security.submit-rate-period must be positive");
         }
+        if (readRatePeriod != null && (readRatePeriod.isNegative() || readRatePeriod.isZero())) {
+            throw new IllegalArgumentException("fetchq.security.read-rate-period must be positive");
+        }
         if (keyCacheTtl != null && keyCacheTtl.isNegative()) {
             throw new IllegalArgumentException("fetchq.security.key-cache-ttl must not be negative");
         }
@@ -57,6 +66,7 @@ public record SecurityProperties(
         // Never the admin key itself: configuration is sometimes logged.
         return "SecurityProperties[allowAnonymous=" + allowAnonymous + ", adminKey=" + (adminKey == null ? "unset" : "set")
                 + ", publicMetrics=" + publicMetrics + ", publicDocs=" + publicDocs
-                + ", submitRateLimit=" + submitRateLimit + "/" + submitRatePeriod + ", keyCacheTtl=" + keyCacheTtl + "]";
+                + ", submitRateLimit=" + submitRateLimit + "/" + submitRatePeriod
+                + ", readRateLimit=" + readRateLimit + "/" + readRatePeriod + ", keyCacheTtl=" + keyCacheTtl + "]";
     }
 }

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,7 +41,7 @@ public final class Completer implements AutoCloseable {
     private final LinkedBlockingQueue<Pending> pending = new LinkedBlockingQueue<>();
     private final AtomicLong pendingBytes = new AtomicLong();
     private final List<Writer> writers = new ArrayList<>();
-    private final Runnable wrote;
+    private final Consumer<List<String>> wrote;
     private final long maxBatchBytes;
 
     /**
@@ -49,17 +50,18 @@ public final class Completer implements AutoCloseable {
      */
     public Completer(QueueQueries queue, String workerId, int batchSize, int writers) {
         this(queue, workerId, batchSize, writers, MAX_BATCH_BYTES, () -> {
-        }, () -> {
+        }, finished -> {
         });
     }
 
     /**
      * As above, with statements of at most {@code maxBatchBytes} of bodies (and never more than
      * {@link #MAX_BATCH_BYTES}); {@code writeFailed} is told of every failed write (each is
-     * retried), {@code wrote} of every statement that reached the database.
+     * retried), {@code wrote} of every statement that reached the database, with the
+     * {@link io.fetchq.db.Finished} keys of the jobs it finished.
      */
     public Completer(QueueQueries queue, String workerId, int batchSize, int writers, long maxBatchBytes,
-            Runnable writeFailed, Runnable wrote) {
+            Runnable writeFailed, Consumer<List<String>> wrote) {
         this.maxBatchBytes = Math.min(MAX_BATCH_BYTES, maxBatchBytes);
         this.queue = queue;
         this.workerId = workerId;
@@ -142,8 +144,10 @@ public final class Completer implements AutoCloseable {
      */
     private void write(List<Pending> batch) {
         try {
-            List<Long> written = queue.completeMany(batch.stream().map(Pending::completion).toList(), workerId);
-            wrote.run();
+            List<String> finished = new ArrayList<>();
+            List<Long> written = queue.completeMany(batch.stream().map(Pending::completion).toList(), workerId,
+                    finished);
+            wrote.accept(finished);
             if (written.size() < batch.size()) {
                 log.debug("[{}] {} of {} completions lost their claim and were dropped", workerId,
                         batch.size() - written.size(), batch.size());
@@ -163,8 +167,9 @@ public final class Completer implements AutoCloseable {
     private void writeOneByOne(List<Pending> batch) {
         for (var it = batch.iterator(); it.hasNext(); ) {
             Pending p = it.next();
+            List<String> finished = new ArrayList<>();
             try {
-                queue.completeMany(List.of(p.completion()), workerId);
+                queue.completeMany(List.of(p.completion()), workerId, finished);
             } catch (RuntimeException refused) {
                 if (!refusedData(refused)) {
                     throw refused;
@@ -172,7 +177,7 @@ public final class Completer implements AutoCloseable {
                 log.warn("[{}] job {}: result refused by the database ({}); storing it without the remote's text",
                         workerId, p.completion().claim().jobId(), refused.toString());
                 try {
-                    queue.completeMany(List.of(p.completion().withoutRemoteText()), workerId);
+                    queue.completeMany(List.of(p.completion().withoutRemoteText()), workerId, finished);
                 } catch (RuntimeException again) {
                     if (!refusedData(again)) {
                         throw again;
@@ -183,6 +188,7 @@ public final class Completer implements AutoCloseable {
                 }
             }
             it.remove();
+            wrote.accept(finished);
             p.written().run();
         }
     }

@@ -4,6 +4,9 @@ import io.fetchq.db.QueueQueries;
 import io.fetchq.worker.WorkerMetrics;
 import io.fetchq.worker.WorkerProperties;
 import io.fetchq.worker.loop.BackgroundLoop;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,18 +29,21 @@ public final class Rescuer implements AutoCloseable {
     private final WorkerProperties properties;
     private final QueueQueries queue;
     private final Runnable rescued;
+    private final Consumer<List<String>> finished;
     private final DatabaseLink link;
     private final BackgroundLoop loop;
 
     /**
      * @param rescued told when a pass gave jobs back to the queue
+     * @param finished told of the {@link io.fetchq.db.Finished} keys of the jobs a pass ended
      * @param link whether this worker has been connected long enough to rescue; told of each pass
      */
     public Rescuer(WorkerProperties properties, QueueQueries queue, WorkerMetrics metrics, Runnable rescued,
-            DatabaseLink link) {
+            Consumer<List<String>> finished, DatabaseLink link) {
         this.properties = properties;
         this.queue = queue;
         this.rescued = rescued;
+        this.finished = finished;
         this.link = link;
         this.loop = BackgroundLoop.every("rescue", "fetchq-rescuer", properties.id(), () -> {
             link.failed();
@@ -54,8 +60,12 @@ public final class Rescuer implements AutoCloseable {
             // Owners may not have had a lease's time to renew since the database came back.
             return;
         }
-        QueueQueries.Rescued done = queue.rescueExpired(RESCUE_BATCH);
+        List<String> ended = new ArrayList<>();
+        QueueQueries.Rescued done = queue.rescueExpired(RESCUE_BATCH, ended);
         link.succeeded();
+        if (!ended.isEmpty()) {
+            finished.accept(ended);
+        }
         if (done.requeued() + done.ended() > 0) {
             log.info("[{}] rescued jobs with expired leases: {} back in the queue, {} ended", properties.id(),
                     done.requeued(), done.ended());
