@@ -7,7 +7,9 @@
 -- 2. A batch's running jobs are counted from the queue by the batch (queue.batch_id), not by
 --    joining every running job of the installation.
 -- 3. Each filter of GET /api/v1/jobs has an index to page through in id order, and the failures of
---    the last hour are read from an index of failed jobs.
+--    the last hour are read from an index of failed jobs. A job's tenant and host are indexed in a
+--    table of their own (fetchq.job_lookup), written once when the job is inserted: writing a job's
+--    result rewrites an entry in every index of fetchq.job, and these two would double that work.
 
 -- Counts of jobs by their job.state: 'queued' (unfinished) is every job not final yet, running
 -- ones included (running is recorded on the queue row only). batch_id 0 counts every job, in a
@@ -31,11 +33,25 @@ CREATE TYPE fetchq.job_count_delta AS (batch_id bigint, state text, finished_at 
 -- Adds a statement's changes to the counts: +1 for each new row's (batch, state), -1 for each old
 -- row's. Counter rows are written in key order, so that writers cannot deadlock on them, and only
 -- where something changed.
+-- Jobs by tenant and by host, for listings in id order: one row per job, inserted with it and
+-- never updated.
+CREATE TABLE fetchq.job_lookup (
+    job_id bigint NOT NULL,
+    tenant text   NOT NULL,
+    host   text   NOT NULL
+);
+
 CREATE FUNCTION fetchq.count_jobs() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
     deltas fetchq.job_count_delta[];
 BEGIN
+    -- The lookup rows come and go with their jobs.
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO fetchq.job_lookup (job_id, tenant, host) SELECT id, tenant, host FROM new_rows;
+    ELSIF TG_OP = 'DELETE' THEN
+        DELETE FROM fetchq.job_lookup l USING old_rows o WHERE l.tenant = o.tenant AND l.job_id = o.id;
+    END IF;
     IF TG_OP = 'INSERT' THEN
         SELECT array_agg(ROW(x.batch_id, x.state, x.finished_at, x.n)::fetchq.job_count_delta) INTO deltas
         FROM (SELECT batch_id, state, max(finished_at) AS finished_at, count(*) AS n
@@ -91,6 +107,7 @@ CREATE FUNCTION fetchq.forget_job_counts() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
     DELETE FROM fetchq.job_count;
+    TRUNCATE fetchq.job_lookup;
     RETURN NULL;
 END;
 $$;
@@ -145,10 +162,12 @@ CROSS JOIN LATERAL (
     WHERE q.batch_id = b.id AND q.state = 'running'
 ) r;
 
--- GET /api/v1/jobs pages through jobs in id order: a tenant's jobs, a host's, and finished jobs by
--- state (unfinished ones are read from the queue, which holds only them).
-CREATE INDEX job_tenant ON fetchq.job (tenant, id);
-CREATE INDEX job_host ON fetchq.job (host, id);
+-- GET /api/v1/jobs pages through jobs in id order: a tenant's jobs, a host's (each with the tenant,
+-- for a tenant's jobs of a host), and finished jobs by state (unfinished ones are read from the
+-- queue, which holds only them).
+INSERT INTO fetchq.job_lookup (job_id, tenant, host) SELECT id, tenant, host FROM fetchq.job;
+CREATE INDEX job_lookup_tenant ON fetchq.job_lookup (tenant, job_id);
+CREATE INDEX job_lookup_host ON fetchq.job_lookup (host, job_id) INCLUDE (tenant);
 CREATE INDEX job_finished_state ON fetchq.job (state, id) WHERE finished_at IS NOT NULL;
 
 -- Failures of the last hour by kind (GET /api/v1/stats), read from the index alone.

@@ -316,20 +316,29 @@ public class JobQueries {
 
     /**
      * One page of jobs in id order, after {@code filter.afterId()}. Each filter pages through an index
-     * of its own: a tenant's jobs ({@code job_tenant}), a batch's ({@code job_batch}), a host's
-     * ({@code job_host}), finished jobs by state ({@code job_finished_state}); queued and running jobs
-     * are read from the queue, which holds only unfinished ones.
+     * of its own: a batch's jobs ({@code job_batch}), a tenant's or a host's ({@code fetchq.job_lookup}),
+     * finished jobs by state ({@code job_finished_state}); queued and running jobs are read from the
+     * queue, which holds only unfinished ones.
      */
     public List<JobRow> list(JobFilter filter) {
         Map<String, Object> params = new HashMap<>();
         String state = filter.state();
         boolean unfinished = JobState.QUEUED.code().equals(state) || JobState.RUNNING.code().equals(state);
+        // A host's jobs are found by the host (hosts are many, each a small share of the jobs); a
+        // tenant's by the tenant, unless a state narrows them more (tenants are few).
+        boolean byLookup = !unfinished && filter.batchId() == null
+                && (filter.host() != null || (filter.tenant() != null && state == null));
         StringBuilder sql = new StringBuilder(SELECT_JOB);
         if (unfinished) {
             sql.append(" JOIN fetchq.queue uq ON uq.job_id = j.id WHERE uq.state = :state AND uq.job_id > :after");
             params.put("state", state);
         } else {
-            sql.append(" WHERE j.id > :after");
+            if (byLookup) {
+                sql.append(" JOIN fetchq.job_lookup k ON k.job_id = j.id AND k.tenant = j.tenant")
+                        .append(" WHERE k.job_id > :after AND j.id > :after");
+            } else {
+                sql.append(" WHERE j.id > :after");
+            }
             if (state != null) {
                 sql.append(" AND j.state = :state AND j.finished_at IS NOT NULL");
                 params.put("state", state);
@@ -337,8 +346,9 @@ public class JobQueries {
         }
         params.put("after", filter.afterId());
         params.put("limit", filter.limit());
+        String alias = byLookup ? "k" : "j";
         if (filter.tenant() != null) {
-            sql.append(" AND j.tenant = :tenant");
+            sql.append(" AND ").append(alias).append(".tenant = :tenant");
             params.put("tenant", filter.tenant());
         }
         if (filter.batchId() != null) {
@@ -346,10 +356,10 @@ public class JobQueries {
             params.put("batch", filter.batchId());
         }
         if (filter.host() != null) {
-            sql.append(" AND j.host = :host");
+            sql.append(" AND ").append(alias).append(".host = :host");
             params.put("host", filter.host());
         }
-        sql.append(" ORDER BY j.id LIMIT :limit");
+        sql.append(byLookup ? " ORDER BY k.job_id LIMIT :limit" : " ORDER BY j.id LIMIT :limit");
         return reads.sql(sql.toString()).params(params).query(JobRow.ROWS).list();
     }
 

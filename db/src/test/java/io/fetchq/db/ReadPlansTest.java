@@ -30,7 +30,7 @@ class ReadPlansTest {
     private static final int HISTORY = 1_000_000;
     private static final int BATCHES = 10_000;
     /** A table that grows with the history: a sequential scan of it reads everything ever kept. */
-    private static final Pattern FULL_SCAN = Pattern.compile("Seq Scan on (job|attempt|body|batch|job_count)\\b");
+    private static final Pattern FULL_SCAN = Pattern.compile("Seq Scan on (job|attempt|body|batch|job_count|job_lookup)\\b");
 
     private static HikariDataSource pool;
     private static ExplainingDataSource explaining;

@@ -70,8 +70,9 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
     ResponseEntity<ProblemDetail> tooSlow(QueryTimeoutException e, HttpServletRequest request) {
         log.warn("Query timed out serving {} {}: {}", request.getMethod(), request.getRequestURI(), e.toString());
         ProblemDetail body = ProblemDetail.forStatusAndDetail(HttpStatus.SERVICE_UNAVAILABLE,
-                "the database did not answer this request within its time limit (fetchq.db.read-timeout);"
-                        + " nothing was changed; try again later, or narrow the request");
+                "the database did not answer this request within its time limit (fetchq.db.read-timeout for"
+                        + " reads, fetchq.db.statement-timeout for any statement); nothing was changed; try again"
+                        + " later, or narrow the request");
         body.setTitle("Service unavailable");
         return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE)
                 .header("Retry-After", "5")

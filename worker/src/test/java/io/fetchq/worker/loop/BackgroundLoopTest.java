@@ -91,4 +91,18 @@ class BackgroundLoopTest {
         // close() returns once the loop's thread has ended: nothing can run after it.
         assertThat(Thread.getAllStackTraces().keySet()).noneMatch(t -> t.getName().equals("fetchq-test-close"));
     }
+
+    @Test
+    void aWokenPeriodicLoopRunsItsNextPassAtOnce() throws InterruptedException {
+        AtomicInteger ran = new AtomicInteger();
+        loop = BackgroundLoop.every("test", "test-loop", "w1", failures::incrementAndGet, Duration.ZERO,
+                Duration.ofHours(1), ran::incrementAndGet);
+        loop.start();
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> ran.get() == 1);
+
+        loop.wake();
+
+        org.awaitility.Awaitility.await("a pass long before the hour is up").atMost(Duration.ofSeconds(10))
+                .until(() -> ran.get() == 2);
+    }
 }
