@@ -128,10 +128,14 @@ CROSS JOIN LATERAL (VALUES (0::bigint), (j.batch_id)) k(batch_id)
 WHERE k.batch_id IS NOT NULL
 GROUP BY k.batch_id;
 
--- A queue row knows its job's batch: a batch's running jobs are found by the batch.
+-- A queue row knows its job's batch: a batch's running jobs are found by the batch. The running
+-- rows' index is by batch and no longer by lease expiry: the rescuer reads every running row anyway
+-- (they are at most what the workers hold), and a lease renewal, which changes only the expiry,
+-- then changes no indexed column and can be a HOT update.
 ALTER TABLE fetchq.queue ADD COLUMN batch_id bigint;
 UPDATE fetchq.queue q SET batch_id = j.batch_id FROM fetchq.job j WHERE j.id = q.job_id AND j.batch_id IS NOT NULL;
-CREATE INDEX queue_batch_running ON fetchq.queue (batch_id) WHERE state = 'running';
+CREATE INDEX queue_running ON fetchq.queue (batch_id) WHERE state = 'running';
+DROP INDEX fetchq.queue_lease;
 
 -- Progress from the counts and the batch's running rows: a few rows, whatever the batch's size
 -- or the installation's.

@@ -176,6 +176,16 @@ class ReadPlansTest {
         assertIndexed("hosts waiting longest", () -> stats.waiting(10, Duration.ofSeconds(30)));
     }
 
+    @Test
+    void theRescuerReadsOnlyTheRunningRows() {
+        QueueQueries planned = new QueueQueries(new JdbcTemplate(explaining.dataSource()));
+        explaining.take();
+        assertThat(planned.rescueExpired(1000).requeued()).isZero();
+        String plan = explaining.take().getFirst().plan();
+        System.out.println("-- rescue\n" + plan);
+        assertThat(plan).contains("queue_running").doesNotContain("Seq Scan on queue");
+    }
+
     private static JobFilter filter(String tenant, String state, Long batch, String host, long after) {
         return new JobFilter(tenant, state, batch, host, after, 100);
     }
