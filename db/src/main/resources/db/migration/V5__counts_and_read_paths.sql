@@ -1,9 +1,9 @@
 -- Reads that stay cheap however long the history grows.
 --
 -- 1. Jobs by state, per batch and in all, are counted as they change, not by counting rows:
---    fetchq.job_count holds the counts, and statement triggers on fetchq.job keep them current for
---    every write (intake, results, rescue, cancel, retry, retention, or a user's own SQL). A batch's
---    progress, "is it done", and the installation's totals read a few counter rows.
+--    fetchq.job_count holds the counts; the statements that change jobs' states add what they changed,
+--    and statement triggers on fetchq.job count inserted and deleted jobs. A batch's progress, "is it
+--    done", and the installation's totals read a few counter rows.
 -- 2. A batch's running jobs are counted from the queue by the batch (queue.batch_id), not by
 --    joining every running job of the installation.
 -- 3. Each filter of GET /api/v1/jobs has an index to page through in id order, and the failures of
@@ -30,45 +30,14 @@ CREATE TABLE fetchq.job_count (
 -- What one statement changed: n jobs of (batch, state) came (n > 0) or went (n < 0).
 CREATE TYPE fetchq.job_count_delta AS (batch_id bigint, state text, finished_at timestamptz, n bigint);
 
--- Adds a statement's changes to the counts: +1 for each new row's (batch, state), -1 for each old
--- row's. Counter rows are written in key order, so that writers cannot deadlock on them, and only
--- where something changed.
--- Jobs by tenant and by host, for listings in id order: one row per job, inserted with it and
--- never updated.
-CREATE TABLE fetchq.job_lookup (
-    job_id bigint NOT NULL,
-    tenant text   NOT NULL,
-    host   text   NOT NULL
-);
-
-CREATE FUNCTION fetchq.count_jobs() RETURNS trigger
+-- Adds changes to the counts: each delta to its batch's count and to the count of every job. Counter
+-- rows are written in key order, so that writers cannot deadlock on them, and only where something
+-- changed. The statements that change a job's state (results, rescue, cancel, retry) call this with
+-- what they changed; inserts and deletes are counted by the triggers below.
+-- PL/pgSQL rather than SQL: its statement is planned once per connection, not at every call.
+CREATE FUNCTION fetchq.count_job_changes(deltas fetchq.job_count_delta[]) RETURNS void
 LANGUAGE plpgsql AS $$
-DECLARE
-    deltas fetchq.job_count_delta[];
 BEGIN
-    -- The lookup rows come and go with their jobs.
-    IF TG_OP = 'INSERT' THEN
-        INSERT INTO fetchq.job_lookup (job_id, tenant, host) SELECT id, tenant, host FROM new_rows;
-    ELSIF TG_OP = 'DELETE' THEN
-        DELETE FROM fetchq.job_lookup l USING old_rows o WHERE l.tenant = o.tenant AND l.job_id = o.id;
-    END IF;
-    IF TG_OP = 'INSERT' THEN
-        SELECT array_agg(ROW(x.batch_id, x.state, x.finished_at, x.n)::fetchq.job_count_delta) INTO deltas
-        FROM (SELECT batch_id, state, max(finished_at) AS finished_at, count(*) AS n
-              FROM new_rows GROUP BY batch_id, state) x;
-    ELSIF TG_OP = 'DELETE' THEN
-        SELECT array_agg(ROW(x.batch_id, x.state, NULL, -x.n)::fetchq.job_count_delta) INTO deltas
-        FROM (SELECT batch_id, state, count(*) AS n FROM old_rows GROUP BY batch_id, state) x;
-    ELSE
-        SELECT array_agg(ROW(x.batch_id, x.state, x.finished_at, x.n)::fetchq.job_count_delta) INTO deltas
-        FROM (SELECT batch_id, state, max(finished_at) AS finished_at, count(*) AS n
-              FROM new_rows GROUP BY batch_id, state
-              UNION ALL
-              SELECT batch_id, state, NULL, -count(*) FROM old_rows GROUP BY batch_id, state) x;
-    END IF;
-    IF deltas IS NULL THEN
-        RETURN NULL;
-    END IF;
     INSERT INTO fetchq.job_count AS c (batch_id, slot, unfinished, completed, failed, cancelled, last_finished_at)
     SELECT k.batch_id, (pg_backend_pid() % 32)::smallint,
            COALESCE(sum(d.n) FILTER (WHERE d.state NOT IN ('completed', 'failed', 'cancelled')), 0),
@@ -91,14 +60,65 @@ BEGIN
         failed = c.failed + EXCLUDED.failed,
         cancelled = c.cancelled + EXCLUDED.cancelled,
         last_finished_at = GREATEST(c.last_finished_at, EXCLUDED.last_finished_at);
+END;
+$$;
+
+-- Counts every job again from the rows: the counts of jobs whose state someone changed with SQL of
+-- their own (fetchq's statements keep them current). Locks fetchq.job against writes meanwhile.
+CREATE FUNCTION fetchq.recount_jobs() RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    LOCK TABLE fetchq.job IN SHARE MODE;
+    DELETE FROM fetchq.job_count;
+    INSERT INTO fetchq.job_count (batch_id, slot, unfinished, completed, failed, cancelled, last_finished_at)
+    SELECT k.batch_id, 0,
+           count(*) FILTER (WHERE j.state NOT IN ('completed', 'failed', 'cancelled')),
+           count(*) FILTER (WHERE j.state = 'completed'),
+           count(*) FILTER (WHERE j.state = 'failed'),
+           count(*) FILTER (WHERE j.state = 'cancelled'),
+           max(j.finished_at)
+    FROM fetchq.job j
+    CROSS JOIN LATERAL (VALUES (0::bigint), (j.batch_id)) k(batch_id)
+    WHERE k.batch_id IS NOT NULL
+    GROUP BY k.batch_id;
+END;
+$$;
+
+-- Jobs by tenant and by host, for listings in id order: one row per job, inserted with it and
+-- never updated.
+CREATE TABLE fetchq.job_lookup (
+    job_id bigint NOT NULL,
+    tenant text   NOT NULL,
+    host   text   NOT NULL
+);
+
+-- Jobs inserted (intake, by whatever statement) and deleted (retention): their counts and lookup
+-- rows. State changes are counted by the statements that make them: a trigger on updates would
+-- copy every updated row, results and links included, to find the few columns it needs.
+CREATE FUNCTION fetchq.count_jobs() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    deltas fetchq.job_count_delta[];
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO fetchq.job_lookup (job_id, tenant, host) SELECT id, tenant, host FROM new_rows;
+        SELECT array_agg(ROW(x.batch_id, x.state, x.finished_at, x.n)::fetchq.job_count_delta) INTO deltas
+        FROM (SELECT batch_id, state, max(finished_at) AS finished_at, count(*) AS n
+              FROM new_rows GROUP BY batch_id, state) x;
+    ELSE
+        DELETE FROM fetchq.job_lookup l USING old_rows o WHERE l.tenant = o.tenant AND l.job_id = o.id;
+        SELECT array_agg(ROW(x.batch_id, x.state, NULL, -x.n)::fetchq.job_count_delta) INTO deltas
+        FROM (SELECT batch_id, state, count(*) AS n FROM old_rows GROUP BY batch_id, state) x;
+    END IF;
+    IF deltas IS NOT NULL THEN
+        PERFORM fetchq.count_job_changes(deltas);
+    END IF;
     RETURN NULL;
 END;
 $$;
 
 CREATE TRIGGER job_count_insert AFTER INSERT ON fetchq.job
     REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION fetchq.count_jobs();
-CREATE TRIGGER job_count_update AFTER UPDATE ON fetchq.job
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION fetchq.count_jobs();
 CREATE TRIGGER job_count_delete AFTER DELETE ON fetchq.job
     REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION fetchq.count_jobs();
 
@@ -116,17 +136,7 @@ CREATE TRIGGER job_count_truncate AFTER TRUNCATE ON fetchq.job
 
 -- The counts of what is there now. The triggers above lock fetchq.job against writes until this
 -- migration commits, so nothing is counted twice or missed.
-INSERT INTO fetchq.job_count (batch_id, slot, unfinished, completed, failed, cancelled, last_finished_at)
-SELECT k.batch_id, 0,
-       count(*) FILTER (WHERE j.state NOT IN ('completed', 'failed', 'cancelled')),
-       count(*) FILTER (WHERE j.state = 'completed'),
-       count(*) FILTER (WHERE j.state = 'failed'),
-       count(*) FILTER (WHERE j.state = 'cancelled'),
-       max(j.finished_at)
-FROM fetchq.job j
-CROSS JOIN LATERAL (VALUES (0::bigint), (j.batch_id)) k(batch_id)
-WHERE k.batch_id IS NOT NULL
-GROUP BY k.batch_id;
+SELECT fetchq.recount_jobs();
 
 -- A queue row knows its job's batch: a batch's running jobs are found by the batch. The running
 -- rows' index is by batch and no longer by lease expiry: the rescuer reads every running row anyway

@@ -170,6 +170,11 @@ public abstract class ApiTestBase {
                 FROM q WHERE j.id = q.job_id""")
                 .param("id", jobId).param("state", state).param("status", status).param("kind", errorKind)
                 .update();
+        // As fetchq's own statements do: the job counts as finished.
+        sql.sql("""
+                SELECT fetchq.count_job_changes(ARRAY[ROW(batch_id, 'queued', NULL, -1), ROW(batch_id, state, finished_at, 1)]
+                                                ::fetchq.job_count_delta[])
+                FROM fetchq.job WHERE id = :id""").param("id", jobId).query().listOfRows();
         // As a worker does once its results commit: requests waiting for the job look again.
         sql.sql("""
                 SELECT pg_notify('fetchq_done', CASE WHEN batch_id IS NULL THEN 'j' || id ELSE 'b' || batch_id END)

@@ -66,6 +66,7 @@ class ReadmeExamplesTest extends ApiTestBase {
                        error_kind = CASE WHEN j.id % 2 = 1 THEN 'timeout' END,
                        attempts = 1, finished_at = now()
                 FROM q WHERE j.id = q.job_id""").update();
+        sql.sql("SELECT fetchq.recount_jobs()").query().listOfRows();
         // A second crawl of a page of batch 1, whose body changed.
         sql.sql("UPDATE fetchq.job SET body_sha256 = md5(id::text)").update();
         sql.sql("""

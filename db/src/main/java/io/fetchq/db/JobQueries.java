@@ -68,31 +68,38 @@ public class JobQueries {
                 DELETE FROM fetchq.queue
                 WHERE job_id = :id AND state = 'queued'
                 RETURNING job_id, attempt
-            )
-            UPDATE fetchq.job j
-            SET state = 'cancelled', attempts = q.attempt, finished_at = now(),
-                error_kind = 'cancelled', error_message = 'cancelled by request'
-            FROM q
-            WHERE j.id = q.job_id
-            """;
+            ), cancelled AS (
+                UPDATE fetchq.job j
+                SET state = 'cancelled', attempts = q.attempt, finished_at = now(),
+                    error_kind = 'cancelled', error_message = 'cancelled by request'
+                FROM q
+                WHERE j.id = q.job_id
+                RETURNING j.batch_id, j.state, j.finished_at, 'queued' AS from_state
+            ), """ + Counts.cte("cancelled") + """
+
+            SELECT """ + Counts.RUN;
 
     private static final String RETRY = """
-            WITH j AS (
-                UPDATE fetchq.job
+            WITH was AS (
+                SELECT id, state FROM fetchq.job WHERE id = :id AND state IN ('failed', 'cancelled') FOR UPDATE
+            ), j AS (
+                UPDATE fetchq.job j
                 SET state = 'queued', budget_base = attempts, run_at = now(), started_at = NULL,
                     finished_at = NULL, status_code = NULL, content_type = NULL, body_bytes = NULL,
                     body_truncated = NULL, body_sha256 = NULL, title = NULL, links = NULL,
                     final_url = NULL, error_kind = NULL, error_message = NULL, total_ms = NULL
-                WHERE id = :id AND state IN ('failed', 'cancelled')
-                RETURNING id, batch_id, priority, run_at, host, attempts, max_attempts
+                FROM was
+                WHERE j.id = was.id
+                RETURNING j.id, j.batch_id, j.priority, j.run_at, j.host, j.attempts, j.max_attempts,
+                          j.state, j.finished_at, was.state AS from_state
             ), b AS (
                 DELETE FROM fetchq.body WHERE job_id IN (SELECT id FROM j)
             ), q AS (
                 INSERT INTO fetchq.queue (job_id, batch_id, priority, run_at, host, attempt, attempt_limit)
                 SELECT id, batch_id, priority, run_at, host, attempts, attempts + max_attempts FROM j
-            )
-            SELECT count(*) FROM j
-            """;
+            ), """ + Counts.cte("j") + """
+
+            SELECT count(*), """ + Counts.RUN + " FROM j";
 
     /**
      * A job as the API reads it: the public view's row, with the job's tenant and request headers
@@ -380,7 +387,7 @@ public class JobQueries {
             jdbc.sql("UPDATE fetchq.queue SET cancel_requested = true WHERE job_id = :id")
                     .param("id", id)
                     .update();
-            jdbc.sql(CANCEL_QUEUED).param("id", id).update();
+            jdbc.sql(CANCEL_QUEUED).param("id", id).query().singleRow();
             return getById(id, tenant);
         });
     }
@@ -394,7 +401,7 @@ public class JobQueries {
             if (tenant != null && getById(id, tenant).isEmpty()) {
                 return RetryOutcome.NOT_FOUND;
             }
-            long retried = jdbc.sql(RETRY).param("id", id).query(Long.class).single();
+            long retried = jdbc.sql(RETRY).param("id", id).query((rs, n) -> rs.getLong(1)).single();
             if (retried == 1) {
                 return RetryOutcome.RETRIED;
             }

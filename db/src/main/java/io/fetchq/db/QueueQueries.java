@@ -238,8 +238,9 @@ public class QueueQueries {
                     total_ms = f.total_ms
                 FROM fenced f
                 WHERE j.id = f.job_id AND f.end_state IS NOT NULL
-                -- What finished, as "jobs finished" notifications name it (Finished).
-                RETURNING j.id, CASE WHEN j.batch_id IS NULL THEN 'j' || j.id ELSE 'b' || j.batch_id END AS finished
+                -- What finished, as "jobs finished" notifications name it (Finished), and what to count.
+                RETURNING CASE WHEN j.batch_id IS NULL THEN 'j' || j.id ELSE 'b' || j.batch_id END AS finished,
+                          j.batch_id, j.state, j.finished_at, 'queued' AS from_state
             ), attempts AS (
                 INSERT INTO fetchq.attempt (job_id, attempt, worker_id, started_at, finished_at, status_code,
                                             content_type, body_bytes, error_kind, error_message, dns_ms, connect_ms,
@@ -256,8 +257,13 @@ public class QueueQueries {
                 FROM fenced f
                 WHERE f.final_state IS NOT NULL AND f.body IS NOT NULL
                 ON CONFLICT (job_id) DO UPDATE SET content_type = EXCLUDED.content_type, body = EXCLUDED.body
-            )
-            SELECT f.job_id, r.finished FROM fenced f LEFT JOIN results r ON r.id = f.job_id
+            ), """ + Counts.cte("results") + """
+
+            -- Written claims, then what finished, then nothing from counted (read so that it runs):
+            -- arms of a union, as a join of the CTEs would be planned as a loop over one of them.
+            SELECT job_id, NULL AS finished FROM fenced
+            UNION ALL SELECT NULL, finished FROM results
+            UNION ALL SELECT NULL, NULL FROM counted
             """;
 
     /**
@@ -300,11 +306,12 @@ public class QueueQueries {
                                          ELSE 'worker ' || COALESCE(e.worker_id, '?') || ' stopped renewing its lease' END
                 FROM expired e
                 WHERE j.id = e.job_id AND (e.attempt >= e.attempt_limit OR e.cancel_requested)
-                RETURNING CASE WHEN j.batch_id IS NULL THEN 'j' || j.id ELSE 'b' || j.batch_id END AS finished
-            )
+                RETURNING CASE WHEN j.batch_id IS NULL THEN 'j' || j.id ELSE 'b' || j.batch_id END AS finished,
+                          j.batch_id, j.state, j.finished_at, 'queued' AS from_state
+            ), """ + Counts.cte("results") + """
+
             SELECT (SELECT count(*) FROM requeued) AS requeued, (SELECT count(*) FROM ended) AS ended,
-                   (SELECT array_agg(DISTINCT finished) FROM results) AS finished
-            """;
+                   (SELECT array_agg(DISTINCT finished) FROM results) AS finished, """ + Counts.RUN;
 
     private final JdbcTemplate jdbc;
 
@@ -465,7 +472,10 @@ public class QueueQueries {
                 List<Long> written = new ArrayList<>(list.size());
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
-                        written.add(rs.getLong(1));
+                        long jobId = rs.getLong(1);
+                        if (!rs.wasNull()) {
+                            written.add(jobId);
+                        }
                         String key = rs.getString(2);
                         if (key != null) {
                             finished.add(key);
