@@ -18,16 +18,7 @@ public class BatchQueries {
                 USING fetchq.job j
                 WHERE j.batch_id = :batch AND j.state = 'queued' AND q.job_id = j.id AND q.state = 'queued'
                 RETURNING q.job_id, q.attempt
-            ), cancelled AS (
-                UPDATE fetchq.job j
-                SET state = 'cancelled', attempts = q.attempt, finished_at = now(),
-                    error_kind = 'cancelled', error_message = 'cancelled by request'
-                FROM q
-                WHERE j.id = q.job_id
-                RETURNING j.batch_id, j.state, j.finished_at, 'queued' AS from_state
-            ), """ + Counts.cte("cancelled") + """
-
-            SELECT """ + Counts.RUN;
+            ), """ + JobQueries.cancelDequeued("q");
 
     /** Flags every unfinished job of the batch, locking in job order (no deadlock with completions). */
     private static final String FLAG_ALL = """

@@ -68,16 +68,24 @@ public class JobQueries {
                 DELETE FROM fetchq.queue
                 WHERE job_id = :id AND state = 'queued'
                 RETURNING job_id, attempt
-            ), cancelled AS (
-                UPDATE fetchq.job j
-                SET state = 'cancelled', attempts = q.attempt, finished_at = now(),
-                    error_kind = 'cancelled', error_message = 'cancelled by request'
-                FROM q
-                WHERE j.id = q.job_id
-                RETURNING j.batch_id, j.state, j.finished_at, 'queued' AS from_state
-            ), """ + Counts.cte("cancelled") + """
+            ), """ + cancelDequeued("q");
 
-            SELECT """ + Counts.RUN;
+    /**
+     * The end of a statement that cancels queued jobs: CTE {@code dequeued} holds the queue rows it
+     * took ({@code job_id, attempt}); their jobs end {@code cancelled}, counted.
+     */
+    static String cancelDequeued(String dequeued) {
+        return """
+                cancelled AS (
+                    UPDATE fetchq.job j
+                    SET state = 'cancelled', attempts = d.attempt, finished_at = now(),
+                        error_kind = 'cancelled', error_message = 'cancelled by request'
+                    FROM %s d
+                    WHERE j.id = d.job_id
+                    RETURNING j.batch_id, j.state, j.finished_at, 'queued' AS from_state
+                ), %s
+                SELECT %s""".formatted(dequeued, Counts.cte("cancelled"), Counts.RUN);
+    }
 
     private static final String RETRY = """
             WITH was AS (
