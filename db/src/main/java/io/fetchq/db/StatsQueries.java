@@ -141,12 +141,13 @@ public class StatsQueries {
         }
         // Jobs by state from the counts the writes keep (fetchq.job_count, key 0: every job); running
         // ones from the queue's running rows, which are at most what the workers hold.
-        long running = jdbc.sql("SELECT count(*) FROM fetchq.queue WHERE state = 'running'").query(Long.class).single();
         jdbc.sql("""
                 SELECT COALESCE(sum(unfinished), 0) AS unfinished, COALESCE(sum(completed), 0) AS completed,
-                       COALESCE(sum(failed), 0) AS failed, COALESCE(sum(cancelled), 0) AS cancelled
+                       COALESCE(sum(failed), 0) AS failed, COALESCE(sum(cancelled), 0) AS cancelled,
+                       (SELECT count(*) FROM fetchq.queue WHERE state = 'running') AS running
                 FROM fetchq.job_count WHERE batch_id = 0""")
                 .query(rs -> {
+                    long running = rs.getLong("running");
                     jobs.put("queued", Math.max(0, rs.getLong("unfinished") - running));
                     jobs.put("running", running);
                     jobs.put("completed", rs.getLong("completed"));

@@ -37,7 +37,7 @@ class BodyMemoryTest {
     private static final int BIG = 40;
     private static final int BIG_BYTES = 16 * 1024 * 1024;
     private static final int SMALL = 300;
-    /** A big body is sent in chunks of this size, a pause after each: ~2 s a body. */
+    /** A big body is sent in chunks of this size, a pause after each: the site's pace, ~2 s a body. */
     private static final int CHUNK = 128 * 1024;
     private static final long CHUNK_PAUSE_MS = 15;
 

@@ -74,10 +74,7 @@ public final class Worker implements AutoCloseable {
         HostGuards hosts = new HostGuards(properties, ticker);
         this.link = new DatabaseLink(ticker);
         this.completer = new Completer(queue, properties.id(), properties.completeBatch(), properties.completers(),
-                properties.maxBodyMemory().toBytes() / 2, () -> {
-                    link.failed();
-                    metrics.loopFailed("complete");
-                }, ended -> {
+                properties.maxBodyMemory().toBytes() / 2, link.failedThen(() -> metrics.loopFailed("complete")), ended -> {
                     link.succeeded();
                     if (!ended.isEmpty()) {
                         finished.accept(ended);

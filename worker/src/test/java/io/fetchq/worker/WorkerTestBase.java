@@ -136,20 +136,21 @@ abstract class WorkerTestBase {
     /** A worker whose real fetcher is wrapped by {@code around} (to inject a fault of our own making). */
     Worker startWorker(WorkerProperties settings, FetchProperties fetch,
             java.util.function.UnaryOperator<io.fetchq.worker.fetch.Fetcher> around) {
-        UrlPolicy policy = new UrlPolicy(fetch.allowPrivateNetworks(), fetch.allowedNetworks());
-        Worker worker = new Worker(settings, queue, workers,
-                around.apply(new HttpFetcher(policy, fetch, settings.maxInFlight(), TEST_DNS)));
-        worker.start();
-        started.add(worker);
-        return worker;
+        return startWorker(settings, fetch, around, WorkerMetrics.none(), io.fetchq.worker.time.Ticker.SYSTEM);
     }
 
     /** A worker with its own meters and monotonic clock (host pauses, breakers, time connected). */
     Worker startWorker(WorkerProperties settings, WorkerMetrics metrics, io.fetchq.worker.time.Ticker ticker) {
-        FetchProperties fetch = fetchSettings();
+        return startWorker(settings, fetchSettings(), fetcher -> fetcher, metrics, ticker);
+    }
+
+    private Worker startWorker(WorkerProperties settings, FetchProperties fetch,
+            java.util.function.UnaryOperator<io.fetchq.worker.fetch.Fetcher> around, WorkerMetrics metrics,
+            io.fetchq.worker.time.Ticker ticker) {
         UrlPolicy policy = new UrlPolicy(fetch.allowPrivateNetworks(), fetch.allowedNetworks());
-        Worker worker = new Worker(settings, queue, workers, new HttpFetcher(policy, fetch, settings.maxInFlight(), TEST_DNS),
-                metrics, java.time.Clock.systemUTC(), ticker);
+        Worker worker = new Worker(settings, queue, workers,
+                around.apply(new HttpFetcher(policy, fetch, settings.maxInFlight(), TEST_DNS)), metrics,
+                java.time.Clock.systemUTC(), ticker);
         worker.start();
         started.add(worker);
         return worker;

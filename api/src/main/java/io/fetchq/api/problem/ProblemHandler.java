@@ -53,13 +53,7 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
             TransientDataAccessException.class, CannotCreateTransactionException.class})
     ResponseEntity<ProblemDetail> databaseUnavailable(Exception e, HttpServletRequest request) {
         log.warn("Database unavailable serving {} {}: {}", request.getMethod(), request.getRequestURI(), e.toString());
-        ProblemDetail body = ProblemDetail.forStatusAndDetail(HttpStatus.SERVICE_UNAVAILABLE,
-                "the database is unavailable; nothing was changed, try again later");
-        body.setTitle("Service unavailable");
-        return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE)
-                .header("Retry-After", "5")
-                .contentType(MediaType.APPLICATION_PROBLEM_JSON)
-                .body(body);
+        return unavailable("the database is unavailable; nothing was changed, try again later");
     }
 
     /**
@@ -69,10 +63,14 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
     @ExceptionHandler(QueryTimeoutException.class)
     ResponseEntity<ProblemDetail> tooSlow(QueryTimeoutException e, HttpServletRequest request) {
         log.warn("Query timed out serving {} {}: {}", request.getMethod(), request.getRequestURI(), e.toString());
-        ProblemDetail body = ProblemDetail.forStatusAndDetail(HttpStatus.SERVICE_UNAVAILABLE,
-                "the database did not answer this request within its time limit (fetchq.db.read-timeout for"
-                        + " reads, fetchq.db.statement-timeout for any statement); nothing was changed; try again"
-                        + " later, or narrow the request");
+        return unavailable("the database did not answer this request within its time limit (fetchq.db.read-timeout"
+                + " for reads, fetchq.db.statement-timeout for any statement); nothing was changed; try again later,"
+                + " or narrow the request");
+    }
+
+    /** {@code 503} with {@code Retry-After}: the request may succeed later as it is. */
+    private static ResponseEntity<ProblemDetail> unavailable(String detail) {
+        ProblemDetail body = ProblemDetail.forStatusAndDetail(HttpStatus.SERVICE_UNAVAILABLE, detail);
         body.setTitle("Service unavailable");
         return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE)
                 .header("Retry-After", "5")

@@ -92,6 +92,11 @@ public final class ChaosServer implements AutoCloseable {
         return gates.computeIfAbsent(key + "#" + n, k -> new java.util.concurrent.CountDownLatch(1));
     }
 
+    /** Requests being answered now, on any path. */
+    public int active() {
+        return active.get();
+    }
+
     /** Requests of {@code path} being answered now. */
     public int active(String path) {
         AtomicInteger n = activeByPath.get(path);

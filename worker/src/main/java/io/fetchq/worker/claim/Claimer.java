@@ -79,10 +79,8 @@ public final class Claimer implements AttemptRunner.Freed, AutoCloseable {
         this.metrics = metrics;
         this.freeSlots = freeSlots;
         this.start = start;
-        this.loop = BackgroundLoop.continuous("claim", "fetchq-claimer", properties.id(), () -> {
-            link.failed();
-            metrics.loopFailed("claim");
-        }, this::pass);
+        this.loop = BackgroundLoop.continuous("claim", "fetchq-claimer", properties.id(),
+                link.failedThen(() -> metrics.loopFailed("claim")), this::pass);
     }
 
     public void start() {

@@ -55,6 +55,14 @@ public final class DatabaseLink {
         connectedSince = DOWN;
     }
 
+    /** What a database loop's failed pass should do: {@link #failed}, then {@code counted}. */
+    public Runnable failedThen(Runnable counted) {
+        return () -> {
+            failed();
+            counted.run();
+        };
+    }
+
     /** Whether every statement since at least {@code period} ago reached the database. */
     public boolean connectedFor(Duration period) {
         long since = connectedSince;

@@ -11,7 +11,7 @@ import io.fetchq.worker.loop.BackgroundLoop;
 import java.time.Duration;
 import java.util.List;
 import java.util.function.BooleanSupplier;
-import java.util.function.Function;
+import java.util.function.Consumer;
 import java.util.function.IntSupplier;
 import java.util.function.Supplier;
 
@@ -36,7 +36,7 @@ public final class Heartbeat implements AutoCloseable {
     private final Supplier<List<Claim>> claims;
     private final IntSupplier held;
     private final BooleanSupplier running;
-    private final Function<List<Claim>, Integer> lost;
+    private final Consumer<List<Claim>> lost;
     private final DatabaseLink link;
     private final BackgroundLoop loop;
 
@@ -49,7 +49,7 @@ public final class Heartbeat implements AutoCloseable {
      */
     public Heartbeat(WorkerProperties properties, QueueQueries queue, WorkerQueries workers, HostGuards hosts,
             WorkerMetrics metrics, Supplier<List<Claim>> claims, IntSupplier held, BooleanSupplier running,
-            Function<List<Claim>, Integer> lost, DatabaseLink link) {
+            Consumer<List<Claim>> lost, DatabaseLink link) {
         this.properties = properties;
         this.queue = queue;
         this.workers = workers;
@@ -60,10 +60,8 @@ public final class Heartbeat implements AutoCloseable {
         this.lost = lost;
         this.link = link;
         Duration beat = interval(properties);
-        this.loop = BackgroundLoop.every("heartbeat", "fetchq-heartbeat", properties.id(), () -> {
-            link.failed();
-            metrics.loopFailed("heartbeat");
-        }, beat, beat, this::beat);
+        this.loop = BackgroundLoop.every("heartbeat", "fetchq-heartbeat", properties.id(),
+                link.failedThen(() -> metrics.loopFailed("heartbeat")), beat, beat, this::beat);
         // Leases that expired while the database was away are renewed the moment it is back: a
         // rescuer waits a whole lease after its own reconnection before it takes any.
         link.onReconnect(loop::wake);
@@ -84,7 +82,7 @@ public final class Heartbeat implements AutoCloseable {
                 : WorkerState.DRAINING, hosts.openHosts(OPEN_HOSTS_REPORTED), hosts.pausedHosts(OPEN_HOSTS_REPORTED));
         workers.markLostAndPrune(properties.lease(), PRUNE_AFTER);
         link.succeeded();
-        lost.apply(notRenewed);
+        lost.accept(notRenewed);
         hosts.evictIdle();
     }
 

@@ -45,10 +45,9 @@ public final class Rescuer implements AutoCloseable {
         this.rescued = rescued;
         this.finished = finished;
         this.link = link;
-        this.loop = BackgroundLoop.every("rescue", "fetchq-rescuer", properties.id(), () -> {
-            link.failed();
-            metrics.loopFailed("rescue");
-        }, properties.rescueInterval(), properties.rescueInterval(), this::rescue);
+        this.loop = BackgroundLoop.every("rescue", "fetchq-rescuer", properties.id(),
+                link.failedThen(() -> metrics.loopFailed("rescue")), properties.rescueInterval(),
+                properties.rescueInterval(), this::rescue);
     }
 
     public void start() {
