@@ -127,10 +127,15 @@ async function refresh() {
       el('td', {class: b.failed ? 'error' : ''}, fmt(b.failed)), el('td', {}, b.done ? 'done' : ''))));
     document.getElementById('hosts').replaceChildren(...hosts.map(h => el('tr', {'data-host': h.host, 'data-state': hostState(h)},
       el('td', {}, h.host), el('td', {}, fmt(h.queued)), el('td', {}, fmt(h.running)),
+      el('td', {class: 'in-flight'}, `${fmt(h.in_flight)} / ${h.max_in_flight == null ? 'default' : fmt(h.max_in_flight)}`),
       el('td', {class: h.stuck ? 'error' : ''}, h.oldest_due_age_ms ? (h.oldest_due_age_ms / 1000).toFixed(1) + ' s' : '–'),
       el('td', {}, fmt(h.finished)),
       el('td', {class: h.failed ? 'error' : ''}, h.finished ? (100 * h.failed / h.finished).toFixed(1) + ' %' : '–'),
-      el('td', {class: h.stuck || h.breaker_open ? 'error' : ''}, hostState(h)))));
+      el('td', {class: h.breaker !== 'closed' ? 'error breaker' : 'breaker'},
+        h.breaker === 'open' && h.open_until ? `open until ${time(h.open_until)}` : h.breaker.replace('_', '-')),
+      el('td', {class: 'paused-until'}, time(h.paused_until)),
+      el('td', {class: h.stuck || h.breaker_open ? 'error' : ''}, hostState(h)),
+      el('td', {}, el('button', {class: 'pause-host', onclick: () => pauseHost(h)}, h.paused_until ? 'Resume' : 'Pause 1 h')))));
   } catch (e) {
     if (e.status === 401) {
       askForKey(e.message);
@@ -147,9 +152,21 @@ async function refresh() {
   return true;
 }
 
+/** Pauses a host for the whole fleet for an hour, or resumes it (needs an admin key). */
+async function pauseHost(h) {
+  const until = h.paused_until ? null : new Date(Date.now() + 3600 * 1000).toISOString();
+  try {
+    await api(`/api/v1/hosts/${encodeURIComponent(h.host)}`, {method: 'PUT',
+      headers: {'Content-Type': 'application/json'}, body: JSON.stringify({paused_until: until})});
+    refresh();
+  } catch (e) {
+    alert(e.status === 403 ? 'Pausing a host needs an admin key.' : e.message);
+  }
+}
+
 /** What holds a host back, if anything: stuck (nothing does, yet its due jobs wait), breaker open, paused, or ok. */
 function hostState(h) {
-  return h.stuck ? 'stuck' : h.breaker_open ? 'breaker open' : h.paused ? 'paused (Retry-After)' : 'ok';
+  return h.stuck ? 'stuck' : h.breaker_open ? 'breaker open' : h.paused ? 'paused' : 'ok';
 }
 
 function chart() {

@@ -65,4 +65,15 @@ final class ApiDocs {
             @Schema(requiredMode = Schema.RequiredMode.REQUIRED) List<String> scopes,
             String name) {
     }
+
+    @Schema(name = "HostSettings", description = "An admin's settings of a host, for every worker: any subset; null "
+            + "returns a field to the workers' configured default. Unknown fields are refused.")
+    record HostSettings(
+            @Schema(description = "requests in flight to the host from all workers together, 1 to 100000",
+                    nullable = true) Integer maxInFlight,
+            @Schema(description = "requests per second to the host from all workers together, above 0",
+                    nullable = true) Double ratePerS,
+            @Schema(description = "no request to the host before this time (RFC 3339); null resumes it",
+                    nullable = true) java.time.OffsetDateTime pausedUntil) {
+    }
 }

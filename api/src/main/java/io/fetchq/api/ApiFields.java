@@ -102,9 +102,23 @@ final class ApiFields {
         field("live_workers", "workers running or draining", 4);
         field("as_of", "when these figures were read", "2026-11-25T16:00:00Z");
         field("failures_last_hour", "jobs failed in the last hour, by error kind", Map.of("timeout", 12));
-        field("breaker_open", "a live worker holds this host's circuit breaker open", false);
+        field("breaker_open", "this host's circuit breaker is open or half-open, for every worker", false);
         field("finished", "jobs of this host finished in the last 15 minutes", 120);
-        field("paused", "a live worker is honouring this host's Retry-After", false);
+        field("paused", "every worker holds this host back until paused_until (its Retry-After, or an admin)", false);
+        // Hosts: the ledger every worker obeys.
+        field("max_in_flight", "most requests in flight to the host from all workers together: an admin's setting, "
+                + "else the workers' configured per-host (null until a worker has taken a share of it)", 8);
+        field("rate_per_s", "most requests per second to the host from all workers together; null: none", 2.5);
+        field("in_flight", "requests in flight to the host from all workers, as they last reported (about every "
+                + "second while busy)", 6);
+        field("paused_until", "no worker sends the host a request before this time (its Retry-After, or an admin); "
+                + "null when not paused", "2026-11-25T16:05:00Z");
+        field("breaker", "the host's circuit breaker for the whole fleet: closed, open (no requests until "
+                + "open_until) or half_open (one worker making trial calls)", "closed");
+        field("open_until", "when an open breaker lets trial calls through; null unless open", null);
+        field("crawl_delay_ms", "the Crawl-delay of the host's robots.txt, in milliseconds; null when none", null);
+        field("oldest_due_at", "when the host's oldest due job came due; null when none is due",
+                "2026-11-25T16:00:00Z");
         field("stuck", "due jobs have waited past fetchq.api.stuck-host-after, none is running, and no worker holds the "
                 + "host back (breaker, Retry-After): a fault to look into", false);
         field("stuck_hosts", "hosts that are stuck: due jobs waiting past fetchq.api.stuck-host-after, none running, "

@@ -55,7 +55,7 @@ public abstract class ApiTestBase {
 
     @BeforeEach
     void emptyTables() {
-        sql.sql("TRUNCATE fetchq.queue, fetchq.body, fetchq.attempt, fetchq.job, fetchq.batch, fetchq.worker, fetchq.api_key")
+        sql.sql("TRUNCATE fetchq.queue, fetchq.body, fetchq.attempt, fetchq.job, fetchq.batch, fetchq.worker, fetchq.api_key, fetchq.host, fetchq.host_share")
                 .update();
     }
 
@@ -99,6 +99,12 @@ public abstract class ApiTestBase {
         return send(HttpRequest.newBuilder(uri(path))
                 .header("Content-Type", contentType)
                 .POST(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8)));
+    }
+
+    protected Response putJson(String path, String json) {
+        return send(HttpRequest.newBuilder(uri(path))
+                .header("Content-Type", "application/json")
+                .PUT(HttpRequest.BodyPublishers.ofString(json, StandardCharsets.UTF_8)));
     }
 
     private URI uri(String path) {

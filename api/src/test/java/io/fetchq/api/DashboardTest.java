@@ -60,6 +60,9 @@ class DashboardTest {
     @LocalServerPort
     int port;
 
+    @org.springframework.beans.factory.annotation.Autowired
+    org.springframework.jdbc.core.simple.JdbcClient sql;
+
     @DynamicPropertySource
     static void database(DynamicPropertyRegistry registry) {
         // A database of its own: this context's worker must not take other tests' jobs.
@@ -109,8 +112,23 @@ class DashboardTest {
     }
 
     private void awaitText(By by, String text) {
-        new WebDriverWait(browser, Duration.ofSeconds(30)).until(d -> d.findElements(by).stream()
-                .anyMatch(e -> e.getText().contains(text)));
+        new WebDriverWait(browser, Duration.ofSeconds(30))
+                .ignoring(org.openqa.selenium.StaleElementReferenceException.class)
+                .until(d -> d.findElements(by).stream().anyMatch(e -> e.getText().contains(text)));
+    }
+
+    /** Clicks what {@code by} finds, finding it again if the page redrew it meanwhile (the overview does every 2 s). */
+    private void click(By by) {
+        new WebDriverWait(browser, Duration.ofSeconds(30))
+                .ignoring(org.openqa.selenium.StaleElementReferenceException.class)
+                .until(d -> {
+                    List<WebElement> found = d.findElements(by);
+                    if (found.isEmpty()) {
+                        return false;
+                    }
+                    found.getFirst().click();
+                    return true;
+                });
     }
 
     private static void screenshot(String name) throws IOException {
@@ -173,6 +191,18 @@ class DashboardTest {
         awaitText(By.id("hosts"), "127.0.0.1");
         assertThat(browser.findElement(By.id("stat-completed")).getText()).isEqualTo("5");
         screenshot("5-overview");
+
+        // An admin pauses a host for the whole fleet from its row, and resumes it.
+        click(By.cssSelector("#hosts tr[data-host='127.0.0.1'] button.pause-host"));
+        awaitText(By.cssSelector("#hosts tr[data-host='127.0.0.1'] button.pause-host"), "Resume");
+        assertThat(sql.sql("SELECT count(*) FROM fetchq.host WHERE host = '127.0.0.1' AND paused_until > now()")
+                .query(Long.class).single()).isEqualTo(1);
+        await(By.cssSelector("#hosts tr[data-host='127.0.0.1'][data-state='paused']"));
+        screenshot("5b-host-paused");
+        click(By.cssSelector("#hosts tr[data-host='127.0.0.1'] button.pause-host"));
+        awaitText(By.cssSelector("#hosts tr[data-host='127.0.0.1'] button.pause-host"), "Pause");
+        assertThat(sql.sql("SELECT count(*) FROM fetchq.host WHERE host = '127.0.0.1' AND paused_until IS NOT NULL")
+                .query(Long.class).single()).isZero();
 
         // A job with a secret header: the page shows the header's name, never its value.
         String secret = "dashboard-secret-" + java.util.UUID.randomUUID();

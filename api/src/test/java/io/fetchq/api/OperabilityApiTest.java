@@ -197,7 +197,7 @@ class OperabilityApiTest extends ApiTestBase {
         assertThat(older.size()).isEqualTo(1);
         get("/api/v1/batches?limit=0").problem(400);
 
-        sql.sql("INSERT INTO fetchq.worker (worker_id, hostname, state, open_hosts) VALUES ('w1', 'h', 'running', '{b.example}')")
+        sql.sql("INSERT INTO fetchq.host (host, breaker, open_until) VALUES ('b.example', 'open', now() + interval '1 minute')")
                 .update();
         List<JsonNode> hosts = new java.util.ArrayList<>();
         get("/api/v1/hosts").json().forEach(hosts::add);
@@ -224,9 +224,10 @@ class OperabilityApiTest extends ApiTestBase {
                 .update();
         sql.sql("UPDATE fetchq.queue SET run_at = now() + interval '1 hour' WHERE host = 'later.example'").update();
         sql.sql("""
-                INSERT INTO fetchq.worker (worker_id, hostname, state, open_hosts, paused_hosts)
-                VALUES ('w1', 'h', 'running', '{open.example}', '{paused.example}'),
-                       ('w2', 'h', 'lost', '{stuck.example}', '{stuck.example}')""").update();
+                INSERT INTO fetchq.host (host, breaker, open_until, paused_until)
+                VALUES ('open.example', 'open', now() + interval '1 minute', NULL),
+                       ('paused.example', 'closed', NULL, now() + interval '1 minute'),
+                       ('stuck.example', 'closed', NULL, now() - interval '1 minute')""").update();
 
         Map<String, JsonNode> hosts = new java.util.HashMap<>();
         get("/api/v1/hosts").json().forEach(h -> hosts.put(h.get("host").asString(), h));
@@ -236,11 +237,55 @@ class OperabilityApiTest extends ApiTestBase {
         assertThat(hosts.get("paused.example").get("paused").asBoolean()).isTrue();
         assertThat(hosts.get("open.example").get("breaker_open").asBoolean()).isTrue();
         assertThat(hosts.values().stream().filter(h -> h.get("stuck").asBoolean()).map(h -> h.get("host").asString()))
-                .as("due for long, none running, held back by no live worker").containsExactly("stuck.example");
+                .as("due for long, none running, held back by nothing (its pause is over)").containsExactly("stuck.example");
 
         assertThat(get("/api/v1/stats").json().get("stuck_hosts").asLong()).isEqualTo(1);
         String metrics = get("/actuator/prometheus").body();
         assertThat(metrics).containsPattern("(?m)^fetchq_hosts_stuck(\\{[^}]*})? 1\\.0$")
                 .containsPattern("(?m)^fetchq_host_oldest_due_age_seconds\\{[^}]*host=\"stuck\\.example\"[^}]*} 1[2-9]\\d\\.");
+    }
+
+    @Test
+    void anAdminSetsAHostsLimitRateAndPauseForTheWholeFleet() {
+        post("/api/v1/jobs", "application/json", "{\"url\": \"https://example.com/a\"}");
+        JsonNode set = putJson("/api/v1/hosts/Example.COM", """
+                {"max_in_flight": 4, "rate_per_s": 2.5, "paused_until": "2030-01-01T00:00:00Z"}""").json();
+        assertThat(set.get("host").asString()).as("the host as jobs carry it").isEqualTo("example.com");
+        assertThat(set.get("max_in_flight").asInt()).isEqualTo(4);
+        assertThat(set.get("rate_per_s").asDouble()).isEqualTo(2.5);
+        assertThat(set.get("paused_until").asString()).startsWith("2030-01-01T00:00");
+        assertThat(set.get("breaker").asString()).isEqualTo("closed");
+        assertThat(set.get("queued").asLong()).isEqualTo(1);
+
+        JsonNode listed = java.util.stream.StreamSupport.stream(get("/api/v1/hosts").json().spliterator(), false)
+                .filter(h -> h.get("host").asString().equals("example.com")).findFirst().orElseThrow();
+        assertThat(listed.get("max_in_flight").asInt()).isEqualTo(4);
+        assertThat(listed.get("paused").asBoolean()).isTrue();
+        assertThat(listed.get("in_flight").asLong()).isZero();
+        assertThat(sql.sql("SELECT max_in_flight || ' ' || rate_per_s || ' ' || queued FROM fetchq.hosts WHERE host = 'example.com'")
+                .query(String.class).single()).isEqualTo("4 2.5 1");
+
+        JsonNode resumed = putJson("/api/v1/hosts/example.com", "{\"paused_until\": null}").json();
+        assertThat(resumed.get("paused_until").isNull()).as("resumed").isTrue();
+        assertThat(resumed.get("max_in_flight").asInt()).as("other settings untouched").isEqualTo(4);
+        JsonNode defaults = putJson("/api/v1/hosts/example.com", "{\"max_in_flight\": null, \"rate_per_s\": null}").json();
+        assertThat(defaults.get("max_in_flight").isNull()).as("the workers' default, none reported yet").isTrue();
+        assertThat(defaults.get("rate_per_s").isNull()).isTrue();
+        assertThat(get("/api/v1/hosts/example.com").json().get("queued").asLong()).isEqualTo(1);
+    }
+
+    @Test
+    void badHostSettingsAre400sAndChangeNothing() {
+        putJson("/api/v1/hosts/example.com", "{\"max_in_flight\": 4}");
+        for (String bad : List.of("{\"max_in_flight\": 0}", "{\"max_in_flight\": 2.5}", "{\"max_in_flight\": \"4\"}",
+                "{\"rate_per_s\": 0}", "{\"rate_per_s\": -1}", "{\"paused_until\": \"tomorrow\"}", "{\"bogus\": 1}",
+                "{}", "[]", "{\"max_in_flight\": 8, \"rate_per_s\": \"fast\"}")) {
+            putJson("/api/v1/hosts/example.com", bad).problem(400);
+        }
+        for (String host : List.of("example.com:8080", "user@example.com", "a%20b")) {
+            putJson("/api/v1/hosts/" + host, "{\"max_in_flight\": 1}").problem(400);
+        }
+        assertThat(sql.sql("SELECT max_in_flight || '/' || count(*) OVER () FROM fetchq.host").query(String.class).single())
+                .as("one host, as it was").isEqualTo("4/1");
     }
 }

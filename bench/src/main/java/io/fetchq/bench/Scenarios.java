@@ -1,5 +1,6 @@
 package io.fetchq.bench;
 
+import io.fetchq.db.HostLedger;
 import io.fetchq.db.NewJob;
 import io.fetchq.db.RetentionQueries;
 import io.fetchq.url.FetchProperties;
@@ -237,7 +238,7 @@ final class Scenarios {
         long finishedBefore = db.count("SELECT count(*) FROM fetchq.attempt");
         db.queue(n, job);
         TimedQueueQueries queue = new TimedQueueQueries(new JdbcTemplate(db.dataSource));
-        Worker worker = new Worker(settings, queue, db.workers, fetcher);
+        Worker worker = new Worker(settings, queue, db.workers, new HostLedger(new JdbcTemplate(db.dataSource)), fetcher);
         long started = System.nanoTime();
         worker.start();
         await(() -> queue.written() >= n, Duration.ofMinutes(30), "the drain");

@@ -16,7 +16,7 @@ public class BatchQueries {
             WITH q AS (
                 DELETE FROM fetchq.queue q
                 USING fetchq.job j
-                WHERE j.batch_id = :batch AND j.state = 'queued' AND q.job_id = j.id AND q.state = 'queued'
+                WHERE j.batch_id = :batch AND j.state = 'queued' AND q.job_id = j.id AND q.state <> 'running'
                 RETURNING q.job_id, q.attempt
             ), """ + JobQueries.cancelDequeued("q");
 

@@ -57,8 +57,9 @@ public class JobQueries {
                 ON CONFLICT (tenant, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
                 RETURNING id, batch_id, priority, run_at, host, max_attempts
             ), q AS (
-                INSERT INTO fetchq.queue (job_id, batch_id, priority, run_at, host, attempt_limit)
-                SELECT id, batch_id, priority, run_at, host, max_attempts FROM j
+                INSERT INTO fetchq.queue (job_id, batch_id, priority, run_at, host, attempt_limit, state)
+                SELECT id, batch_id, priority, run_at, host, max_attempts,
+                       CASE WHEN run_at > now() THEN 'scheduled' ELSE 'queued' END FROM j
             )
             SELECT id FROM j
             """;
@@ -66,7 +67,7 @@ public class JobQueries {
     private static final String CANCEL_QUEUED = """
             WITH q AS (
                 DELETE FROM fetchq.queue
-                WHERE job_id = :id AND state = 'queued'
+                WHERE job_id = :id AND state <> 'running'
                 RETURNING job_id, attempt
             ), """ + cancelDequeued("q");
 
@@ -345,8 +346,10 @@ public class JobQueries {
                 && (filter.host() != null || (filter.tenant() != null && state == null));
         StringBuilder sql = new StringBuilder(SELECT_JOB);
         if (unfinished) {
-            sql.append(" JOIN fetchq.queue uq ON uq.job_id = j.id WHERE uq.state = :state AND uq.job_id > :after");
-            params.put("state", state);
+            // A scheduled row (not due yet) is a queued job.
+            sql.append(" JOIN fetchq.queue uq ON uq.job_id = j.id WHERE (uq.state = 'running') = :running"
+                    + " AND uq.job_id > :after");
+            params.put("running", JobState.RUNNING.code().equals(state));
         } else {
             if (byLookup) {
                 sql.append(" JOIN fetchq.job_lookup k ON k.job_id = j.id AND k.tenant = j.tenant")

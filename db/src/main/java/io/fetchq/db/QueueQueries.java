@@ -58,40 +58,6 @@ public class QueueQueries {
             """ + ClaimSql.UPDATE;
 
     /**
-     * Claims due jobs of hosts that the claim order's window did not reach: the window can be
-     * filled by hosts the caller has no room for (a big backlog of one busy host ahead of
-     * everything else), and a due job of a host with room must not wait behind them. Walks the hosts
-     * that have due jobs in name order from {@code after} (a skip scan of {@code queue_host_due},
-     * one index probe per host), passes over those without room, and takes each other host's first
-     * jobs in claim order up to its room.
-     */
-    private static final String CLAIM_ELSEWHERE = """
-            WITH RECURSIVE hosts(host, n) AS (
-                SELECT (SELECT host FROM fetchq.queue
-                        WHERE state = 'queued' AND run_at <= now() AND host > ? ORDER BY host LIMIT 1), 1
-                UNION ALL
-                SELECT (SELECT q.host FROM fetchq.queue q
-                        WHERE q.state = 'queued' AND q.run_at <= now() AND q.host > h.host ORDER BY q.host LIMIT 1),
-                       h.n + 1
-                FROM hosts h
-                WHERE h.host IS NOT NULL AND h.n < ?
-            ), roomy AS (
-                SELECT h.host, COALESCE(b.free, ?) AS free
-                FROM hosts h
-                LEFT JOIN unnest(?::text[], ?::int[]) AS b(host, free) ON b.host = h.host
-                WHERE h.host IS NOT NULL
-            ), picked AS (
-                SELECT c.job_id
-                FROM roomy r
-                CROSS JOIN LATERAL (
-            """ + ClaimSql.HOST_HEAD + """
-                ) c
-                WHERE r.free > 0
-                LIMIT ?
-            )
-            """ + ClaimSql.UPDATE;
-
-    /**
      * Refills hosts this worker is busy with: each named host's first due jobs in claim order, up to
      * its room, read from {@code queue_host_due} — exactly the rows wanted, where the claim order's
      * window would read many to find a few of one host.
@@ -221,7 +187,8 @@ public class QueueQueries {
                 WHERE q.job_id = f.job_id AND f.end_state IS NOT NULL
             ), requeued AS (
                 UPDATE fetchq.queue q
-                SET state = 'queued', lease_token = NULL, lease_expires_at = NULL, worker_id = NULL,
+                SET state = CASE WHEN f.retry_delay_ms > 0 THEN 'scheduled' ELSE 'queued' END,
+                    lease_token = NULL, lease_expires_at = NULL, worker_id = NULL,
                     run_at = now() + f.retry_delay_ms * interval '1 millisecond',
                     attempt = CASE WHEN f.release THEN q.attempt - 1 ELSE q.attempt END
                 FROM fenced f
@@ -339,22 +306,59 @@ public class QueueQueries {
     }
 
     /**
-     * Claims due jobs of hosts with room wherever they are in the claim order; see
-     * {@link #CLAIM_ELSEWHERE}. Commits before returning.
-     *
-     * @param after host name to continue after ("" to start from the first)
-     * @param hostsToVisit most hosts with due jobs to look at
+     * The hosts of the first {@code window} due jobs in claim order (from the claim index alone):
+     * where a worker looks for hosts it holds no share of.
      */
-    public List<ClaimedJob> claimElsewhere(String workerId, int limit, String after, int hostsToVisit, int perHost,
-            Map<String, Integer> hostRoom, Duration lease) {
-        return claim(CLAIM_ELSEWHERE, workerId, lease, (c, ps) -> {
-            ps.setString(1, after);
-            ps.setInt(2, hostsToVisit);
-            ps.setInt(3, perHost);
-            bindRoom(c, ps, 4, hostRoom);
-            ps.setInt(6, limit);
-            return 7;
-        });
+    public List<String> dueHosts(int window) {
+        return jdbc.queryForList("""
+                SELECT DISTINCT host FROM (
+                    SELECT host FROM fetchq.queue
+                    WHERE state = 'queued' AND run_at <= now()
+                    ORDER BY priority DESC, run_at
+                    LIMIT ?) w""", String.class, window);
+    }
+
+    /** What {@link #walkHosts} found: hosts with due jobs, and where the next walk goes on from. */
+    public record Walk(List<String> hosts, String next) {
+    }
+
+    /**
+     * Up to {@code n} hosts with due jobs after {@code after} in the database's order of host names
+     * (a skip scan of {@code queue_host_due}, one probe per host). {@code next} is the last host
+     * visited, or "" once the walk reached the last host (the next one starts over).
+     */
+    public Walk walkHosts(String after, int n) {
+        List<String> hosts = jdbc.queryForList("""
+                WITH RECURSIVE hosts(host, n) AS (
+                    SELECT (SELECT host FROM fetchq.queue
+                            WHERE state = 'queued' AND run_at <= now() AND host > ? ORDER BY host LIMIT 1), 1
+                    UNION ALL
+                    SELECT (SELECT q.host FROM fetchq.queue q
+                            WHERE q.state = 'queued' AND q.run_at <= now() AND q.host > h.host ORDER BY q.host LIMIT 1),
+                           h.n + 1
+                    FROM hosts h
+                    WHERE h.host IS NOT NULL AND h.n < ?
+                )
+                SELECT host FROM hosts WHERE host IS NOT NULL ORDER BY n""", String.class, after, n);
+        return new Walk(hosts, hosts.size() < n ? "" : hosts.getLast());
+    }
+
+    /**
+     * Promotes up to {@code limit} scheduled jobs that came due to {@code queued}, oldest due first,
+     * where claims find them; rows another worker is promoting are skipped. Commits before returning.
+     *
+     * @return how many were promoted
+     */
+    public int promoteDue(int limit) {
+        return jdbc.update("""
+                WITH due AS (
+                    SELECT job_id FROM fetchq.queue
+                    WHERE state = 'scheduled' AND run_at <= now()
+                    ORDER BY run_at
+                    LIMIT ?
+                    FOR UPDATE SKIP LOCKED
+                )
+                UPDATE fetchq.queue q SET state = 'queued' FROM due WHERE q.job_id = due.job_id""", limit);
     }
 
     /** Claims each host's first due jobs, up to its room; see {@link #CLAIM_HOSTS}. Commits before returning. */

@@ -1,6 +1,7 @@
 package io.fetchq.db;
 
 import java.time.Duration;
+import java.time.OffsetDateTime;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -47,10 +48,12 @@ public class StatsQueries {
      * live worker holds its circuit breaker open or honours its {@code Retry-After}, and whether it
      * is stuck: due jobs waiting longer than the stuck threshold, none running, and nothing holding
      * it back — the sign of a fault, since a worker with room claims a due job within its poll
-     * interval.
+     * interval. Then the host ledger's view of it: its limit and rate in force (an admin's, else the
+     * workers' configured ones), the fleet's requests in flight, its pause and its breaker.
      */
     public record HostRow(String host, long queued, long running, long oldestDueAgeMs, long finished, long failed,
-            boolean breakerOpen, boolean paused, boolean stuck) {
+            boolean breakerOpen, boolean paused, boolean stuck, Integer maxInFlight, Double ratePerS, long inFlight,
+            OffsetDateTime pausedUntil, String breaker, OffsetDateTime openUntil, Integer crawlDelayMs) {
     }
 
     /** The hosts whose oldest due job has waited longest, and how many hosts are stuck (see {@link HostRow}). */
@@ -63,18 +66,18 @@ public class StatsQueries {
 
     /** Per host: jobs queued, running, and the age of the oldest due one. */
     private static final String UNFINISHED = """
-            SELECT q.host, count(*) FILTER (WHERE q.state = 'queued') AS queued,
+            SELECT q.host, count(*) FILTER (WHERE q.state <> 'running') AS queued,
                    count(*) FILTER (WHERE q.state = 'running') AS running,
-                   COALESCE(extract(epoch FROM now() - min(q.run_at) FILTER (WHERE q.state = 'queued' AND q.run_at <= now()))
+                   COALESCE(extract(epoch FROM now() - min(q.run_at) FILTER (WHERE q.state <> 'running' AND q.run_at <= now()))
                             * 1000, 0)::bigint AS oldest_due_ms
             FROM fetchq.queue q %s GROUP BY q.host""";
 
-    /** Hosts held back by some live worker: breaker not closed, or paused. */
+    /** Hosts the ledger holds back: breaker not closed, or paused. */
     private static final String HELD_BACK = """
             open AS (
-                SELECT DISTINCT unnest(open_hosts) AS host FROM fetchq.worker WHERE state IN ('running', 'draining')
+                SELECT host FROM fetchq.host WHERE breaker <> 'closed'
             ), paused AS (
-                SELECT DISTINCT unnest(paused_hosts) AS host FROM fetchq.worker WHERE state IN ('running', 'draining')
+                SELECT host FROM fetchq.host WHERE paused_until > now()
             )""";
 
     private static final String STUCK = """
@@ -104,15 +107,30 @@ public class StatsQueries {
                        COALESCE(r.finished, 0) AS finished, COALESCE(r.failed, 0) AS failed,
                        EXISTS (SELECT 1 FROM open o WHERE o.host = h.host) AS breaker_open,
                        EXISTS (SELECT 1 FROM paused p WHERE p.host = h.host) AS paused,
-                       COALESCE(%s, false) AS stuck
+                       COALESCE(%s, false) AS stuck,
+                       COALESCE(l.max_in_flight, l.default_max_in_flight) AS max_in_flight,
+                       COALESCE(l.rate_per_s, l.default_rate_per_s) AS rate_per_s,
+                       (SELECT COALESCE(sum(s.in_use), 0) FROM fetchq.host_share s
+                        WHERE s.host = h.host AND s.expires_at > now()) AS in_flight,
+                       CASE WHEN l.paused_until > now() THEN l.paused_until END AS paused_until,
+                       COALESCE(l.breaker, 'closed') AS breaker,
+                       CASE WHEN l.breaker = 'open' THEN l.open_until END AS open_until,
+                       l.crawl_delay_ms
                 FROM (SELECT host FROM unfinished UNION SELECT host FROM recent%s) h
                 LEFT JOIN unfinished u USING (host)
                 LEFT JOIN recent r USING (host)
+                LEFT JOIN fetchq.host l ON l.host = h.host
                 ORDER BY COALESCE(u.queued, 0) + COALESCE(u.running, 0) DESC, COALESCE(r.finished, 0) DESC, h.host
                 LIMIT :limit""".formatted(unfinished, Tenants.condition("j", tenant), HELD_BACK, STUCK,
-                        tenant == null ? " UNION SELECT host FROM open" : ""))
+                        tenant == null ? " UNION SELECT host FROM open UNION SELECT host FROM paused" : ""))
                 .param("limit", limit).param("stuckMs", stuckAfter.toMillis()), tenant)
-                .query(HostRow.class)
+                .query((rs, n) -> new HostRow(rs.getString("host"), rs.getLong("queued"), rs.getLong("running"),
+                        rs.getLong("oldest_due_age_ms"), rs.getLong("finished"), rs.getLong("failed"),
+                        rs.getBoolean("breaker_open"), rs.getBoolean("paused"), rs.getBoolean("stuck"),
+                        rs.getObject("max_in_flight", Integer.class), rs.getObject("rate_per_s", Double.class),
+                        rs.getLong("in_flight"), rs.getObject("paused_until", OffsetDateTime.class),
+                        rs.getString("breaker"), rs.getObject("open_until", OffsetDateTime.class),
+                        rs.getObject("crawl_delay_ms", Integer.class)))
                 .list();
     }
 
@@ -164,7 +182,10 @@ public class StatsQueries {
                             WHERE q.state = 'queued' AND q.priority < p.priority ORDER BY q.priority DESC LIMIT 1)
                     FROM p WHERE p.priority IS NOT NULL
                 )
-                SELECT COALESCE(extract(epoch FROM now() - min(d.run_at)) * 1000, 0)::bigint
+                SELECT COALESCE(extract(epoch FROM now() - LEAST(min(d.run_at), (
+                           -- Scheduled jobs come due too, before a worker promotes them (or when none runs).
+                           SELECT min(s.run_at) FROM fetchq.queue s WHERE s.state = 'scheduled' AND s.run_at <= now()
+                       ))) * 1000, 0)::bigint
                 FROM p
                 CROSS JOIN LATERAL (
                     SELECT q.run_at FROM fetchq.queue q

@@ -14,8 +14,8 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /**
- * The claim family of {@link QueueQueries}: {@code claimDue}, {@code claimHosts},
- * {@code claimElsewhere} and {@code claimTrials} take due jobs in claim order (highest priority,
+ * The claim family of {@link QueueQueries}: {@code claimDue}, {@code claimHosts} (with the walk over
+ * hosts that finds them) and {@code claimTrials} take due jobs in claim order (highest priority,
  * then earliest due) within each host's room, and concurrent claimers never share a job.
  */
 class ClaimSqlTest extends SqlTestBase {
@@ -27,6 +27,7 @@ class ClaimSqlTest extends SqlTestBase {
     private static void dueSecondsAgo(long jobId, int seconds) {
         sql.sql("UPDATE fetchq.queue SET run_at = now() - :s * interval '1 second' WHERE job_id = :id")
                 .param("s", seconds).param("id", jobId).update();
+        queue.promoteDue(1000);
     }
 
     private static Map<String, Long> perHost(List<ClaimedJob> claimed) {
@@ -91,7 +92,7 @@ class ClaimSqlTest extends SqlTestBase {
     }
 
     @Test
-    void claimElsewhereReachesAHostWaitingBehindABusyHostsBacklog() {
+    void aWalkOverHostsReachesAHostWaitingBehindABusyHostsBacklog() {
         for (int i = 0; i < 20; i++) {
             aJob("http://busy.example/" + i).priority(1).submit();
         }
@@ -100,10 +101,31 @@ class ClaimSqlTest extends SqlTestBase {
 
         assertThat(queue.claimDue(WORKER, 10, 5, 4, busyIsFull, LEASE))
                 .as("the window of the claim order holds only the busy host's jobs").isEmpty();
-        List<ClaimedJob> claimed = queue.claimElsewhere(WORKER, 10, "", 10, 4, busyIsFull, LEASE);
+        QueueQueries.Walk walk = queue.walkHosts("", 10);
+        assertThat(walk.hosts()).containsExactly("busy.example", "quiet.example");
+        assertThat(walk.next()).as("the walk reached the last host: the next one starts over").isEmpty();
+        List<ClaimedJob> claimed = queue.claimHosts(WORKER, Map.of("quiet.example", 4), LEASE);
 
         assertThat(ids(claimed)).containsExactly(quiet);
         assertThat(count("fetchq.queue WHERE state = 'running'")).isEqualTo(1);
+    }
+
+    @Test
+    void aWalkGoesOnAfterTheLastHostItVisitedInTheDatabasesOrder() {
+        // The cursor is the database's own last value, compared by the database: never a name this
+        // process ordered by its own rules (Java's order and the database's collation may differ).
+        for (String host : List.of("a-z.example", "az.example", "a.example", "bz.example", "b.example")) {
+            aJob("http://" + host + "/").submit();
+        }
+        List<String> seen = new ArrayList<>();
+        String cursor = "";
+        for (int walk = 0; walk < 3; walk++) {
+            QueueQueries.Walk w = queue.walkHosts(cursor, 2);
+            seen.addAll(w.hosts());
+            cursor = w.next();
+        }
+        assertThat(seen).as("every host once, in three walks of two").hasSize(5).doesNotHaveDuplicates();
+        assertThat(cursor).as("the last walk reached the end").isEmpty();
     }
 
     @Test

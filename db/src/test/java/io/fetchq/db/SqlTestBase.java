@@ -53,7 +53,7 @@ abstract class SqlTestBase {
     void emptyTables() {
         sql.sql("""
                 TRUNCATE fetchq.queue, fetchq.body, fetchq.attempt, fetchq.job, fetchq.batch, fetchq.worker,
-                         fetchq.api_key CASCADE""").update();
+                         fetchq.api_key, fetchq.host, fetchq.host_share CASCADE""").update();
     }
 
     /** A job as the API would store it (GET, 3 attempts, due now, host from the URL), with overrides. */
@@ -77,10 +77,11 @@ abstract class SqlTestBase {
                 .param("id", jobId).update();
     }
 
-    /** Moves the job's due time into the past. */
+    /** Moves the job's due time into the past, and promotes it as a worker would once it is due. */
     static void makeDue(long jobId) {
         sql.sql("UPDATE fetchq.queue SET run_at = now() - interval '1 second' WHERE job_id = :id")
                 .param("id", jobId).update();
+        queue.promoteDue(1000);
     }
 
     static AttemptRecord record(Integer status, String errorKind, String errorMessage, Integer totalMs,

@@ -72,7 +72,7 @@ class DatabaseOutageTest {
                     "--fetchq.fetch.allow-private-networks=true", "--fetchq.worker.id=outage-w" + w,
                     "--fetchq.worker.lease=" + LEASE.toMillis() + "ms",
                     "--fetchq.worker.max-in-flight=" + JOBS_PER_WORKER,
-                    "--fetchq.worker.host-limits[127.0.0.1]=" + JOBS_PER_WORKER,
+                    "--fetchq.worker.host-limits[127.0.0.1]=" + JOBS,
                     "--fetchq.worker.host-buffer-percent=0"));
         }
         awaitUntil("workers up", Duration.ofSeconds(90),

@@ -1,5 +1,6 @@
 package io.fetchq.worker;
 
+import io.fetchq.db.HostLedger;
 import io.fetchq.db.QueueQueries;
 import io.fetchq.db.WorkerQueries;
 import io.fetchq.db.WorkerState;
@@ -11,6 +12,7 @@ import io.fetchq.worker.host.HostGuards;
 import io.fetchq.worker.lease.DatabaseLink;
 import io.fetchq.worker.lease.Heartbeat;
 import io.fetchq.worker.lease.Rescuer;
+import io.fetchq.worker.loop.BackgroundLoop;
 import io.fetchq.worker.retry.RetryPolicy;
 import io.fetchq.worker.time.Ticker;
 import io.micrometer.core.instrument.Gauge;
@@ -18,6 +20,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -31,6 +34,7 @@ import org.slf4j.LoggerFactory;
  *    ▲                  (HostGuards)                 │
  *    └──── freed slots, hosts with room, results written
  * Heartbeat (renews leases) · Rescuer (expired leases back to the queue, once connected a lease)
+ * Host sync (shares of hosts' fleet-wide limits, pauses and breakers: the host ledger)
  * </pre>
  *
  * See each part for what it owns; this class owns only their order.
@@ -47,32 +51,40 @@ public final class Worker implements AutoCloseable {
     private final Heartbeat heartbeat;
     private final Rescuer rescuer;
     private final DatabaseLink link;
+    private final HostGuards hosts;
+    /** Shares of hosts' limits renewed, and the fleet's news of hosts read (HostGuards#sync). */
+    private final BackgroundLoop hostSync;
 
-    public Worker(WorkerProperties properties, QueueQueries queue, WorkerQueries workers, Fetcher fetcher) {
-        this(properties, queue, workers, fetcher, WorkerMetrics.none());
+    public Worker(WorkerProperties properties, QueueQueries queue, WorkerQueries workers, HostLedger ledger,
+            Fetcher fetcher) {
+        this(properties, queue, workers, ledger, fetcher, WorkerMetrics.none());
     }
 
-    public Worker(WorkerProperties properties, QueueQueries queue, WorkerQueries workers, Fetcher fetcher,
-            WorkerMetrics metrics) {
-        this(properties, queue, workers, fetcher, metrics, Clock.systemUTC(), Ticker.SYSTEM);
+    public Worker(WorkerProperties properties, QueueQueries queue, WorkerQueries workers, HostLedger ledger,
+            Fetcher fetcher, WorkerMetrics metrics) {
+        this(properties, queue, workers, ledger, fetcher, metrics, Clock.systemUTC(), Ticker.SYSTEM);
     }
 
     /** As above, on the given clocks: {@code clock} for attempt times, {@code ticker} for host pauses and breakers. */
-    public Worker(WorkerProperties properties, QueueQueries queue, WorkerQueries workers, Fetcher fetcher,
-            WorkerMetrics metrics, Clock clock, Ticker ticker) {
-        this(properties, queue, workers, fetcher, metrics, clock, ticker, finished -> { });
+    public Worker(WorkerProperties properties, QueueQueries queue, WorkerQueries workers, HostLedger ledger,
+            Fetcher fetcher, WorkerMetrics metrics, Clock clock, Ticker ticker) {
+        this(properties, queue, workers, ledger, fetcher, metrics, clock, ticker, finished -> { });
     }
 
     /**
      * As above, telling {@code finished} of the {@link io.fetchq.db.Finished} keys of the jobs this
      * worker ends, once written (for the "jobs finished" notifications that wake waiting requests).
      */
-    public Worker(WorkerProperties properties, QueueQueries queue, WorkerQueries workers, Fetcher fetcher,
-            WorkerMetrics metrics, Clock clock, Ticker ticker, Consumer<List<String>> finished) {
+    public Worker(WorkerProperties properties, QueueQueries queue, WorkerQueries workers, HostLedger ledger,
+            Fetcher fetcher, WorkerMetrics metrics, Clock clock, Ticker ticker, Consumer<List<String>> finished) {
         this.properties = properties;
         this.workers = workers;
-        HostGuards hosts = new HostGuards(properties, ticker);
+        this.hosts = new HostGuards(properties, ticker, ledger);
         this.link = new DatabaseLink(ticker);
+        this.hostSync = BackgroundLoop.every("host-sync", "fetchq-host-sync", properties.id(),
+                link.failedThen(() -> metrics.loopFailed("host-sync")), Duration.ZERO, properties.hostSyncInterval(),
+                hosts::sync);
+        hosts.onTell(hostSync::wake);
         this.completer = new Completer(queue, properties.id(), properties.completeBatch(), properties.completers(),
                 properties.maxBodyMemory().toBytes() / 2, link.failedThen(() -> metrics.loopFailed("complete")), ended -> {
                     link.succeeded();
@@ -109,6 +121,7 @@ public final class Worker implements AutoCloseable {
         workers.register(properties.id(), hostname(), ManagementFactory.getRuntimeMXBean().getPid());
         link.succeeded();
         completer.start();
+        hostSync.start();
         claimer.start();
         heartbeat.start();
         rescuer.start();
@@ -135,6 +148,13 @@ public final class Worker implements AutoCloseable {
         completer.close();
         rescuer.close();
         heartbeat.close();
+        hostSync.close();
+        try {
+            hosts.releaseAll();
+        } catch (RuntimeException e) {
+            log.warn("[{}] could not hand back its shares of hosts (they expire within a lease): {}", properties.id(),
+                    e.toString());
+        }
         try {
             workers.heartbeat(properties.id(), 0, WorkerState.STOPPED);
         } catch (RuntimeException e) {

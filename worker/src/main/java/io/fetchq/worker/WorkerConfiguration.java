@@ -3,6 +3,7 @@ package io.fetchq.worker;
 import io.fetchq.db.DbConfiguration;
 import io.fetchq.db.DbConnections;
 import io.fetchq.db.Notifier;
+import io.fetchq.db.HostLedger;
 import io.fetchq.db.QueueQueries;
 import io.fetchq.db.RetentionQueries;
 import io.fetchq.db.WorkerQueries;
@@ -44,14 +45,15 @@ public class WorkerConfiguration {
     }
 
     @Bean(destroyMethod = "")
-    Worker fetchqWorker(WorkerProperties properties, QueueQueries queue, WorkerQueries workers, UrlPolicy policy,
+    Worker fetchqWorker(WorkerProperties properties, QueueQueries queue, WorkerQueries workers, HostLedger ledger,
+            UrlPolicy policy,
             FetchProperties fetch, WorkerMetrics metrics,
             @Qualifier(DbConfiguration.FINISHED_NOTIFIER) Notifier finishedNotifier) {
         BodyBudget budget = new BodyBudget(properties.maxBodyMemory().toBytes());
         metrics.bindBodyBudget(budget);
         HttpFetcher fetcher = new HttpFetcher(policy, fetch, properties.maxInFlight(), Dns.SYSTEM,
                 Clock.systemUTC(), budget, properties.id(), () -> metrics.loopFailed("call-deadlines"));
-        return new Worker(properties, queue, workers, fetcher, metrics, Clock.systemUTC(), Ticker.SYSTEM,
+        return new Worker(properties, queue, workers, ledger, fetcher, metrics, Clock.systemUTC(), Ticker.SYSTEM,
                 finishedNotifier::announce);
     }
 

@@ -57,6 +57,11 @@ import org.springframework.validation.annotation.Validated;
  *     job drawn at random from the host's due jobs; it closes again unless they fail at
  *     {@code breaker-failure-rate}. Default 5: more judge the host better, and cost more if it is down.
  * @param hostIdleEviction per-host limiters and breakers unused this long are dropped. Default 5m.
+ * @param maxHosts most hosts a worker keeps state for (slots, breaker); past it the least recently
+ *     used idle ones are dropped at once. Default 10,000.
+ * @param hostSyncInterval how often a worker renews its shares of hosts' limits and reads what the
+ *     fleet learned about hosts (pauses, breakers, an admin's limits); what it learns itself is told
+ *     at once. Default 500ms.
  * @param shutdownGrace on SIGTERM, how long in-flight fetches may finish before their jobs are
  *     handed back. Default 20s: with the 5 s that cancelled fetches get to hand over and the time to
  *     write their results, it fits Kubernetes' default 30 s (compose gives workers 40 s).
@@ -98,6 +103,8 @@ public record WorkerProperties(
         @DefaultValue("60s") @NotNull Duration breakerOpenFor,
         @DefaultValue("5") @Min(1) @Max(1000) int breakerTrialCalls,
         @DefaultValue("5m") @NotNull Duration hostIdleEviction,
+        @DefaultValue("10000") @Min(1) @Max(10_000_000) int maxHosts,
+        @DefaultValue("500ms") @NotNull Duration hostSyncInterval,
         @DefaultValue("20s") @NotNull Duration shutdownGrace,
         DataSize maxBodyMemory,
         @DefaultValue List<String> metricsHosts) {
@@ -127,6 +134,7 @@ public record WorkerProperties(
             rescueInterval = Duration.ofMillis(Math.max(100, lease.toMillis() / 3));
         }
         requirePositive("fetchq.worker.retry-base", retryBase);
+        requirePositive("fetchq.worker.host-sync-interval", hostSyncInterval);
         requirePositive("fetchq.worker.breaker-open-for", breakerOpenFor);
         if (lease != null && lease.toMillis() < 300) {
             throw new IllegalArgumentException("fetchq.worker.lease must be at least 300ms");
@@ -156,7 +164,8 @@ public record WorkerProperties(
         return claimLimit(perHost);
     }
 
-    private int claimLimit(int limit) {
+    /** Most jobs of a host held active with {@code limit} slots: the slots and the buffer behind them. */
+    public int claimLimit(int limit) {
         return limit + (int) Math.min(hostBufferMax, Math.ceil(limit * hostBufferPercent / 100.0));
     }
 

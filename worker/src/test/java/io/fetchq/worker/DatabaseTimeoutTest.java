@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.zaxxer.hikari.HikariDataSource;
 import io.fetchq.db.DbConfiguration;
 import io.fetchq.db.DbProperties;
+import io.fetchq.db.HostLedger;
 import io.fetchq.db.QueueQueries;
 import io.fetchq.db.WorkerQueries;
 import io.fetchq.db.testing.FreezingProxy;
@@ -41,7 +42,7 @@ class DatabaseTimeoutTest extends WorkerTestBase {
             WorkerProperties settings = settings("lease", "3s");
             var fetch = fetchSettings();
             Worker worker = new Worker(settings, new QueueQueries(new JdbcTemplate(throughProxy)),
-                    new WorkerQueries(JdbcClient.create(throughProxy)),
+                    new WorkerQueries(JdbcClient.create(throughProxy)), new HostLedger(new JdbcTemplate(throughProxy)),
                     new HttpFetcher(new UrlPolicy(fetch.allowPrivateNetworks(), fetch.allowedNetworks()), fetch,
                             settings.maxInFlight(), TEST_DNS), new WorkerMetrics(registry));
             worker.start();

@@ -31,6 +31,23 @@ class WorkerConcurrencyTest extends WorkerTestBase {
     }
 
     @Test
+    void aHostsLimitHoldsForTheWholeFleetAndEveryWorkerGetsItsPart() {
+        for (int w = 0; w < 3; w++) {
+            startWorker(settings("per-host", "4", "max-in-flight", "64"));
+        }
+        List<NewJob> batch = new ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+            batch.add(aJob(server.url("fleet.test", "/slow/30")).build());
+        }
+        long batchId = jobs.insertBatch(batch).id();
+        await("batch done", Duration.ofSeconds(90), () -> batchDone(batchId));
+        assertThat(completed(batchId)).isEqualTo(300);
+        assertThat(server.peak("fleet.test")).as("requests in flight from three workers at once").isBetween(1, 4);
+        assertThat(sql.sql("SELECT count(DISTINCT worker_id) FROM fetchq.attempt").query(Long.class).single())
+                .as("workers that fetched: the limit is shared, not taken by the first").isGreaterThan(1);
+    }
+
+    @Test
     void jobsHeldBackByTheirHostAreClaimedAsSoonAsItHasRoomNotAtTheNextPoll() {
         List<NewJob> batch = new ArrayList<>();
         for (int i = 0; i < 20; i++) {

@@ -92,7 +92,7 @@ abstract class WorkerTestBase {
 
     @BeforeEach
     void startServer() throws Exception {
-        sql.sql("TRUNCATE fetchq.queue, fetchq.body, fetchq.attempt, fetchq.job, fetchq.batch, fetchq.worker").update();
+        sql.sql("TRUNCATE fetchq.queue, fetchq.body, fetchq.attempt, fetchq.job, fetchq.batch, fetchq.worker, fetchq.host, fetchq.host_share").update();
         server = new ChaosServer();
     }
 
@@ -148,7 +148,7 @@ abstract class WorkerTestBase {
             java.util.function.UnaryOperator<io.fetchq.worker.fetch.Fetcher> around, WorkerMetrics metrics,
             io.fetchq.worker.time.Ticker ticker) {
         UrlPolicy policy = new UrlPolicy(fetch.allowPrivateNetworks(), fetch.allowedNetworks());
-        Worker worker = new Worker(settings, queue, workers,
+        Worker worker = new Worker(settings, queue, workers, new io.fetchq.db.HostLedger(new JdbcTemplate(dataSource)),
                 around.apply(new HttpFetcher(policy, fetch, settings.maxInFlight(), TEST_DNS)), metrics,
                 java.time.Clock.systemUTC(), ticker);
         worker.start();

@@ -25,10 +25,20 @@ public final class ExplainingDataSource {
     }
 
     private final DataSource target;
+    private final boolean analyze;
     private final List<Planned> planned = new ArrayList<>();
 
     public ExplainingDataSource(DataSource target) {
+        this(target, false);
+    }
+
+    /**
+     * @param analyze run each statement as {@code EXPLAIN (ANALYZE, BUFFERS)} first, in a transaction
+     *     rolled back (writes included): the plan with the rows and pages it really read
+     */
+    public ExplainingDataSource(DataSource target, boolean analyze) {
         this.target = target;
+        this.analyze = analyze;
     }
 
     /** The data source to give the code under test. */
@@ -69,12 +79,28 @@ public final class ExplainingDataSource {
             } else if (m.getName().equals("clearParameters")) {
                 setters.clear();
                 settings.clear();
-            } else if (m.getName().equals("executeQuery") && (args == null || args.length == 0) && isQuery(sql)) {
-                try (PreparedStatement explain = c.prepareStatement("EXPLAIN " + sql)) {
+            } else if ((m.getName().equals("executeQuery") || analyze && m.getName().equals("executeUpdate"))
+                    && (args == null || args.length == 0) && (isQuery(sql) || analyze)) {
+                boolean autoCommit = c.getAutoCommit();
+                java.sql.Savepoint before = null;
+                if (analyze && autoCommit) {
+                    c.setAutoCommit(false);
+                } else if (analyze) {
+                    before = c.setSavepoint();
+                }
+                try (PreparedStatement explain = c.prepareStatement(
+                        (analyze ? "EXPLAIN (ANALYZE, BUFFERS) " : "EXPLAIN ") + sql)) {
                     for (int i = 0; i < setters.size(); i++) {
                         setters.get(i).invoke(explain, settings.get(i));
                     }
                     record(sql, explain.executeQuery());
+                } finally {
+                    if (analyze && before != null) {
+                        c.rollback(before);
+                    } else if (analyze) {
+                        c.rollback();
+                        c.setAutoCommit(true);
+                    }
                 }
             }
             return invoke(ps, m, args);

@@ -305,22 +305,35 @@ public final class AttemptRunner implements AutoCloseable {
         if (!guard.tryAdmit()) {
             return Attempt.last(job, endings.release(job, guard.deferMs()));
         }
+        boolean permitted;
         try {
-            if (guard.rateLimiter() != null) {
-                guard.rateLimiter().acquirePermission();
-            }
-            guard.bulkhead().acquirePermission();
-        } catch (RuntimeException notPermitted) {
-            // A full bulkhead, an exhausted rate limit or an interrupt while queued for them (shutdown):
-            // no request was made, so the attempt is not one.
+            permitted = guard.acquire(HostGuards.MAX_QUEUE_WAIT);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            permitted = false;
+        } catch (RuntimeException ledgerAway) {
+            // The host's rate is the fleet's, kept in the database: without it, no request.
+            log.debug("[{}] no instant of {}'s rate: {}", properties.id(), job.host(), ledgerAway.toString());
+            permitted = false;
+        }
+        if (!permitted) {
+            // No slot of the host in time, or an interrupt while waiting for one (shutdown): no
+            // request was made, so the attempt is not one.
             guard.unused();
             return Attempt.last(job, endings.release(job, properties.retryBase().toMillis()));
         }
         if (held.cancellation.cancelled() || Thread.currentThread().isInterrupted()) {
             // A shutdown woke it while it waited: nothing was sent.
-            guard.bulkhead().onComplete();
+            guard.released();
             guard.unused();
             return Attempt.last(job, endings.release(job, 0));
+        }
+        paused = guard.pausedForMs();
+        if (paused > 0) {
+            // The fleet paused the host while this fetch waited for its turn.
+            guard.released();
+            guard.unused();
+            return Attempt.last(job, endings.release(job, paused));
         }
         FetchOutcome outcome;
         // From here a request may reach the host: the attempt counts, whatever happens next. Its
@@ -334,7 +347,7 @@ public final class AttemptRunner implements AutoCloseable {
             guard.unused();
             throw e;
         } finally {
-            guard.bulkhead().onComplete();
+            guard.released();
         }
         long took = System.nanoTime() - started;
         BodyBudget.Reservation memory = outcome instanceof FetchOutcome.Response r ? r.memory() : null;

@@ -38,6 +38,12 @@ public final class Claimer implements AttemptRunner.Freed, AutoCloseable {
     /** Due jobs of a half-open host that its trial jobs are drawn from at random. */
     static final int TRIAL_SAMPLE = 200;
 
+    /** Most scheduled jobs one statement promotes to the claim order once due. */
+    static final int PROMOTE_BATCH = 5000;
+
+    /** Scheduled jobs that came due are promoted at most this often (at every full pass, so at least every poll). */
+    static final Duration PROMOTE_EVERY = Duration.ofMillis(100);
+
     /** Most hosts one claim pass walks looking for due jobs beyond the claim order's window. */
     static final int MAX_HOSTS_VISITED = 1000;
 
@@ -51,9 +57,11 @@ public final class Claimer implements AttemptRunner.Freed, AutoCloseable {
     private final BackgroundLoop loop;
     private final Semaphore wakeup = new Semaphore(0);
     /** Where the next walk over hosts beyond the claim window starts (claimer thread only). */
-    private String discoveryCursor = "";
+    private String walkCursor = "";
     /** Jobs the current claim pass took, by host (claimer thread only). */
     private final Map<String, Integer> takenByHost = new HashMap<>();
+    /** When the claimer last promoted scheduled jobs that came due (claimer thread only). */
+    private long lastPromoteNanos = System.nanoTime() - Duration.ofDays(1).toNanos();
     /** When the claimer last walked the hosts beyond the claim window (claimer thread only). */
     private long lastWalkNanos = System.nanoTime() - Duration.ofDays(1).toNanos();
     /** Whether claiming is held back by free slots (not by hosts' room): then any freed slot should wake it. */
@@ -150,14 +158,24 @@ public final class Claimer implements AttemptRunner.Freed, AutoCloseable {
 
     /**
      * One claim pass for up to {@code want} jobs: trial jobs for half-open breakers, then the claim
-     * order's window, then — if that came back short, as when a host without room for them filled
-     * the window with its jobs — the due jobs of other hosts wherever they are in the order.
-     * Together they keep the liveness invariant: a worker with free slots leaves no due job of a
-     * host with room unclaimed for longer than one poll interval.
+     * order's window for the hosts with room; then, if that came back short, hosts this worker holds
+     * no slots of — those of the window's jobs, and, at most once per poll interval, those with due
+     * jobs anywhere in the order (a walk over hosts that goes on where the last one stopped) — are
+     * asked of the ledger, and their first jobs claimed up to the room granted. Together they keep
+     * the liveness invariant: a worker with free slots leaves no due job of a host with room
+     * unclaimed for longer than one poll interval.
      */
     private int claim(int want) {
+        long started = System.nanoTime();
+        if (started - lastPromoteNanos >= PROMOTE_EVERY.toNanos()) {
+            lastPromoteNanos = started;
+            // Scheduled jobs that came due join the claim order (they are kept out of it until then).
+            while (queue.promoteDue(PROMOTE_BATCH) == PROMOTE_BATCH && loop.running()) {
+                lastPromoteNanos = System.nanoTime();
+            }
+        }
         HostGuards.Room room = hosts.room();
-        Map<String, Integer> offered = room.ordinary();
+        Map<String, Integer> offered = new HashMap<>(room.ordinary());
         int claimed = 0;
         for (Map.Entry<String, Integer> trial : room.trials().entrySet()) {
             if (claimed >= want) {
@@ -173,9 +191,14 @@ public final class Claimer implements AttemptRunner.Freed, AutoCloseable {
             guard.trialsFound(asked, trials.size());
             claimed += started(trials);
         }
+        int window = (want - claimed) * CLAIM_SCAN_FACTOR;
         if (claimed < want) {
-            claimed += started(queue.claimDue(properties.id(), want - claimed, (want - claimed) * CLAIM_SCAN_FACTOR,
-                    properties.claimLimit(), room.ordinary(), properties.lease()));
+            claimed += started(queue.claimDue(properties.id(), want - claimed, window, hosts.defaultRoom(),
+                    room.ordinary(), properties.lease()));
+        }
+        if (claimed < want && hosts.fleet()) {
+            // The window may hold jobs of hosts this worker has no slots of yet.
+            claimed += claimGranted(hosts.discovered(queue.dueHosts(window)), want - claimed, offered);
         }
         long now = System.nanoTime();
         if (claimed < want && now - lastWalkNanos >= properties.pollInterval().toNanos()) {
@@ -184,21 +207,41 @@ public final class Claimer implements AttemptRunner.Freed, AutoCloseable {
             // most: that is the liveness promise, and a host kept busy by its own backlog would
             // otherwise have every wake-up walk the hosts for nothing.
             lastWalkNanos = now;
-            // The window is not locked, so the room it left may have gone to its own jobs since:
-            // read the room again rather than overrun a host.
-            room = hosts.room();
             int hostsToVisit = Math.min(MAX_HOSTS_VISITED, want - claimed + room.ordinary().size());
-            List<ClaimedJob> elsewhere = queue.claimElsewhere(properties.id(), want - claimed, discoveryCursor,
-                    hostsToVisit, properties.claimLimit(), room.ordinary(), properties.lease());
-            // Continue after the last host served next time, so that hosts late in the name order get
-            // their turn; start over once the walk came back short (it reached the last host).
-            discoveryCursor = elsewhere.size() < want - claimed ? ""
-                    : elsewhere.stream().map(ClaimedJob::host).max(String::compareTo).orElse("");
-            claimed += started(elsewhere);
+            QueueQueries.Walk walk = queue.walkHosts(walkCursor, hostsToVisit);
+            // Goes on after the last host visited next time, so that hosts late in the name order get
+            // their turn however many ahead of them have no room; starts over once it reached the end.
+            walkCursor = walk.next();
+            Map<String, Integer> roomy = new HashMap<>(hosts.discovered(walk.hosts()));
+            for (String host : walk.hosts()) {
+                // The window is not locked, so the room it left may have gone to its own jobs since:
+                // read each host's room again rather than overrun it.
+                HostGuard guard = hosts.get(host);
+                int free = guard != null ? guard.freeRoom() : hosts.defaultRoom();
+                if (free > 0) {
+                    roomy.put(host, free);
+                }
+            }
+            claimed += claimGranted(roomy, want - claimed, offered);
         }
         hosts.claimed(claimed < want, offered, takenByHost);
         takenByHost.clear();
         return claimed;
+    }
+
+    /** Claims the first jobs of the given hosts, up to each one's room and {@code most} in all. */
+    private int claimGranted(Map<String, Integer> room, int most, Map<String, Integer> offered) {
+        Map<String, Integer> asked = new HashMap<>();
+        int total = 0;
+        for (Map.Entry<String, Integer> e : room.entrySet()) {
+            int n = Math.min(e.getValue(), most - total);
+            if (n > 0) {
+                asked.put(e.getKey(), n);
+                offered.merge(e.getKey(), n, Integer::sum);
+                total += n;
+            }
+        }
+        return asked.isEmpty() ? 0 : started(queue.claimHosts(properties.id(), asked, properties.lease()));
     }
 
     /**

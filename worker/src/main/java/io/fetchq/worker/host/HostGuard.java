@@ -3,18 +3,22 @@ package io.fetchq.worker.host;
 import io.fetchq.worker.fetch.ErrorKind;
 import io.fetchq.worker.fetch.FetchOutcome;
 import io.fetchq.worker.time.Ticker;
-import io.github.resilience4j.bulkhead.Bulkhead;
+import io.fetchq.db.HostLedger;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
-import io.github.resilience4j.ratelimiter.RateLimiter;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntUnaryOperator;
 
 /**
- * What protects one target host: its bulkhead (concurrency), optional rate limiter, circuit
- * breaker, a pause asked for by {@code Retry-After}, and how many of its jobs this worker holds.
+ * What protects one target host: this worker's share of the host's fleet-wide limit on requests in
+ * flight ({@link HostSlots}), the host's fleet-wide rate ({@link HostRate}), its circuit breaker, a
+ * pause asked for by {@code Retry-After}, and how many of its jobs this worker holds. Pauses and the
+ * breaker's opening are told to the ledger ({@link Events}) and learned from it, so that every worker
+ * honours them; the ledger decides which one worker makes a half-open breaker's trial calls.
  *
  * <p>The breaker must never starve a host where some URLs fail and others answer. So: it counts
  * only failures that say the host itself is unwell (no connection, no answer), each job's at most
@@ -27,11 +31,63 @@ import java.util.concurrent.TimeUnit;
  */
 public final class HostGuard {
 
+    /**
+     * How long a pause or breaker change made here outweighs older ledger state read since: the
+     * ledger may not have it yet (it is told asynchronously, within a sync interval).
+     */
+    static final long SETTLE_NANOS = TimeUnit.SECONDS.toNanos(3);
+
+    /** What this worker learned about a host that the whole fleet must honour. */
+    interface Events {
+        void paused(String host, long millis);
+
+        void opened(String host);
+
+        void closed(String host);
+
+        Events NONE = new Events() {
+            @Override
+            public void paused(String host, long millis) {
+            }
+
+            @Override
+            public void opened(String host) {
+            }
+
+            @Override
+            public void closed(String host) {
+            }
+        };
+    }
+
     final String host;
+    /** This host's limit in the worker's configuration: how many slots it asks the ledger for. */
     final int limit;
-    final Bulkhead bulkhead;
-    final RateLimiter rateLimiter;
+    final double configuredRate;
+    final HostSlots slots;
+    final HostRate rate;
     final CircuitBreaker breaker;
+    /** Without a ledger (a guard on its own) slots are this worker's alone and trials need no one's leave. */
+    private final boolean fleet;
+    private final Events events;
+    private final IntUnaryOperator claimLimitOf;
+    /** The host's rate as the ledger last told it (an admin's, else the configured one), 0: none. */
+    volatile double ledgerRate;
+    /** The ledger lets this worker make the half-open breaker's trial calls. */
+    private volatile boolean trialsGranted;
+    /** The ledger says another worker is making the trial calls: this one makes no request. */
+    private volatile boolean heldByFleet;
+    /** When this worker last paused the host or changed its breaker on its own. */
+    private volatile long localChangeNanos;
+    /** Set while ledger state is applied: transitions it makes are not told back to the ledger. */
+    private volatile boolean applying;
+    /** What the sync last asked the ledger for, and when it last renewed the share (sync thread only). */
+    int lastWant = -1;
+    int lastInUseReported = -1;
+    long lastReportNanos;
+    boolean contended;
+    /** The ledger's row of the host changed: renew the share in this sync (sync thread only). */
+    boolean recheck;
     private final int trialCalls;
     private final Ticker ticker;
     private final long openForNanos;
@@ -42,11 +98,11 @@ public final class HostGuard {
      * host's claim room counts. A result being written no longer holds the host.
      */
     volatile int active;
-    /** Most jobs of this host the worker holds active: its limit and the buffer behind it. */
-    final int claimLimit;
     /** The last claim pass left this host with room: it had no more due jobs to reach then. */
     volatile boolean drained;
     volatile long lastUsedNanos;
+    /** When the claimer last saw due jobs of this host in the queue. */
+    volatile long seenDueNanos;
     private volatile long pausedUntilNanos;
     private volatile long openUntilNanos;
     /** Trial jobs the current half-open window may still claim; guarded by this. */
@@ -67,34 +123,56 @@ public final class HostGuard {
     private int trialsFailed;
     private boolean trialSupplyShort;
 
-    HostGuard(String host, int limit, int claimLimit, Bulkhead bulkhead, RateLimiter rateLimiter, CircuitBreaker breaker,
-            int trialCalls, long openForNanos, int window, int failureRate, Ticker ticker) {
+    HostGuard(String host, int limit, IntUnaryOperator claimLimitOf, double configuredRate, HostRate.Source rates,
+            boolean fleet, Events events, CircuitBreaker breaker, int trialCalls, long openForNanos, int window,
+            int failureRate, Ticker ticker) {
         this.host = host;
         this.ticker = ticker;
         this.lastUsedNanos = ticker.nanos();
+        this.seenDueNanos = lastUsedNanos;
+        this.lastReportNanos = lastUsedNanos - TimeUnit.DAYS.toNanos(1);
         this.limit = limit;
-        this.claimLimit = claimLimit;
-        this.bulkhead = bulkhead;
-        this.rateLimiter = rateLimiter;
+        this.claimLimitOf = claimLimitOf;
+        this.configuredRate = configuredRate;
+        this.slots = new HostSlots(ticker);
+        this.rate = new HostRate(host, rates);
+        this.fleet = fleet;
+        this.events = events;
         this.breaker = breaker;
         this.trialCalls = trialCalls;
         this.openForNanos = openForNanos;
         this.countedFailuresKept = Math.max(64, 4 * window);
         this.failureRate = failureRate;
-        breaker.getEventPublisher().onStateTransition(e -> transitioned(e.getStateTransition().getToState()));
+        breaker.getEventPublisher().onStateTransition(
+                e -> transitioned(e.getStateTransition().getFromState(), e.getStateTransition().getToState()));
     }
 
     public String host() {
         return host;
     }
 
-    public Bulkhead bulkhead() {
-        return bulkhead;
+    /**
+     * Waits for the host's next instant of its fleet-wide rate (none when it has no rate), then for
+     * one of this worker's slots of the host.
+     *
+     * @return false when no slot came within {@code maxWait}: no request may be made
+     */
+    public boolean acquire(Duration maxWait) throws InterruptedException {
+        double known = ledgerRate;
+        if (known > 0 || configuredRate > 0) {
+            rate.acquire(configuredRate, known);
+        }
+        return slots.acquire(maxWait);
     }
 
-    /** Null when the host has no rate limit. */
-    public RateLimiter rateLimiter() {
-        return rateLimiter;
+    /** A request that {@link #acquire} allowed has ended. */
+    public void released() {
+        slots.release();
+    }
+
+    /** Most jobs of this host the worker holds active: its slots and the buffer behind them. */
+    int claimLimit() {
+        return claimLimitOf.applyAsInt(slots.granted());
     }
 
     public CircuitBreaker breaker() {
@@ -103,9 +181,12 @@ public final class HostGuard {
 
     /** Makes every fetch to this host wait {@code millis} from now (the server said Retry-After). */
     public void pauseFor(long millis) {
-        long until = ticker.nanos() + millis * 1_000_000;
+        long now = ticker.nanos();
+        long until = now + millis * 1_000_000;
         if (until - pausedUntilNanos > 0) {
             pausedUntilNanos = until;
+            localChangeNanos = now;
+            events.paused(host, millis);
         }
     }
 
@@ -137,6 +218,9 @@ public final class HostGuard {
      * {@link #recordSuccess}, {@link #recordFailure} or {@link #unused}.
      */
     public boolean tryAdmit() {
+        if (heldByFleet) {
+            return false;
+        }
         refresh();
         boolean trial = breaker.getState() == CircuitBreaker.State.HALF_OPEN;
         if (!breaker.tryAcquirePermission()) {
@@ -253,29 +337,81 @@ public final class HostGuard {
     }
 
     /** Jobs the ordinary claim may take of this host now, or -1 when none is active (its claim limit applies). */
-    synchronized int room() {
-        refresh();
-        if (pausedForMs() > 0 || breaker.getState() != CircuitBreaker.State.CLOSED) {
-            return 0;
-        }
-        return active > 0 ? Math.max(0, claimLimit - active) : -1;
-    }
-
     /** Jobs this host can take now: its claim limit less those active; 0 while paused or not closed. */
     public synchronized int freeRoom() {
         refresh();
-        if (pausedForMs() > 0 || breaker.getState() != CircuitBreaker.State.CLOSED) {
+        if (heldByFleet || pausedForMs() > 0 || breaker.getState() != CircuitBreaker.State.CLOSED) {
             return 0;
         }
-        return Math.max(0, claimLimit - active);
+        return Math.max(0, claimLimit() - active);
     }
 
     /** Trial jobs to claim now: some while the breaker is half-open and its window has room, else 0. */
     synchronized int trialRoom() {
-        if (breaker.getState() != CircuitBreaker.State.HALF_OPEN || pausedForMs() > 0) {
+        if (heldByFleet || breaker.getState() != CircuitBreaker.State.HALF_OPEN || pausedForMs() > 0) {
             return 0;
         }
-        return Math.max(0, Math.min(trialSlots, limit - active));
+        return Math.max(0, Math.min(trialSlots, slots.granted() - active));
+    }
+
+    /** Whether the breaker's open time is up and it waits for the ledger's leave to make trial calls. */
+    boolean awaitsTrials() {
+        return fleet && !trialsGranted && breaker.getState() == CircuitBreaker.State.OPEN
+                && ticker.nanos() - openUntilNanos >= 0;
+    }
+
+    /**
+     * Applies the ledger's state of the host: its pause, its breaker (open until, half-open with
+     * this worker or another making the trials, closed) and its rate. State changed here within
+     * {@link #SETTLE_NANOS} is not undone by it (the ledger may not have heard of it yet), only
+     * made stricter.
+     */
+    void applyLedger(long pausedMs, HostLedger.Breaker fleetBreaker, long openMs, boolean myTrials, double ratePerS) {
+        long now = ticker.nanos();
+        boolean settled = now - localChangeNanos >= SETTLE_NANOS;
+        ledgerRate = ratePerS;
+        long until = now + pausedMs * 1_000_000;
+        if (settled || until - pausedUntilNanos > 0) {
+            pausedUntilNanos = until;
+        }
+        applying = true;
+        try {
+            switch (fleetBreaker) {
+                case OPEN -> {
+                    trialsGranted = false;
+                    heldByFleet = false;
+                    if (breaker.getState() != CircuitBreaker.State.OPEN) {
+                        breaker.transitionToOpenState();
+                    }
+                    openUntilNanos = now + openMs * 1_000_000;
+                }
+                case HALF_OPEN -> {
+                    trialsGranted = myTrials;
+                    heldByFleet = !myTrials;
+                    if (myTrials && breaker.getState() != CircuitBreaker.State.HALF_OPEN) {
+                        if (breaker.getState() != CircuitBreaker.State.OPEN) {
+                            breaker.transitionToOpenState();
+                        }
+                        openUntilNanos = now;
+                        refresh();
+                    }
+                }
+                case CLOSED -> {
+                    trialsGranted = false;
+                    heldByFleet = false;
+                    if (settled && breaker.getState() != CircuitBreaker.State.CLOSED) {
+                        breaker.transitionToClosedState();
+                    }
+                }
+            }
+        } finally {
+            applying = false;
+        }
+    }
+
+    /** Whether the ledger holds this host back from this worker: another worker makes its trial calls. */
+    boolean heldByFleet() {
+        return heldByFleet;
     }
 
     /** Jobs not to pick as trials: those that failed a recent one. */
@@ -285,7 +421,8 @@ public final class HostGuard {
 
     /** Moves an open breaker whose time is up to half-open, where it takes trial calls. */
     private void refresh() {
-        if (breaker.getState() == CircuitBreaker.State.OPEN && ticker.nanos() - openUntilNanos >= 0) {
+        if (breaker.getState() == CircuitBreaker.State.OPEN && ticker.nanos() - openUntilNanos >= 0
+                && (!fleet || trialsGranted)) {
             try {
                 breaker.transitionToHalfOpenState();
             } catch (IllegalStateException raced) {
@@ -294,7 +431,18 @@ public final class HostGuard {
         }
     }
 
-    private void transitioned(CircuitBreaker.State to) {
+    private void transitioned(CircuitBreaker.State from, CircuitBreaker.State to) {
+        if (!applying) {
+            localChangeNanos = ticker.nanos();
+            if (to == CircuitBreaker.State.OPEN) {
+                events.opened(host);
+            } else if (to == CircuitBreaker.State.CLOSED && from == CircuitBreaker.State.HALF_OPEN) {
+                events.closed(host);
+            }
+        }
+        if (to != CircuitBreaker.State.HALF_OPEN) {
+            trialsGranted = false;
+        }
         synchronized (this) {
             trialSlots = to == CircuitBreaker.State.HALF_OPEN ? trialCalls : 0;
             trialsInFlight = 0;

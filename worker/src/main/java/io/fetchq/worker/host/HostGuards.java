@@ -1,38 +1,48 @@
 package io.fetchq.worker.host;
 
+import io.fetchq.db.HostLedger;
 import io.fetchq.worker.WorkerProperties;
 import io.fetchq.worker.time.Ticker;
-import io.github.resilience4j.bulkhead.BulkheadConfig;
-import io.github.resilience4j.bulkhead.BulkheadFullException;
-import io.github.resilience4j.bulkhead.BulkheadRegistry;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
-import io.github.resilience4j.micrometer.tagged.TaggedBulkheadMetrics;
 import io.github.resilience4j.micrometer.tagged.TaggedCircuitBreakerMetrics;
-import io.github.resilience4j.micrometer.tagged.TaggedRateLimiterMetrics;
-import io.github.resilience4j.ratelimiter.RateLimiter;
-import io.github.resilience4j.ratelimiter.RateLimiterConfig;
-import io.github.resilience4j.ratelimiter.RateLimiterRegistry;
-import io.github.resilience4j.ratelimiter.RequestNotPermitted;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 
 /**
- * One {@link HostGuard} per target host, built from Resilience4j registries and evicted when
- * idle: registries never forget an instance, so a crawl over a million hosts would otherwise grow
- * without bound.
+ * One {@link HostGuard} per target host, with a circuit breaker from a Resilience4j registry, and
+ * this worker's side of the host ledger: the shares it holds of hosts' limits, renewed and handed
+ * back by {@link #sync()}, and what the fleet learned about hosts (pauses, breakers, an admin's
+ * limits), read by the same sync at every {@code fetchq.worker.host-sync-interval}. Guards are
+ * evicted when idle, and the least recently used idle ones as soon as there are more than
+ * {@code fetchq.worker.max-hosts}: registries never forget an instance, so a crawl over a million
+ * hosts would otherwise grow without bound.
  */
 public final class HostGuards {
 
-    /** Longest a fetch queues for its host's bulkhead or rate limiter; the claim is heartbeated meanwhile. */
-    static final Duration MAX_QUEUE_WAIT = Duration.ofMinutes(10);
+    /** Longest a fetch queues for its host's slots or rate; the claim is heartbeated meanwhile. */
+    public static final Duration MAX_QUEUE_WAIT = Duration.ofMinutes(10);
+
+    /** Most changed hosts one sync reads. */
+    static final int CHANGES_READ = 1000;
+
+    /**
+     * How far back each sync reads changes again: a change is stamped when it is made and may
+     * commit a little later than a sync that read past its stamp.
+     */
+    static final Duration CHANGES_OVERLAP = Duration.ofSeconds(2);
 
     /**
      * Longest a breaker stays half-open waiting for its trial calls to end before it opens again: a
@@ -43,26 +53,56 @@ public final class HostGuards {
 
     private final WorkerProperties properties;
     private final Ticker ticker;
-    private final BulkheadRegistry bulkheads = BulkheadRegistry.ofDefaults();
-    private final RateLimiterRegistry rateLimiters = RateLimiterRegistry.ofDefaults();
+    /** Null for guards of this worker alone (tests of a guard's own logic): no fleet, no sync. */
+    private final HostLedger ledger;
     private final CircuitBreakerRegistry breakers;
     /**
-     * The guards of the hosts named in {@code fetchq.worker.metrics-hosts} live in registries of their
-     * own, bound to the meter registry: only those hosts get series labelled with their name.
+     * The breakers of the hosts named in {@code fetchq.worker.metrics-hosts} live in a registry of
+     * their own, bound to the meter registry: only those hosts get series labelled with their name.
      */
-    private final BulkheadRegistry meteredBulkheads = BulkheadRegistry.ofDefaults();
-    private final RateLimiterRegistry meteredRateLimiters = RateLimiterRegistry.ofDefaults();
     private final CircuitBreakerRegistry meteredBreakers;
     private final ConcurrentHashMap<String, HostGuard> guards = new ConcurrentHashMap<>();
+    /** Without the ledger: each host's next instant of its rate (System.nanoTime). */
+    private final ConcurrentHashMap<String, long[]> ownRates = new ConcurrentHashMap<>();
+    /** What this worker learned and the ledger has not been told yet. */
+    private final ConcurrentLinkedQueue<Runnable> toTell = new ConcurrentLinkedQueue<>();
+    private final HostGuard.Events events;
+    /** Told when there is something to tell the ledger: the sync runs at once. */
+    private volatile Runnable syncSoon = () -> { };
+    /** Where the next read of changed hosts starts (sync thread only). */
+    private Instant changesSince;
 
+    /** Guards of this worker alone, without the fleet's ledger. */
     public HostGuards(WorkerProperties properties) {
         this(properties, Ticker.SYSTEM);
     }
 
     /** As above, on {@code ticker}'s time. */
     public HostGuards(WorkerProperties properties, Ticker ticker) {
+        this(properties, ticker, null);
+    }
+
+    /** Guards that share hosts' limits, rates, pauses and breakers with the fleet through {@code ledger}. */
+    public HostGuards(WorkerProperties properties, Ticker ticker, HostLedger ledger) {
         this.properties = properties;
         this.ticker = ticker;
+        this.ledger = ledger;
+        this.events = ledger == null ? HostGuard.Events.NONE : new HostGuard.Events() {
+            @Override
+            public void paused(String host, long millis) {
+                tell(() -> ledger.pause(host, millis));
+            }
+
+            @Override
+            public void opened(String host) {
+                tell(() -> ledger.open(host, properties.id(), properties.breakerOpenFor()));
+            }
+
+            @Override
+            public void closed(String host) {
+                tell(() -> ledger.close(host, properties.id()));
+            }
+        };
         CircuitBreakerConfig breakerConfig = CircuitBreakerConfig.custom()
                 .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
                 .slidingWindowSize(properties.breakerWindow())
@@ -71,22 +111,28 @@ public final class HostGuards {
                 .waitDurationInOpenState(properties.breakerOpenFor())
                 .permittedNumberOfCallsInHalfOpenState(properties.breakerTrialCalls())
                 .maxWaitDurationInHalfOpenState(TRIAL_WINDOW_LIMIT)
-                // A full bulkhead or an exhausted rate limit says nothing about the host's health.
-                .ignoreExceptions(BulkheadFullException.class, RequestNotPermitted.class)
                 .build();
         this.breakers = CircuitBreakerRegistry.of(breakerConfig);
         this.meteredBreakers = CircuitBreakerRegistry.of(breakerConfig);
     }
 
     /**
-     * Publishes the Resilience4j bulkhead, rate limiter and circuit breaker metrics of the hosts in
+     * Publishes the Resilience4j circuit breaker metrics and this worker's slots of the hosts in
      * {@code fetchq.worker.metrics-hosts} (tagged with the host), and for all hosts together how many
      * are tracked and how many have a breaker in each state (bounded cardinality).
      */
     public void bindMetrics(MeterRegistry registry) {
-        TaggedBulkheadMetrics.ofBulkheadRegistry(meteredBulkheads).bindTo(registry);
-        TaggedRateLimiterMetrics.ofRateLimiterRegistry(meteredRateLimiters).bindTo(registry);
         TaggedCircuitBreakerMetrics.ofCircuitBreakerRegistry(meteredBreakers).bindTo(registry);
+        for (String host : properties.metricsHosts()) {
+            Gauge.builder("fetchq.host.slots", guards, g -> g.containsKey(host) ? g.get(host).slots.granted() : 0)
+                    .description("Slots of the host's fleet-wide limit this worker holds")
+                    .tag("host", host)
+                    .register(registry);
+            Gauge.builder("fetchq.host.in.flight", guards, g -> g.containsKey(host) ? g.get(host).slots.inUse() : 0)
+                    .description("This worker's requests in flight to the host")
+                    .tag("host", host)
+                    .register(registry);
+        }
         Gauge.builder("fetchq.hosts.tracked", guards, Map::size)
                 .description("Hosts this worker keeps limiters and breakers for")
                 .register(registry);
@@ -121,8 +167,9 @@ public final class HostGuards {
         boolean[] refill = {false};
         guards.computeIfPresent(guard.host, (h, g) -> {
             g.active--;
-            int buffer = g.claimLimit - g.limit;
-            refill[0] = !g.drained && g.claimLimit - g.active >= Math.max(1, (buffer + 1) / 2);
+            int claimLimit = g.claimLimit();
+            int buffer = claimLimit - g.slots.granted();
+            refill[0] = !g.drained && claimLimit - g.active >= Math.max(1, (buffer + 1) / 2);
             return g;
         });
         return refill[0];
@@ -140,7 +187,7 @@ public final class HostGuards {
      */
     public void claimed(boolean cameShort, Map<String, Integer> offered, Map<String, Integer> taken) {
         guards.forEach((host, g) -> g.drained = cameShort
-                && taken.getOrDefault(host, 0) < offered.getOrDefault(host, g.claimLimit));
+                && taken.getOrDefault(host, 0) < offered.getOrDefault(host, defaultRoom()));
     }
 
     /** As {@link #claimed(boolean, Map, Map)} for a pass that offered room to the given hosts only. */
@@ -163,19 +210,23 @@ public final class HostGuards {
     }
 
     /**
-     * What the claimer may take now. {@code ordinary}: hosts where that is not simply their limit —
-     * hosts it holds jobs of (limit less what it holds), paused hosts and hosts whose breaker is not
-     * closed (none), and hosts with a configured limit; hosts not listed may be claimed up to the
-     * default {@code per-host}, and leaving idle hosts out keeps the claim statement small.
+     * What the claimer may take now. {@code ordinary}: hosts where that is not {@link #defaultRoom()}.
+     * With the fleet's ledger, only hosts this worker holds slots of have room (its slots and the
+     * buffer behind them, less the jobs it holds active), and only they are listed. On its own, every
+     * host may be claimed up to its claim limit: listed are the hosts it holds jobs of (limit less
+     * what it holds), paused hosts and hosts whose breaker is not closed (none), and hosts with a
+     * configured limit; leaving idle hosts out keeps the claim statement small.
      * {@code trials}: hosts whose half-open breaker wants trial jobs, and how many.
      */
     public Room room() {
         Map<String, Integer> room = new HashMap<>();
-        properties.hostLimits().keySet().forEach(host -> room.put(host, properties.claimLimitFor(host)));
+        if (ledger == null) {
+            properties.hostLimits().keySet().forEach(host -> room.put(host, properties.claimLimitFor(host)));
+        }
         Map<String, Integer> trials = new HashMap<>();
         guards.forEach((host, g) -> {
-            int free = g.room();
-            if (free >= 0) {
+            int free = g.freeRoom();
+            if (ledger != null ? free > 0 : free < g.claimLimit() || g.active > 0) {
                 room.put(host, free);
             }
             int trial = g.trialRoom();
@@ -190,36 +241,224 @@ public final class HostGuards {
     public record Room(Map<String, Integer> ordinary, Map<String, Integer> trials) {
     }
 
+    /** The room of a host not listed in {@link Room#ordinary()}: none with the fleet's ledger (no slots held). */
+    public int defaultRoom() {
+        return ledger == null ? properties.claimLimit() : 0;
+    }
+
+    /** Whether hosts' limits are the fleet's (held as slots from the ledger). */
+    public boolean fleet() {
+        return ledger != null;
+    }
+
     /** The guard of a host this worker tracks, or null. */
     public HostGuard get(String host) {
         return guards.get(host);
     }
 
-    /** Drops guards of hosts with no job held and unused for {@code host-idle-eviction}. */
+    /**
+     * Drops guards of hosts with no job held, no share of the ledger and unused for
+     * {@code host-idle-eviction}; then, while more than {@code max-hosts} are kept, the least recently
+     * used of such guards whatever their idle time. A host's pause and breaker stay in the ledger.
+     */
     public int evictIdle() {
         long idleNanos = properties.hostIdleEviction().toNanos();
         long now = ticker.nanos();
         int evicted = 0;
-        for (String host : guards.keySet()) {
+        List<HostGuard> evictable = new ArrayList<>();
+        for (HostGuard g : guards.values()) {
+            if (evictable(g)) {
+                evictable.add(g);
+            }
+        }
+        evictable.sort(Comparator.comparingLong(g -> g.lastUsedNanos - now));
+        int over = guards.size() - properties.maxHosts();
+        for (HostGuard candidate : evictable) {
+            boolean idle = now - candidate.lastUsedNanos > idleNanos;
+            if (!idle && over <= 0) {
+                continue;
+            }
             boolean[] removed = {false};
-            guards.computeIfPresent(host, (h, g) -> {
-                if (g.held == 0 && now - g.lastUsedNanos > idleNanos && g.pausedForMs() == 0 && g.openForMs() == 0) {
+            guards.computeIfPresent(candidate.host, (h, g) -> {
+                if (evictable(g) && (ledger != null || g.pausedForMs() == 0 && g.openForMs() == 0)) {
                     removed[0] = true;
                     return null;
                 }
                 return g;
             });
             if (removed[0]) {
-                bulkheads.remove(host);
-                rateLimiters.remove(host);
-                breakers.remove(host);
-                meteredBulkheads.remove(host);
-                meteredRateLimiters.remove(host);
-                meteredBreakers.remove(host);
+                breakers.remove(candidate.host);
+                meteredBreakers.remove(candidate.host);
+                ownRates.remove(candidate.host);
                 evicted++;
+                over--;
             }
         }
         return evicted;
+    }
+
+    /** No job held, no fetch, and (with the ledger) no share: its slots were handed back. */
+    private boolean evictable(HostGuard g) {
+        return g.held == 0 && g.active == 0 && g.slots.inUse() == 0
+                && (ledger == null || g.slots.granted() == 0 && g.lastWant <= 0);
+    }
+
+    /**
+     * Hosts to ask the ledger for slots of, from the claim order's window or a walk over hosts with
+     * due jobs: those this worker holds no slots of and has not asked for lately. Asks for them
+     * (its configured limit each) and answers the room it got.
+     */
+    public Map<String, Integer> discovered(Collection<String> hosts) {
+        Map<String, Integer> room = new HashMap<>();
+        if (ledger == null) {
+            return room;
+        }
+        long now = ticker.nanos();
+        List<HostLedger.ShareRequest> asks = new ArrayList<>();
+        for (String host : hosts) {
+            HostGuard g = guards.computeIfAbsent(host, this::create);
+            g.seenDueNanos = now;
+            if (g.slots.granted() == 0 && now - g.lastReportNanos >= properties.hostSyncInterval().toNanos()
+                    && !g.heldByFleet() && g.pausedForMs() == 0) {
+                asks.add(request(g, Math.min(g.limit, properties.maxInFlight())));
+            }
+        }
+        take(asks);
+        for (HostLedger.ShareRequest ask : asks) {
+            HostGuard g = guards.get(ask.host());
+            int free = g == null ? 0 : g.freeRoom();
+            if (free > 0) {
+                room.put(ask.host(), free);
+            }
+        }
+        return room;
+    }
+
+    /**
+     * One pass of the ledger sync: tells it what this worker learned (pauses, breakers), takes,
+     * renews and hands back shares, and reads the hosts whose state changed.
+     */
+    public void sync() {
+        if (ledger == null) {
+            return;
+        }
+        for (Runnable tell; (tell = toTell.peek()) != null; ) {
+            tell.run();
+            toTell.poll();
+        }
+        readChanges();
+        long now = ticker.nanos();
+        long renewNanos = properties.lease().toNanos() / 3;
+        long reportNanos = Math.max(properties.hostSyncInterval().toNanos(), Duration.ofSeconds(1).toNanos());
+        List<HostLedger.ShareRequest> asks = new ArrayList<>();
+        for (HostGuard g : guards.values()) {
+            int want = want(g, now);
+            int held = g.slots.held();
+            int inUse = g.slots.inUse();
+            if (want == 0 && held == 0 && g.lastWant <= 0) {
+                continue;
+            }
+            boolean due = want != g.lastWant || g.contended || g.recheck || g.awaitsTrials()
+                    || g.slots.liveForNanos() < properties.lease().toNanos() - renewNanos
+                    || want > g.slots.granted()
+                    || inUse != g.lastInUseReported && now - g.lastReportNanos >= reportNanos;
+            if (due) {
+                asks.add(request(g, want));
+            }
+        }
+        take(asks);
+    }
+
+    /**
+     * Applies the hosts whose state changed since the last read (a little before: see
+     * {@link #CHANGES_OVERLAP}); a host this worker holds slots of is renewed in this pass, so that
+     * an admin's new limit holds at once.
+     */
+    private void readChanges() {
+        if (changesSince == null) {
+            changesSince = ledger.now();
+        }
+        Instant newest = changesSince;
+        for (HostLedger.HostState state : ledger.changedSince(changesSince.minus(CHANGES_OVERLAP), CHANGES_READ)) {
+            HostGuard g = guards.get(state.host());
+            if (g != null) {
+                g.applyLedger(state.pausedMs(), state.breaker(), state.openMs(),
+                        properties.id().equals(state.trialWorker()), state.ratePerS());
+                g.recheck = g.slots.held() > 0;
+            }
+            if (state.changedAt().isAfter(newest)) {
+                newest = state.changedAt();
+            }
+        }
+        changesSince = newest;
+    }
+
+    /**
+     * The slots this worker would use of a host: none once it has had nothing of the host to do for
+     * two polls, or while the host is held back; while it holds jobs of the host, at most its limit
+     * and its own {@code max-in-flight} (only as many as it holds when the queue had no more of
+     * them); some to make the trial calls when an open breaker's time is up.
+     */
+    private int want(HostGuard g, long now) {
+        int most = Math.min(g.limit, properties.maxInFlight());
+        if (g.awaitsTrials() || g.breaker.getState() == CircuitBreaker.State.HALF_OPEN) {
+            // Asking for the trials, or making them (the ledger chose this worker): slots to make them with.
+            return most;
+        }
+        if (g.heldByFleet() || g.pausedForMs() > 0 || g.breaker.getState() == CircuitBreaker.State.OPEN) {
+            return 0;
+        }
+        long quiet = 2 * properties.pollInterval().toNanos();
+        if (g.active == 0 && now - Math.max(g.lastUsedNanos, g.seenDueNanos) > quiet) {
+            return 0;
+        }
+        return g.drained ? Math.min(most, g.active) : most;
+    }
+
+    private HostLedger.ShareRequest request(HostGuard g, int want) {
+        return new HostLedger.ShareRequest(g.host, want, g.limit, g.configuredRate, g.slots.held(), g.slots.inUse());
+    }
+
+    /** Takes shares and applies the answers; one caller at a time (the claimer's discovery, the sync). */
+    private synchronized void take(List<HostLedger.ShareRequest> asks) {
+        if (asks.isEmpty()) {
+            return;
+        }
+        long asked = ticker.nanos();
+        List<HostLedger.Share> shares = ledger.takeShares(properties.id(), asks, properties.lease());
+        Map<String, HostLedger.ShareRequest> byHost = new HashMap<>();
+        asks.forEach(a -> byHost.put(a.host(), a));
+        for (HostLedger.Share share : shares) {
+            HostGuard g = guards.get(share.host());
+            if (g == null) {
+                continue;
+            }
+            HostLedger.ShareRequest ask = byHost.get(share.host());
+            g.slots.granted(share.granted(), asked, properties.lease());
+            g.lastWant = ask.want();
+            g.lastInUseReported = ask.inUse();
+            g.lastReportNanos = asked;
+            g.contended = share.contended();
+            g.recheck = false;
+            g.applyLedger(share.pausedMs(), share.breaker(), share.openMs(), share.trials(), share.ratePerS());
+        }
+    }
+
+    /** Hands back every share this worker holds (it stops). */
+    public void releaseAll() {
+        if (ledger != null) {
+            ledger.release(properties.id());
+        }
+    }
+
+    /** Runs the sync at once when told (the sync's loop wakes). */
+    public void onTell(Runnable wake) {
+        this.syncSoon = wake;
+    }
+
+    private void tell(Runnable write) {
+        toTell.add(write);
+        syncSoon.run();
     }
 
     /** Up to {@code limit} hosts whose breaker is open or half-open. */
@@ -249,25 +488,33 @@ public final class HostGuards {
     private HostGuard create(String host) {
         int limit = properties.limitFor(host);
         boolean metered = properties.metricsHosts().contains(host);
-        var bulkhead = (metered ? meteredBulkheads : bulkheads).bulkhead(host, BulkheadConfig.custom()
-                .maxConcurrentCalls(limit)
-                .maxWaitDuration(MAX_QUEUE_WAIT)
-                .build());
-        RateLimiter limiter = null;
-        double rate = properties.rateFor(host);
-        if (rate > 0) {
-            // Rates below 1/s become one request per 1/rate seconds.
-            int perPeriod = rate >= 1 ? (int) Math.round(rate) : 1;
-            Duration period = rate >= 1 ? Duration.ofSeconds(1) : Duration.ofMillis(Math.round(1000 / rate));
-            limiter = (metered ? meteredRateLimiters : rateLimiters).rateLimiter(host, RateLimiterConfig.custom()
-                    .limitForPeriod(perPeriod)
-                    .limitRefreshPeriod(period)
-                    .timeoutDuration(MAX_QUEUE_WAIT)
-                    .build());
-        }
         CircuitBreaker breaker = (metered ? meteredBreakers : breakers).circuitBreaker(host);
-        HostGuard guard = new HostGuard(host, limit, properties.claimLimitFor(host), bulkhead, limiter, breaker, properties.breakerTrialCalls(),
-                properties.breakerOpenFor().toNanos(), properties.breakerWindow(), properties.breakerFailureRate(), ticker);
+        HostRate.Source rates = ledger != null ? ledger::takeRate : this::ownRate;
+        HostGuard guard = new HostGuard(host, limit, properties::claimLimit, properties.rateFor(host), rates,
+                ledger != null, events, breaker, properties.breakerTrialCalls(), properties.breakerOpenFor().toNanos(),
+                properties.breakerWindow(), properties.breakerFailureRate(), ticker);
+        if (ledger == null) {
+            // This worker's alone: all its limit, for as long as it lives.
+            guard.slots.granted(limit, ticker.nanos(), Duration.ofDays(365 * 100L));
+        }
         return guard;
+    }
+
+    /**
+     * A rate timeline of this process alone, for guards without the ledger: each host's next instant
+     * kept here, as the ledger keeps it for the fleet.
+     */
+    private HostLedger.RateSlice ownRate(String host, double rate, int n) {
+        if (rate <= 0) {
+            return new HostLedger.RateSlice(0, 0);
+        }
+        double intervalMs = 1000.0 / rate;
+        long now = System.nanoTime();
+        long[] next = ownRates.computeIfAbsent(host, h -> new long[] {now});
+        synchronized (next) {
+            long start = Math.max(next[0], now);
+            next[0] = start + (long) (n * intervalMs * 1_000_000);
+            return new HostLedger.RateSlice((start - now) / 1e6, intervalMs);
+        }
     }
 }
