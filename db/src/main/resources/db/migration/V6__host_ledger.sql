@@ -40,6 +40,9 @@ CREATE TABLE fetchq.host_share (
     worker_id  text        NOT NULL,
     -- Slots held: never less than the fetches the worker may have started with them.
     slots      integer     NOT NULL,
+    -- Of those, the ones the worker may start new fetches with (its last grant; the rest cover
+    -- fetches still in flight while its share shrinks): what its claims have room for.
+    granted    integer     NOT NULL,
     -- Fetches in flight as last reported, and how many slots the worker would use.
     in_use     integer     NOT NULL,
     wanted     integer     NOT NULL,
@@ -112,10 +115,10 @@ BEGIN
         IF p_wants[i] = 0 AND p_held[i] = 0 THEN
             DELETE FROM fetchq.host_share s WHERE s.host = h.host AND s.worker_id = p_worker;
         ELSE
-            INSERT INTO fetchq.host_share AS s (host, worker_id, slots, in_use, wanted, expires_at)
-            VALUES (h.host, p_worker, GREATEST(give, p_held[i]), p_in_use[i], p_wants[i], now() + lease)
+            INSERT INTO fetchq.host_share AS s (host, worker_id, slots, granted, in_use, wanted, expires_at)
+            VALUES (h.host, p_worker, GREATEST(give, p_held[i]), give, p_in_use[i], p_wants[i], now() + lease)
             ON CONFLICT ON CONSTRAINT host_share_pkey DO UPDATE
-            SET slots = EXCLUDED.slots, in_use = EXCLUDED.in_use, wanted = EXCLUDED.wanted,
+            SET slots = EXCLUDED.slots, granted = EXCLUDED.granted, in_use = EXCLUDED.in_use, wanted = EXCLUDED.wanted,
                 expires_at = EXCLUDED.expires_at;
         END IF;
         host := h.host;

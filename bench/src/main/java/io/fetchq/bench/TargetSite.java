@@ -13,12 +13,12 @@ import java.util.concurrent.TimeUnit;
 /**
  * The web site of the end-to-end benchmark, in a process of its own so that it shares no JVM with
  * what it serves: nginx when the machine has it (a 2 KiB {@code index.html} for every path), else
- * {@link LoopbackSite} started with {@code java}. It listens on 127.0.0.1 and 127.0.0.2 (two
+ * {@link LoopbackSite} started with {@code java}. It listens on 127.0.0.1 to 127.0.0.4 (four
  * hosts, as fetchq counts hosts by name) on one free port.
  */
 final class TargetSite implements AutoCloseable {
 
-    static final List<String> HOSTS = List.of("127.0.0.1", "127.0.0.2");
+    static final List<String> HOSTS = List.of("127.0.0.1", "127.0.0.2", "127.0.0.3", "127.0.0.4");
 
     private final Process process;
     private final int port;

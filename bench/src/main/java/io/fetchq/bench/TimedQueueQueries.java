@@ -24,9 +24,10 @@ final class TimedQueueQueries extends QueueQueries {
 
     @Override
     public List<ClaimedJob> claimDue(String workerId, int limit, int scan, int perHost, Map<String, Integer> hostRoom,
-            Duration lease) {
+            int bufferPercent, int bufferMax, Duration lease, Collection<String> unserved) {
         long t = System.nanoTime();
-        List<ClaimedJob> jobs = super.claimDue(workerId, limit, scan, perHost, hostRoom, lease);
+        List<ClaimedJob> jobs = super.claimDue(workerId, limit, scan, perHost, hostRoom, bufferPercent, bufferMax, lease,
+                unserved);
         claimNanos.addAndGet(System.nanoTime() - t);
         claims.incrementAndGet();
         claimed.addAndGet(jobs.size());

@@ -31,7 +31,11 @@ public class QueueQueries {
      * as many per host as the caller can start (host-aware claiming: one busy host must not hold
      * leases on hundreds of jobs while others wait). Candidates come from a window of the claim
      * order read from the partial index; the window is not locked, the picked rows are (SKIP
-     * LOCKED), so concurrent claimers take disjoint sets.
+     * LOCKED), so concurrent claimers take disjoint sets. A host's room is the caller's figure when
+     * it gives one, else its live share of the host (fetchq.host_share) and the buffer behind it,
+     * else the default: a worker names only the hosts it holds jobs of. Besides the claimed jobs,
+     * rows with no job name the window's hosts the caller had no room for ({@code unserved}): where
+     * it may ask for room.
      */
     private static final String CLAIM_DUE = """
             WITH candidates AS (
@@ -41,9 +45,12 @@ public class QueueQueries {
                 ORDER BY priority DESC, run_at
                 LIMIT ?
             ), ranked AS (
-                SELECT c.job_id, c.priority, c.run_at,
+                SELECT c.job_id, c.host, c.priority, c.run_at,
                        row_number() OVER (PARTITION BY c.host COLLATE "C" ORDER BY c.priority DESC, c.run_at) AS host_rank,
-                       COALESCE(b.free, ?) AS host_free
+                       -- The caller's room for the host, else its live share's slots and the buffer behind them.
+                       COALESCE(b.free, (SELECT s.granted + LEAST(?::int, ceil(s.granted * ?::numeric / 100))::int
+                                         FROM fetchq.host_share s
+                                         WHERE s.host = c.host AND s.worker_id = ? AND s.expires_at > now()), ?) AS host_free
                 FROM candidates c
                 LEFT JOIN unnest(?::text[], ?::int[]) AS b(host, free) ON b.host = c.host
             ), picked AS (
@@ -54,8 +61,14 @@ public class QueueQueries {
                 ORDER BY r.priority DESC, r.run_at
                 LIMIT ?
                 FOR UPDATE OF q SKIP LOCKED
+            ), claimed AS (
+            """ + ClaimSql.UPDATE + """
             )
-            """ + ClaimSql.UPDATE;
+            SELECT *, NULL AS unserved FROM claimed
+            UNION ALL
+            SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, u.host
+            FROM (SELECT DISTINCT host FROM ranked WHERE host_free = 0) u
+            """;
 
     /**
      * Refills hosts this worker is busy with: each named host's first due jobs in claim order, up to
@@ -296,26 +309,26 @@ public class QueueQueries {
      */
     public List<ClaimedJob> claimDue(String workerId, int limit, int scan, int perHost, Map<String, Integer> hostRoom,
             Duration lease) {
-        return claim(CLAIM_DUE, workerId, lease, (c, ps) -> {
-            ps.setInt(1, scan);
-            ps.setInt(2, perHost);
-            bindRoom(c, ps, 3, hostRoom);
-            ps.setInt(5, limit);
-            return 6;
-        });
+        return claimDue(workerId, limit, scan, perHost, hostRoom, 0, 0, lease, new ArrayList<>());
     }
 
     /**
-     * The hosts of the first {@code window} due jobs in claim order (from the claim index alone):
-     * where a worker looks for hosts it holds no share of.
+     * As {@link #claimDue(String, int, int, int, Map, Duration)}, a host's share giving it its slots
+     * and a buffer of {@code bufferPercent} of them (at most {@code bufferMax}), adding to
+     * {@code unserved} the hosts of the window that had no room.
      */
-    public List<String> dueHosts(int window) {
-        return jdbc.queryForList("""
-                SELECT DISTINCT host FROM (
-                    SELECT host FROM fetchq.queue
-                    WHERE state = 'queued' AND run_at <= now()
-                    ORDER BY priority DESC, run_at
-                    LIMIT ?) w""", String.class, window);
+    public List<ClaimedJob> claimDue(String workerId, int limit, int scan, int perHost, Map<String, Integer> hostRoom,
+            int bufferPercent, int bufferMax, Duration lease, Collection<String> unserved) {
+        return claim(CLAIM_DUE, workerId, lease, unserved, (c, ps) -> {
+            ps.setInt(1, scan);
+            ps.setInt(2, bufferMax);
+            ps.setInt(3, bufferPercent);
+            ps.setString(4, workerId);
+            ps.setInt(5, perHost);
+            bindRoom(c, ps, 6, hostRoom);
+            ps.setInt(8, limit);
+            return 9;
+        });
     }
 
     /** What {@link #walkHosts} found: hosts with due jobs, and where the next walk goes on from. */
@@ -391,6 +404,11 @@ public class QueueQueries {
     }
 
     private List<ClaimedJob> claim(String sql, String workerId, Duration lease, ClaimParameters parameters) {
+        return claim(sql, workerId, lease, null, parameters);
+    }
+
+    private List<ClaimedJob> claim(String sql, String workerId, Duration lease, Collection<String> unserved,
+            ClaimParameters parameters) {
         UUID token = UUID.randomUUID();
         return jdbc.execute((Connection c) -> {
             try (PreparedStatement ps = c.prepareStatement(sql)) {
@@ -401,6 +419,10 @@ public class QueueQueries {
                 List<ClaimedJob> claimed = new ArrayList<>();
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
+                        if (unserved != null && rs.getObject("job_id") == null) {
+                            unserved.add(rs.getString("unserved"));
+                            continue;
+                        }
                         Array extract = rs.getArray("extract");
                         claimed.add(new ClaimedJob(new Claim(rs.getLong("job_id"), token, rs.getInt("attempt")),
                                 rs.getInt("attempt_limit"), rs.getInt("max_attempts"), rs.getString("url"), rs.getString("host"),

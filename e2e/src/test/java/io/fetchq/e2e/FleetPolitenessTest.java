@@ -12,8 +12,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.StringJoiner;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -57,13 +55,7 @@ class FleetPolitenessTest {
     void fourWorkersHoldEachHostsLimitRateAndPauseTogether() throws Exception {
         String db = TestDatabase.newDatabase();
         site = new PoliteSite(4, PAGE_MS, Map.of("127.0.0.4", RETRY_AFTER_S));
-        int apiPort = Net.freePort();
-        String api = "http://127.0.0.1:" + apiPort;
-        jars.start("fleet-api", Jars.API, List.of("--spring.datasource.url=" + db, "--server.port=" + apiPort,
-                "--fetchq.worker.enabled=false", "--fetchq.security.allow-anonymous=true",
-                "--fetchq.fetch.allow-private-networks=true"));
-        Awaitility.await("API up").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200))
-                .until(() -> Net.httpStatus(api + "/actuator/health") == 200);
+        String api = jars.startApi("fleet-api", db);
         List<Process> workers = new ArrayList<>();
         for (int w = 1; w <= WORKERS; w++) {
             workers.add(jars.start("fleet-w" + w, Jars.WORKER, List.of("--spring.datasource.url=" + db,
@@ -129,18 +121,13 @@ class FleetPolitenessTest {
                 .header("Content-Type", "text/plain").POST(HttpRequest.BodyPublishers.ofString(urls.toString())).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
-        return field(created.body(), "id");
+        return Net.field(created.body(), "id");
     }
 
     private void awaitDone(String api, String batch, Duration atMost) {
         Awaitility.await("batch " + batch + " done").atMost(atMost).pollInterval(Duration.ofMillis(50))
-                .until(() -> field(http.send(HttpRequest.newBuilder(URI.create(api + "/api/v1/batches/" + batch
+                .until(() -> Net.field(http.send(HttpRequest.newBuilder(URI.create(api + "/api/v1/batches/" + batch
                         + "?wait_ms=5000")).build(), HttpResponse.BodyHandlers.ofString()).body(), "done").equals("true"));
     }
 
-    private static String field(String json, String name) {
-        Matcher m = Pattern.compile("\"" + name + "\":\\s*\"?([^,\"}]*)").matcher(json);
-        assertThat(m.find()).as("%s in %s", name, json).isTrue();
-        return m.group(1);
-    }
 }

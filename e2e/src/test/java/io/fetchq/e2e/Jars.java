@@ -5,8 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import org.awaitility.Awaitility;
 
 /**
  * The built API and worker jars started as real processes, as a user runs them, each logging to
@@ -30,6 +32,23 @@ final class Jars implements AutoCloseable {
         Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         processes.add(process);
         return process;
+    }
+
+    /**
+     * Starts the API jar on a free port with no worker of its own, anonymous callers and loopback
+     * targets allowed, and waits until it answers; returns its base URL.
+     */
+    String startApi(String name, String db, String... extra) throws IOException {
+        int port = Net.freePort();
+        List<String> args = new ArrayList<>(List.of("--spring.datasource.url=" + db, "--server.port=" + port,
+                "--fetchq.worker.enabled=false", "--fetchq.security.allow-anonymous=true",
+                "--fetchq.fetch.allow-private-networks=true"));
+        args.addAll(List.of(extra));
+        start(name, API, args);
+        String api = "http://127.0.0.1:" + port;
+        Awaitility.await(name + " up").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200))
+                .until(() -> Net.httpStatus(api + "/actuator/health") == 200);
+        return api;
     }
 
     /** Sends a signal ({@code STOP}, {@code CONT}, ...) to a process. */

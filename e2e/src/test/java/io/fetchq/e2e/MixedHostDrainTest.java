@@ -16,8 +16,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.StringJoiner;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -76,13 +74,7 @@ class MixedHostDrainTest {
     void aBatchMixingGoodAndFailingUrlsOnOneHostDrainsCompletely() throws Exception {
         String db = TestDatabase.newDatabase();
         site = new ChaosServer();
-        int apiPort = Net.freePort();
-        String api = "http://127.0.0.1:" + apiPort;
-        jars.start("mix-api", Jars.API, List.of("--spring.datasource.url=" + db, "--server.port=" + apiPort,
-                "--fetchq.worker.enabled=false", "--fetchq.security.allow-anonymous=true",
-                "--fetchq.fetch.allow-private-networks=true"));
-        Awaitility.await("API up").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200))
-                .until(() -> Net.httpStatus(api + "/actuator/health") == 200);
+        String api = jars.startApi("mix-api", db);
         for (int w = 1; w <= WORKERS; w++) {
             jars.start("mix-w" + w, Jars.WORKER, List.of("--spring.datasource.url=" + db, "--server.port=0",
                     "--fetchq.worker.id=mix-w" + w, "--fetchq.worker.lease=10s",
@@ -106,12 +98,12 @@ class MixedHostDrainTest {
                 .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(jobs.toString()))
                 .build(), HttpResponse.BodyHandlers.ofString());
         assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
-        String batch = field(created.body(), "id");
+        String batch = Net.field(created.body(), "id");
         long submitted = System.nanoTime();
 
         Duration bound = drainBound();
         Awaitility.await("every job final within " + bound).atMost(bound).pollInterval(Duration.ofMillis(100))
-                .until(() -> field(http.send(HttpRequest.newBuilder(URI.create(api + "/api/v1/batches/" + batch
+                .until(() -> Net.field(http.send(HttpRequest.newBuilder(URI.create(api + "/api/v1/batches/" + batch
                         + "?wait_ms=5000")).build(), HttpResponse.BodyHandlers.ofString()).body(), "done").equals("true"));
         Duration took = Duration.ofNanos(System.nanoTime() - submitted);
 
@@ -170,11 +162,6 @@ class MixedHostDrainTest {
         return Duration.ofSeconds((long) Math.ceil(fetching + ownChain + breaker + 60));
     }
 
-    private static String field(String json, String name) {
-        Matcher m = Pattern.compile("\"" + name + "\":\\s*\"?([^,\"}]*)").matcher(json);
-        assertThat(m.find()).as("%s in %s", name, json).isTrue();
-        return m.group(1);
-    }
 
     private static long count(String db, String sql) {
         return Net.count(db, sql);

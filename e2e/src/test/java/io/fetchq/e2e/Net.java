@@ -32,6 +32,13 @@ final class Net {
         }
     }
 
+    /** A field's value in a flat JSON answer, as text (without quotes). */
+    static String field(String json, String name) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"" + name + "\":\\s*\"?([^,\"}]*)").matcher(json);
+        org.assertj.core.api.Assertions.assertThat(m.find()).as("%s in %s", name, json).isTrue();
+        return m.group(1);
+    }
+
     /** The status of a GET, or -1 while nothing answers. */
     static int httpStatus(String url) {
         try {

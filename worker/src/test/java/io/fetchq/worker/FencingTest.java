@@ -28,6 +28,25 @@ class FencingTest extends WorkerTestBase {
     }
 
     @Test
+    void hostStateIsBoundedInCountNotOnlyInTime() {
+        // A broad crawl meeting new hosts faster than they go idle: past max-hosts, the least recently
+        // used hosts with nothing held are dropped at once; hosts with jobs held never are.
+        HostGuards guards = new HostGuards(settings("max-hosts", "10", "host-idle-eviction", "1h"));
+        var held = guards.acquire("held.example");
+        for (int i = 0; i < 100; i++) {
+            var guard = guards.acquire("host" + i + ".example");
+            guards.fetched(guard);
+            guards.release(guard);
+        }
+        guards.evictIdle();
+        assertThat(guards.size()).isEqualTo(10);
+        assertThat(guards.get("held.example")).as("a host with a job held stays").isNotNull();
+        assertThat(guards.get("host99.example")).as("the most recently used stay").isNotNull();
+        assertThat(guards.get("host0.example")).as("the least recently used go").isNull();
+        guards.release(held);
+    }
+
+    @Test
     void idleHostGuardsAreEvicted() {
         HostGuards guards = new HostGuards(settings("host-idle-eviction", "1ms"));
         for (int i = 0; i < 1000; i++) {

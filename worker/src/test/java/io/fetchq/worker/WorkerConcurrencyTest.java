@@ -104,11 +104,6 @@ class WorkerConcurrencyTest extends WorkerTestBase {
         return sql.sql("SELECT count(*) FROM fetchq.queue WHERE state = 'queued'").query(Long.class).single();
     }
 
-    private static boolean batchDone(long batchId) {
-        return sql.sql("SELECT done FROM fetchq.batch_progress WHERE batch_id = :id").param("id", batchId)
-                .query(Boolean.class).single();
-    }
-
     private static long completed(long batchId) {
         return sql.sql("SELECT completed FROM fetchq.batch_progress WHERE batch_id = :id").param("id", batchId)
                 .query(Long.class).single();

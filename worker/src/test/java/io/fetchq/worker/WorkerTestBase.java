@@ -162,6 +162,12 @@ abstract class WorkerTestBase {
     }
 
     /** Waits, polling, until the condition holds. */
+    /** Whether every job of the batch is final. */
+    static boolean batchDone(long batchId) {
+        return sql.sql("SELECT done FROM fetchq.batch_progress WHERE batch_id = :id").param("id", batchId)
+                .query(Boolean.class).single();
+    }
+
     static void await(String what, Duration timeout, BooleanSupplier condition) {
         Awaitility.await(what).atMost(timeout).pollInterval(Duration.ofMillis(20)).until(condition::getAsBoolean);
     }

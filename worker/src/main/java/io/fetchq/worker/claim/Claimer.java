@@ -11,6 +11,7 @@ import io.fetchq.worker.host.HostGuards;
 import io.fetchq.worker.lease.DatabaseLink;
 import io.fetchq.worker.loop.BackgroundLoop;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -191,14 +192,16 @@ public final class Claimer implements AttemptRunner.Freed, AutoCloseable {
             guard.trialsFound(asked, trials.size());
             claimed += started(trials);
         }
-        int window = (want - claimed) * CLAIM_SCAN_FACTOR;
+        List<String> unserved = new ArrayList<>();
         if (claimed < want) {
-            claimed += started(queue.claimDue(properties.id(), want - claimed, window, hosts.defaultRoom(),
-                    room.ordinary(), properties.lease()));
+            claimed += started(queue.claimDue(properties.id(), want - claimed, (want - claimed) * CLAIM_SCAN_FACTOR,
+                    hosts.defaultRoom(), room.ordinary(), properties.hostBufferPercent(), properties.hostBufferMax(),
+                    properties.lease(), unserved));
         }
-        if (claimed < want && hosts.fleet()) {
-            // The window may hold jobs of hosts this worker has no slots of yet.
-            claimed += claimGranted(hosts.discovered(queue.dueHosts(window)), want - claimed, offered);
+        if (claimed < want && !unserved.isEmpty()) {
+            // The window held jobs of hosts with no room here: those this worker holds no slots of
+            // are asked of the ledger, and what it grants is claimed at once.
+            claimed += claimGranted(hosts.discovered(unserved), want - claimed, offered);
         }
         long now = System.nanoTime();
         if (claimed < want && now - lastWalkNanos >= properties.pollInterval().toNanos()) {

@@ -83,6 +83,9 @@ public final class HostGuard {
     private volatile boolean applying;
     /** What the sync last asked the ledger for, and when it last renewed the share (sync thread only). */
     int lastWant = -1;
+    int lastHeldReported;
+    /** When the ledger last granted this worker nothing of the host it asked for (sync and claimer, under the take lock). */
+    long refusedAtNanos;
     int lastInUseReported = -1;
     long lastReportNanos;
     boolean contended;
@@ -131,6 +134,7 @@ public final class HostGuard {
         this.lastUsedNanos = ticker.nanos();
         this.seenDueNanos = lastUsedNanos;
         this.lastReportNanos = lastUsedNanos - TimeUnit.DAYS.toNanos(1);
+        this.refusedAtNanos = lastReportNanos;
         this.limit = limit;
         this.claimLimitOf = claimLimitOf;
         this.configuredRate = configuredRate;

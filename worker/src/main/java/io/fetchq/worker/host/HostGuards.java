@@ -35,6 +35,19 @@ public final class HostGuards {
     /** Longest a fetch queues for its host's slots or rate; the claim is heartbeated meanwhile. */
     public static final Duration MAX_QUEUE_WAIT = Duration.ofMinutes(10);
 
+    /**
+     * How long a worker keeps its share of a host it has nothing of to do (at least two polls): a
+     * host whose jobs come a few at a time keeps its slots rather than handing them back and asking
+     * again between every two of them.
+     */
+    static final Duration HAND_BACK_AFTER = Duration.ofSeconds(5);
+
+    /** How often a host's fetches in flight are reported to the ledger between renewals, at most. */
+    static final Duration REPORT_EVERY = Duration.ofSeconds(2);
+
+    /** Most hosts one sync reports fetches in flight of between renewals. */
+    static final int REPORTS_PER_SYNC = 64;
+
     /** Most changed hosts one sync reads. */
     static final int CHANGES_READ = 1000;
 
@@ -187,7 +200,7 @@ public final class HostGuards {
      */
     public void claimed(boolean cameShort, Map<String, Integer> offered, Map<String, Integer> taken) {
         guards.forEach((host, g) -> g.drained = cameShort
-                && taken.getOrDefault(host, 0) < offered.getOrDefault(host, defaultRoom()));
+                && taken.getOrDefault(host, 0) < offered.getOrDefault(host, ledger != null ? g.claimLimit() : defaultRoom()));
     }
 
     /** As {@link #claimed(boolean, Map, Map)} for a pass that offered room to the given hosts only. */
@@ -210,13 +223,13 @@ public final class HostGuards {
     }
 
     /**
-     * What the claimer may take now. {@code ordinary}: hosts where that is not {@link #defaultRoom()}.
-     * With the fleet's ledger, only hosts this worker holds slots of have room (its slots and the
-     * buffer behind them, less the jobs it holds active), and only they are listed. On its own, every
-     * host may be claimed up to its claim limit: listed are the hosts it holds jobs of (limit less
-     * what it holds), paused hosts and hosts whose breaker is not closed (none), and hosts with a
-     * configured limit; leaving idle hosts out keeps the claim statement small.
-     * {@code trials}: hosts whose half-open breaker wants trial jobs, and how many.
+     * What the claimer may take now. {@code ordinary}: the hosts it holds jobs of (their claim limit
+     * less what it holds), paused hosts and hosts whose breaker is not closed or that the fleet holds
+     * back (none); leaving idle hosts out keeps the claim statement small. A host not listed may be
+     * claimed up to its claim limit: with the fleet's ledger, that of the slots of its live share
+     * (the claim reads the share; none, no room); on its own, of its configured limit, and hosts
+     * with a configured limit are listed. {@code trials}: hosts whose half-open breaker wants trial
+     * jobs, and how many.
      */
     public Room room() {
         Map<String, Integer> room = new HashMap<>();
@@ -226,7 +239,7 @@ public final class HostGuards {
         Map<String, Integer> trials = new HashMap<>();
         guards.forEach((host, g) -> {
             int free = g.freeRoom();
-            if (ledger != null ? free > 0 : free < g.claimLimit() || g.active > 0) {
+            if (free < g.claimLimit() || g.active > 0) {
                 room.put(host, free);
             }
             int trial = g.trialRoom();
@@ -318,7 +331,8 @@ public final class HostGuards {
         for (String host : hosts) {
             HostGuard g = guards.computeIfAbsent(host, this::create);
             g.seenDueNanos = now;
-            if (g.slots.granted() == 0 && now - g.lastReportNanos >= properties.hostSyncInterval().toNanos()
+            // A host the ledger refused lately (others hold its slots) is asked again by the sync.
+            if (g.slots.granted() == 0 && now - g.refusedAtNanos >= properties.hostSyncInterval().toNanos()
                     && !g.heldByFleet() && g.pausedForMs() == 0) {
                 asks.add(request(g, Math.min(g.limit, properties.maxInFlight())));
             }
@@ -349,20 +363,25 @@ public final class HostGuards {
         readChanges();
         long now = ticker.nanos();
         long renewNanos = properties.lease().toNanos() / 3;
-        long reportNanos = Math.max(properties.hostSyncInterval().toNanos(), Duration.ofSeconds(1).toNanos());
+        long reportNanos = Math.max(properties.hostSyncInterval().toNanos(), REPORT_EVERY.toNanos());
+        int reports = 0;
         List<HostLedger.ShareRequest> asks = new ArrayList<>();
         for (HostGuard g : guards.values()) {
             int want = want(g, now);
             int held = g.slots.held();
             int inUse = g.slots.inUse();
-            if (want == 0 && held == 0 && g.lastWant <= 0) {
+            if (want == 0 && held == 0 && g.lastWant <= 0 && g.lastHeldReported == 0) {
                 continue;
             }
             boolean due = want != g.lastWant || g.contended || g.recheck || g.awaitsTrials()
                     || g.slots.liveForNanos() < properties.lease().toNanos() - renewNanos
-                    || want > g.slots.granted()
-                    || inUse != g.lastInUseReported && now - g.lastReportNanos >= reportNanos;
-            if (due) {
+                    || want > g.slots.granted();
+            // Fetches in flight, for the hosts view: reported with renewals, and in between for a
+            // bounded number of hosts per pass, so that a busy host's figure stays a few seconds fresh.
+            boolean report = inUse != g.lastInUseReported && now - g.lastReportNanos >= reportNanos
+                    && reports < REPORTS_PER_SYNC;
+            if (due || report) {
+                reports += due ? 0 : 1;
                 asks.add(request(g, want));
             }
         }
@@ -395,9 +414,11 @@ public final class HostGuards {
 
     /**
      * The slots this worker would use of a host: none once it has had nothing of the host to do for
-     * two polls, or while the host is held back; while it holds jobs of the host, at most its limit
-     * and its own {@code max-in-flight} (only as many as it holds when the queue had no more of
-     * them); some to make the trial calls when an open breaker's time is up.
+     * {@link #HAND_BACK_AFTER}, or while the host is held back; while it holds or sees jobs of the host, its limit
+     * (at most its own {@code max-in-flight}); slots to make the trial calls when an open breaker's
+     * time is up. It does not follow every rise and fall of the jobs it holds: each change is a
+     * write to the ledger, and a worker fetching from thousands of hosts would rewrite their
+     * shares all the time; another worker that wants slots gets its fair part anyway.
      */
     private int want(HostGuard g, long now) {
         int most = Math.min(g.limit, properties.maxInFlight());
@@ -408,11 +429,11 @@ public final class HostGuards {
         if (g.heldByFleet() || g.pausedForMs() > 0 || g.breaker.getState() == CircuitBreaker.State.OPEN) {
             return 0;
         }
-        long quiet = 2 * properties.pollInterval().toNanos();
+        long quiet = Math.max(2 * properties.pollInterval().toNanos(), HAND_BACK_AFTER.toNanos());
         if (g.active == 0 && now - Math.max(g.lastUsedNanos, g.seenDueNanos) > quiet) {
             return 0;
         }
-        return g.drained ? Math.min(most, g.active) : most;
+        return most;
     }
 
     private HostLedger.ShareRequest request(HostGuard g, int want) {
@@ -436,7 +457,11 @@ public final class HostGuards {
             HostLedger.ShareRequest ask = byHost.get(share.host());
             g.slots.granted(share.granted(), asked, properties.lease());
             g.lastWant = ask.want();
+            g.lastHeldReported = ask.held();
             g.lastInUseReported = ask.inUse();
+            if (share.granted() == 0 && ask.want() > 0) {
+                g.refusedAtNanos = asked;
+            }
             g.lastReportNanos = asked;
             g.contended = share.contended();
             g.recheck = false;

@@ -3,6 +3,7 @@ package io.fetchq.worker.host;
 import io.fetchq.worker.time.Ticker;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -14,15 +15,19 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>The ledger always holds at least {@link #held()} slots for this worker: a grant grows the
  * local count only after the ledger committed it, and a smaller grant lowers it at once while the
  * ledger keeps covering the fetches still in flight until the next renewal reports them ended.
+ *
+ * <p>Taking and giving back a slot is one compare-and-set while slots are free; only a fetch that
+ * must wait takes the lock.
  */
 final class HostSlots {
 
+    private final Ticker ticker;
+    private final AtomicInteger inUse = new AtomicInteger();
+    private volatile int granted;
+    private volatile long liveUntilNanos;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
-    private final Ticker ticker;
-    private int granted;
-    private int inUse;
-    private long liveUntilNanos;
+    private final AtomicInteger waiting = new AtomicInteger();
 
     HostSlots(Ticker ticker) {
         this.ticker = ticker;
@@ -36,10 +41,14 @@ final class HostSlots {
      * @throws InterruptedException when interrupted while waiting (a shutdown)
      */
     boolean acquire(Duration maxWait) throws InterruptedException {
+        if (tryTake()) {
+            return true;
+        }
         long waitNanos = maxWait.toNanos();
+        waiting.incrementAndGet();
         lock.lock();
         try {
-            while (inUse >= granted || ticker.nanos() - liveUntilNanos >= 0) {
+            while (!tryTake()) {
                 if (waitNanos <= 0) {
                     return false;
                 }
@@ -48,22 +57,29 @@ final class HostSlots {
                 changed.await(Math.min(waitNanos, TimeUnit.MILLISECONDS.toNanos(100)), TimeUnit.NANOSECONDS);
                 waitNanos -= System.nanoTime() - before;
             }
-            inUse++;
             return true;
         } finally {
             lock.unlock();
+            waiting.decrementAndGet();
         }
+    }
+
+    private boolean tryTake() {
+        if (ticker.nanos() - liveUntilNanos >= 0) {
+            return false;
+        }
+        for (int used = inUse.get(); used < granted; used = inUse.get()) {
+            if (inUse.compareAndSet(used, used + 1)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** A fetch that held a slot ended. */
     void release() {
-        lock.lock();
-        try {
-            inUse--;
-            changed.signal();
-        } finally {
-            lock.unlock();
-        }
+        inUse.decrementAndGet();
+        signal(false);
     }
 
     /**
@@ -71,11 +87,22 @@ final class HostSlots {
      * this worker's until a lease after that.
      */
     void granted(int slots, long askedAtNanos, Duration lease) {
+        granted = slots;
+        liveUntilNanos = askedAtNanos + lease.toNanos();
+        signal(true);
+    }
+
+    private void signal(boolean all) {
+        if (waiting.get() == 0) {
+            return;
+        }
         lock.lock();
         try {
-            granted = slots;
-            liveUntilNanos = askedAtNanos + lease.toNanos();
-            changed.signalAll();
+            if (all) {
+                changed.signalAll();
+            } else {
+                changed.signal();
+            }
         } finally {
             lock.unlock();
         }
@@ -83,41 +110,21 @@ final class HostSlots {
 
     /** Slots granted now. */
     int granted() {
-        lock.lock();
-        try {
-            return granted;
-        } finally {
-            lock.unlock();
-        }
+        return granted;
     }
 
     /** Fetches holding a slot now. */
     int inUse() {
-        lock.lock();
-        try {
-            return inUse;
-        } finally {
-            lock.unlock();
-        }
+        return inUse.get();
     }
 
     /** What the ledger must keep holding for this worker: its grant, or more while fetches above it end. */
     int held() {
-        lock.lock();
-        try {
-            return Math.max(granted, inUse);
-        } finally {
-            lock.unlock();
-        }
+        return Math.max(granted, inUse.get());
     }
 
     /** Nanoseconds (on the ticker) until the grant must be renewed, negative once it may have lapsed. */
     long liveForNanos() {
-        lock.lock();
-        try {
-            return liveUntilNanos - ticker.nanos();
-        } finally {
-            lock.unlock();
-        }
+        return liveUntilNanos - ticker.nanos();
     }
 }
