@@ -68,17 +68,17 @@ final class EndToEnd {
                 int n = warmUp ? Math.min(options.urls(), WARM_UP_URLS) : options.urls();
                 Map<String, Double> run = new LinkedHashMap<>();
                 if (python != null) {
-                    run.put(AIOHTTP, aiohttp(python, urls(site, List.of(TargetSite.HOSTS.getFirst()), next, n)));
+                    aiohttp(python, urls(site, List.of(TargetSite.HOSTS.getFirst()), next, n), run);
                 }
-                run.put(DEFAULTS, fetchq(1, List.of(TargetSite.HOSTS.getFirst()), n));
-                run.put(PER_HOST_64, fetchq(1, List.of(TargetSite.HOSTS.getFirst()), n, "--fetchq.worker.per-host=64"));
-                run.put(TWO_BY_TWO, fetchq(2, TargetSite.HOSTS.subList(0, 2), n));
+                fetchq(DEFAULTS, run, 1, List.of(TargetSite.HOSTS.getFirst()), n);
+                fetchq(PER_HOST_64, run, 1, List.of(TargetSite.HOSTS.getFirst()), n, "--fetchq.worker.per-host=64");
+                fetchq(TWO_BY_TWO, run, 2, TargetSite.HOSTS.subList(0, 2), n);
                 if (!warmUp) {
                     // Four workers share each host's limit (fleet-wide politeness): 8, then 64, in flight
                     // per host. Not in the unrecorded warm-up run: each variant warms its fresh workers up
                     // itself, and sixteen JVM starts would double the warm-up for nothing.
-                    run.put(FOUR_BY_FOUR, fetchq(4, TargetSite.HOSTS, n));
-                    run.put(FOUR_BY_FOUR_64, fetchq(4, TargetSite.HOSTS, n, "--fetchq.worker.per-host=64"));
+                    fetchq(FOUR_BY_FOUR, run, 4, TargetSite.HOSTS, n);
+                    fetchq(FOUR_BY_FOUR_64, run, 4, TargetSite.HOSTS, n, "--fetchq.worker.per-host=64");
                 }
                 if (python != null) {
                     run.put(DEFAULTS_RATIO, run.get(DEFAULTS) / run.get(AIOHTTP));
@@ -87,8 +87,14 @@ final class EndToEnd {
                 return run;
             }
 
-            /** Fresh workers with these settings: a warm-up batch, then {@code n} URLs timed from submit to done. */
-            private double fetchq(int workers, List<String> hosts, int n, String... settings) throws Exception {
+            /**
+             * Fresh workers with these settings: a warm-up batch, then {@code n} URLs timed from submit to
+             * done, put in {@code run} as {@code metric}; beside it, where {@code /proc} is readable, the
+             * CPU and context switches per fetch of the workers, the API, PostgreSQL and the site over
+             * the timed batch.
+             */
+            private void fetchq(String metric, Map<String, Double> run, int workers, List<String> hosts, int n,
+                    String... settings) throws Exception {
                 List<Launched> started = new ArrayList<>();
                 try {
                     String prefix = "e2e-" + (++workerNumber[0]) + "-";
@@ -99,12 +105,41 @@ final class EndToEnd {
                             + " AND worker_id LIKE '" + prefix + "%'") == workers, Duration.ofSeconds(120), "workers to start");
                     drain(urls(site, hosts, next, Math.min(n, WARM_UP_URLS)));
                     List<String> urls = urls(site, hosts, next, n);
-                    return n / drain(urls);
+                    Map<String, ProcessCpu.Usage> before = usage(started);
+                    run.put(metric, n / drain(urls));
+                    if (!before.isEmpty()) {
+                        String variant = metric.replace(" fetches/s", "");
+                        usage(started).forEach((who, after) -> {
+                            ProcessCpu.Usage used = after.minus(before.get(who));
+                            run.put(variant + ": " + who + " CPU µs/fetch", used.cpuMicros() / (double) n);
+                            run.put(variant + ": " + who + " switches/fetch", used.switches() / (double) n);
+                        });
+                    }
                 } finally {
                     for (Launched worker : started) {
                         worker.close();
                     }
                 }
+            }
+
+            /** CPU and context switches so far of the workers, the API, PostgreSQL and the site; none without /proc. */
+            private Map<String, ProcessCpu.Usage> usage(List<Launched> workers) {
+                Map<String, ProcessCpu.Usage> usage = new LinkedHashMap<>();
+                if (!ProcessCpu.available()) {
+                    return usage;
+                }
+                long cpu = 0;
+                long switches = 0;
+                for (Launched worker : workers) {
+                    ProcessCpu.Usage u = ProcessCpu.tree(worker.pid());
+                    cpu += u.cpuMicros();
+                    switches += u.switches();
+                }
+                usage.put("workers", new ProcessCpu.Usage(cpu, switches));
+                usage.put("API", ProcessCpu.tree(api.pid()));
+                usage.put("PostgreSQL", ProcessCpu.named("postgres"));
+                usage.put("site", ProcessCpu.tree(site.pid()));
+                return usage;
             }
 
             /** Seconds from submitting the batch to the API saying it is done. */
@@ -148,7 +183,12 @@ final class EndToEnd {
         return urls;
     }
 
-    private static double aiohttp(String python, List<String> urls) throws IOException, InterruptedException {
+    /**
+     * The asyncio pattern over {@code urls}: its fetches per second, and its own CPU and context
+     * switches per fetch (the script reports them), put in {@code run}.
+     */
+    private static void aiohttp(String python, List<String> urls, Map<String, Double> run)
+            throws IOException, InterruptedException {
         Path file = Files.createTempFile("fetchq-bench-urls", ".txt");
         try {
             Files.write(file, urls, StandardCharsets.UTF_8);
@@ -157,8 +197,11 @@ final class EndToEnd {
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
             Scenarios.check(p.waitFor() == 0, "aiohttp-fetch.py failed: " + out);
             String[] parts = out.split("\\s+");
-            Scenarios.check(parts.length == 3 && parts[1].equals("0"), "aiohttp fetched every URL: " + out);
-            return Integer.parseInt(parts[0]) / Double.parseDouble(parts[2]);
+            Scenarios.check(parts.length == 5 && parts[1].equals("0"), "aiohttp fetched every URL: " + out);
+            int fetched = Integer.parseInt(parts[0]);
+            run.put(AIOHTTP, fetched / Double.parseDouble(parts[2]));
+            run.put("aiohttp: python CPU µs/fetch", Double.parseDouble(parts[3]) * 1e6 / fetched);
+            run.put("aiohttp: python switches/fetch", Long.parseLong(parts[4]) / (double) fetched);
         } finally {
             Files.deleteIfExists(file);
         }

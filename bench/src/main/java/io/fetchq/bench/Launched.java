@@ -28,6 +28,10 @@ final class Launched implements AutoCloseable {
         this.log = log;
     }
 
+    long pid() {
+        return process.pid();
+    }
+
     /** The API on a free port, without an in-process worker. */
     static Launched api(String jdbcUrl, int port) throws IOException, InterruptedException {
         Launched api = start("api", jar("api/target/fetchq-api.jar"), List.of("--server.port=" + port,

@@ -30,6 +30,10 @@ final class TargetSite implements AutoCloseable {
         this.kind = kind;
     }
 
+    long pid() {
+        return process.pid();
+    }
+
     static TargetSite start() throws IOException, InterruptedException {
         int port = Launched.freePort();
         Path dir = Files.createTempDirectory("fetchq-bench-site");
