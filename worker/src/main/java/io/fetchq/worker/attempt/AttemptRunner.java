@@ -317,8 +317,8 @@ public final class AttemptRunner implements AutoCloseable {
             permitted = false;
         }
         if (!permitted) {
-            // No slot of the host in time, or an interrupt while waiting for one (shutdown): no
-            // request was made, so the attempt is not one.
+            // No slot of the host in time, the fleet holding the host back, or an interrupt while
+            // waiting (shutdown): no request was made, so the attempt is not one.
             guard.unused();
             return Attempt.last(job, endings.release(job, properties.retryBase().toMillis()));
         }

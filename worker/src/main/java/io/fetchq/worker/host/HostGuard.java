@@ -37,6 +37,9 @@ public final class HostGuard {
      */
     static final long SETTLE_NANOS = TimeUnit.SECONDS.toNanos(3);
 
+    /** How often a fetch waiting for a slot looks whether the fleet holds the host back. */
+    static final Duration HOLD_CHECK = Duration.ofMillis(500);
+
     /** What this worker learned about a host that the whole fleet must honour. */
     interface Events {
         void paused(String host, long millis);
@@ -159,14 +162,27 @@ public final class HostGuard {
      * Waits for the host's next instant of its fleet-wide rate (none when it has no rate), then for
      * one of this worker's slots of the host.
      *
-     * @return false when no slot came within {@code maxWait}: no request may be made
+     * @return false when no slot came within {@code maxWait}, or the fleet holds the host back: no request may be made
      */
     public boolean acquire(Duration maxWait) throws InterruptedException {
         double known = ledgerRate;
         if (known > 0 || configuredRate > 0) {
             rate.acquire(configuredRate, known);
         }
-        return slots.acquire(maxWait);
+        // Gives up as soon as the fleet holds the host back (another worker makes the trial calls,
+        // a pause, an open breaker): the job goes back to the queue, where the worker making the
+        // trials can take it, rather than wait here for slots this worker will not get meanwhile.
+        long deadline = System.nanoTime() + maxWait.toNanos();
+        while (!heldByFleet && pausedForMs() == 0 && breaker.getState() != CircuitBreaker.State.OPEN) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return false;
+            }
+            if (slots.acquire(Duration.ofNanos(Math.min(left, HOLD_CHECK.toNanos())))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** A request that {@link #acquire} allowed has ended. */
