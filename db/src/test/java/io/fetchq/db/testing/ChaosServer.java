@@ -6,14 +6,18 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.InetAddress;
-import java.net.ServerSocket;
+import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URLDecoder;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -48,7 +52,14 @@ import java.util.zip.GZIPOutputStream;
  */
 public final class ChaosServer implements AutoCloseable {
 
-    private final ServerSocket server;
+    private final ServerSocketChannel server;
+    private final int port;
+    /**
+     * Requests on {@code /hang} per Host header: each ends when its client closes, which its own
+     * thread may notice late; a new request of the host first ends those whose client is gone, so
+     * that a client that closed one connection and opened the next is not seen with both at once.
+     */
+    private final Map<String, Set<Hanging>> hanging = new ConcurrentHashMap<>();
     private final ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
     public final Map<String, AtomicInteger> hits = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> activeByHost = new ConcurrentHashMap<>();
@@ -61,12 +72,14 @@ public final class ChaosServer implements AutoCloseable {
     public final AtomicInteger peak = new AtomicInteger();
 
     public ChaosServer() throws IOException {
-        server = new ServerSocket(0, 1000, InetAddress.getLoopbackAddress());
+        server = ServerSocketChannel.open();
+        server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 1000);
+        port = ((InetSocketAddress) server.getLocalAddress()).getPort();
         threads.submit(this::acceptLoop);
     }
 
     public int port() {
-        return server.getLocalPort();
+        return port;
     }
 
     /** A URL on this server under host name {@code host} (which tests resolve to loopback). */
@@ -114,9 +127,9 @@ public final class ChaosServer implements AutoCloseable {
     }
 
     private void acceptLoop() {
-        while (!server.isClosed()) {
+        while (server.isOpen()) {
             try {
-                Socket socket = server.accept();
+                Socket socket = server.accept().socket();
                 threads.submit(() -> handle(socket));
             } catch (IOException e) {
                 return;
@@ -161,6 +174,7 @@ public final class ChaosServer implements AutoCloseable {
             int nth = hits.computeIfAbsent(path, p -> new AtomicInteger()).incrementAndGet();
             int onPath = activeByPath.computeIfAbsent(path, p -> new AtomicInteger()).incrementAndGet();
             peakByPath.computeIfAbsent(path, p -> new AtomicInteger()).accumulateAndGet(onPath, Math::max);
+            hanging.getOrDefault(host, Set.of()).forEach(Hanging::ended);
             int now = activeByHost.computeIfAbsent(host, h -> new AtomicInteger()).incrementAndGet();
             peakByHost.computeIfAbsent(host, h -> new AtomicInteger()).accumulateAndGet(now, Math::max);
             peak.accumulateAndGet(active.incrementAndGet(), Math::max);
@@ -173,7 +187,7 @@ public final class ChaosServer implements AutoCloseable {
                     active.decrementAndGet();
                 }
             };
-            respond(socket, target, path, head.toString(), nth, answering);
+            respond(socket, host, target, path, head.toString(), nth, answering);
         } catch (IOException | InterruptedException e) {
             // the client went away; nothing to do
         } finally {
@@ -183,7 +197,8 @@ public final class ChaosServer implements AutoCloseable {
         }
     }
 
-    private void respond(Socket socket, String target, String path, String request, int nth, Runnable answering)
+    private void respond(Socket socket, String host, String target, String path, String request, int nth,
+                         Runnable answering)
             throws IOException, InterruptedException {
         String[] parts = path.split("/");
         OutputStream out = new java.io.FilterOutputStream(socket.getOutputStream()) {
@@ -221,18 +236,23 @@ public final class ChaosServer implements AutoCloseable {
                 }
             }
             case "hang" -> {
-                // Until the client gives up (or the server closes): a request it abandoned is no
+                // Until the client gives up (or a minute passes): a request it abandoned is no
                 // longer counted as in flight.
-                socket.setSoTimeout(60_000);
+                Hanging hang = new Hanging(socket.getChannel(), answering);
+                Set<Hanging> ofHost = hanging.computeIfAbsent(host, h -> ConcurrentHashMap.newKeySet());
+                ofHost.add(hang);
                 try {
-                    while (socket.getInputStream().read() >= 0) {
-                        // discard
+                    for (long until = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
+                         !hang.ended() && System.nanoTime() < until; ) {
+                        Thread.sleep(20);
                     }
-                } catch (java.net.SocketTimeoutException stillThere) {
-                    // an hour is not needed to show a hang
+                } finally {
+                    ofHost.remove(hang);
                 }
             }
             case "reset" -> {
+                // Counted done before the reset: the client may send its next request at once.
+                answering.run();
                 socket.setSoLinger(true, 0);
                 socket.close();
             }
@@ -283,6 +303,40 @@ public final class ChaosServer implements AutoCloseable {
                 }
             }
             default -> send(out, 404, "text/plain", "no such path");
+        }
+    }
+
+    /** A request on {@code /hang}: ended once its client closed (read without blocking). */
+    private static final class Hanging {
+
+        private final SocketChannel channel;
+        private final Runnable answering;
+        private final ByteBuffer discard = ByteBuffer.allocate(512);
+        private boolean ended;
+
+        Hanging(SocketChannel channel, Runnable answering) {
+            this.channel = channel;
+            this.answering = answering;
+        }
+
+        synchronized boolean ended() {
+            if (!ended) {
+                try {
+                    channel.configureBlocking(false);
+                    int n;
+                    do {
+                        discard.clear();
+                        n = channel.read(discard);
+                    } while (n > 0);
+                    ended = n < 0;
+                } catch (IOException reset) {
+                    ended = true;
+                }
+                if (ended) {
+                    answering.run();
+                }
+            }
+            return ended;
         }
     }
 

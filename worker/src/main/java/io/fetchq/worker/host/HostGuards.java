@@ -327,22 +327,21 @@ public final class HostGuards {
             return room;
         }
         long now = ticker.nanos();
-        List<HostLedger.ShareRequest> asks = new ArrayList<>();
+        List<Ask> asks = new ArrayList<>();
         for (String host : hosts) {
             HostGuard g = guards.computeIfAbsent(host, this::create);
             g.seenDueNanos = now;
             // A host the ledger refused lately (others hold its slots) is asked again by the sync.
             if (g.slots.granted() == 0 && now - g.refusedAtNanos >= properties.hostSyncInterval().toNanos()
                     && !g.heldByFleet() && g.pausedForMs() == 0) {
-                asks.add(request(g, Math.min(g.limit, properties.maxInFlight())));
+                asks.add(new Ask(g, Math.min(g.limit, properties.maxInFlight())));
             }
         }
         take(asks);
-        for (HostLedger.ShareRequest ask : asks) {
-            HostGuard g = guards.get(ask.host());
-            int free = g == null ? 0 : g.freeRoom();
+        for (Ask ask : asks) {
+            int free = ask.guard().freeRoom();
             if (free > 0) {
-                room.put(ask.host(), free);
+                room.put(ask.guard().host, free);
             }
         }
         return room;
@@ -365,7 +364,7 @@ public final class HostGuards {
         long renewNanos = properties.lease().toNanos() / 3;
         long reportNanos = Math.max(properties.hostSyncInterval().toNanos(), REPORT_EVERY.toNanos());
         int reports = 0;
-        List<HostLedger.ShareRequest> asks = new ArrayList<>();
+        List<Ask> asks = new ArrayList<>();
         for (HostGuard g : guards.values()) {
             int want = want(g, now);
             int held = g.slots.held();
@@ -382,7 +381,7 @@ public final class HostGuards {
                     && reports < REPORTS_PER_SYNC;
             if (due || report) {
                 reports += due ? 0 : 1;
-                asks.add(request(g, want));
+                asks.add(new Ask(g, want));
             }
         }
         take(asks);
@@ -436,19 +435,27 @@ public final class HostGuards {
         return most;
     }
 
-    private HostLedger.ShareRequest request(HostGuard g, int want) {
-        return new HostLedger.ShareRequest(g.host, want, g.limit, g.configuredRate, g.slots.held(), g.slots.inUse());
+    /** The slots a pass would have of a host. */
+    private record Ask(HostGuard guard, int want) {
     }
 
-    /** Takes shares and applies the answers; one caller at a time (the claimer's discovery, the sync). */
-    private synchronized void take(List<HostLedger.ShareRequest> asks) {
+    /**
+     * Takes shares and applies the answers; one caller at a time (the claimer's discovery, the sync).
+     * The slots held are read here, under the lock, not when the pass chose its hosts: a grant
+     * applied in between by the other caller may have started fetches the share must keep covering.
+     */
+    private synchronized void take(List<Ask> asks) {
         if (asks.isEmpty()) {
             return;
         }
         long asked = ticker.nanos();
-        List<HostLedger.Share> shares = ledger.takeShares(properties.id(), asks, properties.lease());
+        List<HostLedger.ShareRequest> requests = asks.stream()
+                .map(a -> new HostLedger.ShareRequest(a.guard().host, a.want(), a.guard().limit, a.guard().configuredRate,
+                        a.guard().slots.held(), a.guard().slots.inUse()))
+                .toList();
+        List<HostLedger.Share> shares = ledger.takeShares(properties.id(), requests, properties.lease());
         Map<String, HostLedger.ShareRequest> byHost = new HashMap<>();
-        asks.forEach(a -> byHost.put(a.host(), a));
+        requests.forEach(r -> byHost.put(r.host(), r));
         for (HostLedger.Share share : shares) {
             HostGuard g = guards.get(share.host());
             if (g == null) {
