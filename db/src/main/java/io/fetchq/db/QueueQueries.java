@@ -190,9 +190,13 @@ public class QueueQueries {
                        timestamptz 'epoch' + i.finished_us * interval '1 microsecond' AS finished_at,
                        CASE WHEN i.final_state IS NOT NULL THEN i.final_state
                             WHEN q.cancel_requested THEN 'cancelled' END AS end_state
+                -- The lease token alone says the row is running: a row carries one only while it
+                -- runs (every statement that ends a run clears it). Naming the state would let the
+                -- planner read the whole running index (queue_running, dead entries included)
+                -- for every statement instead of one primary-key lookup per row.
                 FROM input i
                 JOIN fetchq.queue q ON q.job_id = i.job_id AND q.lease_token = i.lease_token
-                                   AND q.attempt = i.attempt AND q.state = 'running'
+                                   AND q.attempt = i.attempt
                 ORDER BY i.job_id
                 FOR UPDATE OF q
             ), ended AS (
@@ -560,7 +564,7 @@ public class QueueQueries {
                         FROM fetchq.queue q
                         JOIN unnest(?::bigint[], ?::uuid[]) AS h(job_id, lease_token)
                           ON q.job_id = h.job_id AND q.lease_token = h.lease_token
-                        WHERE q.state = 'running'
+                        -- Running: the token says so (see the completion's fence), one lookup per claim.
                         ORDER BY q.job_id
                         FOR UPDATE OF q
                     )

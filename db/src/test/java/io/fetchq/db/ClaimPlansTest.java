@@ -124,4 +124,22 @@ class ClaimPlansTest {
         assertReadsAtMost("renewal of 100 leases", 400, 1_500,
                 () -> assertThat(queue.extendLeases(claims, Duration.ofMinutes(5))).isEmpty());
     }
+
+    /**
+     * With thousands of jobs running (other workers' claims, made after the statistics were taken,
+     * as in a busy fleet), writing ten results reads those ten rows: the fence finds each claim by
+     * its key, not by reading every running row.
+     */
+    @Test
+    void aCompletionReadsItsOwnRowsNotEveryRunningOne() {
+        QueueQueries plain = new QueueQueries(new JdbcTemplate(pool));
+        for (int i = 0; i < 5; i++) {
+            assertThat(plain.claimDue("w-other", 1000, 2000, 1000, Map.of(), Duration.ofMinutes(5))).hasSize(1000);
+        }
+        List<ClaimedJob> mine = plain.claimDue("w3", 10, 20, 8, Map.of(), Duration.ofMinutes(5));
+        assertThat(mine).hasSize(10);
+        assertReadsAtMost("completion of 10 jobs with 5,010 running", 100, 1_000,
+                () -> assertThat(queue.completeMany(mine.stream().<Completion>map(SqlTestBase::completed).toList(), "w3"))
+                        .hasSize(10));
+    }
 }
