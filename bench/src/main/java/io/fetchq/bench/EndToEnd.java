@@ -30,8 +30,16 @@ final class EndToEnd {
 
     /** The seed's pattern: {@code Semaphore(20)}. */
     static final int AIOHTTP_CONCURRENCY = 20;
-    /** URLs of the batch that warms a fresh worker up before the measured one. */
-    static final int WARM_UP_URLS = 2_000;
+    /** URLs of each variant in the harness's unrecorded warm-up run (it warms the API and the site up). */
+    static final int WARM_UP_RUN_URLS = 2_000;
+
+    /**
+     * URLs of the batch that warms each variant's fresh workers up before the measured one (at most
+     * the measured batch's size): enough for the JIT to have compiled the fetch path, so that the
+     * measured batch shows the steady state rather than the compiler (a worker's C2 threads used
+     * more than half of its CPU during a measured batch that followed a 2,000-URL warm-up).
+     */
+    static final int WARM_UP_URLS = 20_000;
 
     static final String AIOHTTP = "aiohttp fetches/s";
     static final String DEFAULTS = "1 worker, defaults fetches/s";
@@ -43,13 +51,26 @@ final class EndToEnd {
     static final String PER_HOST_64_RATIO = "per-host=64 ÷ aiohttp";
 
     /**
-     * JVM options for the launched workers, from {@code -Dbench.worker-jvm="..."} (space-separated; for
+     * JVM options for the launched workers, from {@code -Dbench.worker-jvm="..."} (separated by spaces or semicolons; for
      * a profile, e.g. {@code -XX:StartFlightRecording=filename=/tmp/w%p.jfr}).
      */
     private static final List<String> WORKER_JVM = System.getProperty("bench.worker-jvm", "").isBlank() ? List.of()
-            : List.of(System.getProperty("bench.worker-jvm").trim().split("\\s+"));
+            : List.of(System.getProperty("bench.worker-jvm").trim().split("[\\s;]+"));
+
+    /**
+     * The variants to run, from {@code -Dbench.e2e-variants=aiohttp,defaults,...} (the names before
+     * " fetches/s", lower case, spaces and commas as dashes); all when absent. For a profile of one.
+     */
+    private static final List<String> VARIANTS = System.getProperty("bench.e2e-variants", "").isBlank() ? List.of()
+            : List.of(System.getProperty("bench.e2e-variants").trim().split("\\s*,\\s*"));
 
     private EndToEnd() {
+    }
+
+    /** Whether variant {@code metric} is to run. */
+    static boolean runs(String metric) {
+        String name = metric.replace(" fetches/s", "").toLowerCase(java.util.Locale.ROOT).replaceAll("[ ,]+", "-");
+        return VARIANTS.isEmpty() || VARIANTS.contains(name);
     }
 
     static Bench.Scenario drainHttpE2e(Bench.Options options) throws Exception {
@@ -65,9 +86,9 @@ final class EndToEnd {
         return new Bench.Scenario() {
             @Override
             public Map<String, Double> run(boolean warmUp) throws Exception {
-                int n = warmUp ? Math.min(options.urls(), WARM_UP_URLS) : options.urls();
+                int n = warmUp ? Math.min(options.urls(), WARM_UP_RUN_URLS) : options.urls();
                 Map<String, Double> run = new LinkedHashMap<>();
-                if (python != null) {
+                if (python != null && runs(AIOHTTP)) {
                     aiohttp(python, urls(site, List.of(TargetSite.HOSTS.getFirst()), next, n), run);
                 }
                 fetchq(DEFAULTS, run, 1, List.of(TargetSite.HOSTS.getFirst()), n);
@@ -80,8 +101,10 @@ final class EndToEnd {
                     fetchq(FOUR_BY_FOUR, run, 4, TargetSite.HOSTS, n);
                     fetchq(FOUR_BY_FOUR_64, run, 4, TargetSite.HOSTS, n, "--fetchq.worker.per-host=64");
                 }
-                if (python != null) {
+                if (run.containsKey(AIOHTTP) && run.containsKey(DEFAULTS)) {
                     run.put(DEFAULTS_RATIO, run.get(DEFAULTS) / run.get(AIOHTTP));
+                }
+                if (run.containsKey(AIOHTTP) && run.containsKey(PER_HOST_64)) {
                     run.put(PER_HOST_64_RATIO, run.get(PER_HOST_64) / run.get(AIOHTTP));
                 }
                 return run;
@@ -95,6 +118,9 @@ final class EndToEnd {
              */
             private void fetchq(String metric, Map<String, Double> run, int workers, List<String> hosts, int n,
                     String... settings) throws Exception {
+                if (!runs(metric)) {
+                    return;
+                }
                 List<Launched> started = new ArrayList<>();
                 try {
                     String prefix = "e2e-" + (++workerNumber[0]) + "-";
@@ -106,7 +132,9 @@ final class EndToEnd {
                     drain(urls(site, hosts, next, Math.min(n, WARM_UP_URLS)));
                     List<String> urls = urls(site, hosts, next, n);
                     Map<String, ProcessCpu.Usage> before = usage(started);
-                    run.put(metric, n / drain(urls));
+                    Drained drained = drain(urls);
+                    run.put(metric, n / drained.seconds());
+                    run.put(metric.replace(" fetches/s", "") + ": POST s", drained.postSeconds());
                     if (!before.isEmpty()) {
                         String variant = metric.replace(" fetches/s", "");
                         usage(started).forEach((who, after) -> {
@@ -142,14 +170,15 @@ final class EndToEnd {
                 return usage;
             }
 
-            /** Seconds from submitting the batch to the API saying it is done. */
-            private double drain(List<String> urls) throws Exception {
+            /** Seconds from submitting the batch to the API saying it is done, and of those the POST's own. */
+            private Drained drain(List<String> urls) throws Exception {
                 long started = System.nanoTime();
                 HttpResponse<String> created = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
                         + "/api/v1/batches")).header("Content-Type", "text/plain")
                         .POST(HttpRequest.BodyPublishers.ofString(String.join("\n", urls))).build(),
                         HttpResponse.BodyHandlers.ofString());
                 Scenarios.check(created.statusCode() == 201, "the batch was refused: " + created.body());
+                double postSeconds = (System.nanoTime() - started) / 1e9;
                 String id = field(created.body(), "id");
                 long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(30);
                 while (true) {
@@ -159,7 +188,7 @@ final class EndToEnd {
                         double seconds = (System.nanoTime() - started) / 1e9;
                         Scenarios.check(field(batch, "completed").equals(Integer.toString(urls.size())),
                                 "every URL completed: " + batch);
-                        return seconds;
+                        return new Drained(seconds, postSeconds);
                     }
                     Scenarios.check(System.nanoTime() < deadline, "the batch did not finish in 30 minutes: " + batch);
                 }
@@ -172,6 +201,10 @@ final class EndToEnd {
                 db.close();
             }
         };
+    }
+
+    /** A batch drained: seconds from the POST to done, and the POST's own. */
+    private record Drained(double seconds, double postSeconds) {
     }
 
     /** {@code n} URLs never fetched before in this run, spread over {@code hosts} in turn. */
