@@ -65,6 +65,55 @@ class IntakeSqlTest extends SqlTestBase {
                 .containsEntry("total", 3).containsEntry("queued", 3L).containsEntry("done", false);
     }
 
+    /**
+     * A batch keeps every value as it was given, whatever encoding carries it to the database:
+     * tabs, newlines, backslashes, quotes in array elements, text beyond ASCII and every byte
+     * value, in the order given, with the due times and queue states of the single insert.
+     */
+    @Test
+    void aBatchKeepsEveryValueAsGiven() {
+        byte[] body = new byte[256];
+        for (int i = 0; i < body.length; i++) {
+            body[i] = (byte) i;
+        }
+        String headers = "{\"X-A\": \"tab\\there\\nnew line \\\\ back\\\"slash\"}";
+        String metadata = "{\"note\": \"caf\u00e9 \u2603 \\t\\r\\n \\\\N\", \"n\": [1, null]}";
+        NewJob tricky = new NewJob("http://example.com/a%09b?q=%5C", "example.com", "PUT", headers, body, -7, null,
+                60_000, 5, 1234, 4321, false, false, List.of("title", "we\"ird\\one", "links"), "key\twith\\tab",
+                new byte[] {0, 1, (byte) 0xff}, metadata);
+        NewJob past = aJob("http://example.com/past").runAt(Instant.parse("2001-01-01T00:00:00Z")).build();
+        BatchRow batch = jobs.insertBatch(List.of(tricky, past));
+
+        Map<String, Object> row = sql.sql("""
+                SELECT url, host, method, headers = CAST(:headers AS jsonb) AS same_headers, body, priority,
+                       max_attempts, timeout_ms, max_body_bytes, store_body, follow_redirects, extract::text AS extract,
+                       idempotency_key, request_hash, metadata = CAST(:metadata AS jsonb) AS same_metadata,
+                       extract(epoch FROM run_at - created_at) AS due_in
+                FROM fetchq.job WHERE batch_id = :batch ORDER BY id LIMIT 1""")
+                .param("headers", headers).param("metadata", metadata).param("batch", batch.id()).query().singleRow();
+        assertThat(row).containsEntry("url", "http://example.com/a%09b?q=%5C").containsEntry("host", "example.com")
+                .containsEntry("method", "PUT").containsEntry("same_headers", true).containsEntry("priority", -7)
+                .containsEntry("max_attempts", 5).containsEntry("timeout_ms", 1234)
+                .containsEntry("max_body_bytes", 4321).containsEntry("store_body", false)
+                .containsEntry("follow_redirects", false)
+                .containsEntry("extract", "{title,\"we\\\"ird\\\\one\",links}")
+                .containsEntry("idempotency_key", "key\twith\\tab").containsEntry("same_metadata", true);
+        assertThat((byte[]) row.get("body")).isEqualTo(body);
+        assertThat((byte[]) row.get("request_hash")).containsExactly(0, 1, 0xff);
+        assertThat(((Number) row.get("due_in")).doubleValue()).isEqualTo(60.0);
+        assertThat(sql.sql("""
+                SELECT q.state FROM fetchq.queue q JOIN fetchq.job j ON j.id = q.job_id
+                WHERE j.batch_id = :batch ORDER BY j.id""").param("batch", batch.id()).query(String.class).list())
+                .as("the delayed job waits as scheduled; one due in the past is due now")
+                .containsExactly("scheduled", "queued");
+        assertThat(sql.sql("SELECT url FROM fetchq.job WHERE batch_id = :batch ORDER BY id").param("batch", batch.id())
+                .query(String.class).list()).containsExactly("http://example.com/a%09b?q=%5C", "http://example.com/past");
+        assertThat(sql.sql("""
+                SELECT extract(epoch FROM j.run_at - j.created_at) FROM fetchq.job j
+                WHERE j.batch_id = :batch AND j.url LIKE '%/past'""").param("batch", batch.id()).query(Double.class)
+                .single()).as("a run_at in the past is due at intake").isZero();
+    }
+
     @Test
     void aBatchWithATakenIdempotencyKeyInsertsNothing() {
         aJob("http://example.com/first").idempotencyKey("taken", "first").submit();
