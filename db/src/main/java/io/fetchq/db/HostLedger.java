@@ -61,12 +61,12 @@ public class HostLedger {
         return jdbc.execute((Connection c) -> {
             try (PreparedStatement ps = c.prepareStatement(TAKE_SHARES)) {
                 ps.setString(1, workerId);
-                ps.setArray(2, c.createArrayOf("text", requests.stream().map(ShareRequest::host).toArray()));
-                ps.setArray(3, c.createArrayOf("int4", requests.stream().map(ShareRequest::want).toArray()));
-                ps.setArray(4, c.createArrayOf("int4", requests.stream().map(ShareRequest::limit).toArray()));
-                ps.setArray(5, c.createArrayOf("float8", requests.stream().map(ShareRequest::rate).toArray()));
-                ps.setArray(6, c.createArrayOf("int4", requests.stream().map(ShareRequest::held).toArray()));
-                ps.setArray(7, c.createArrayOf("int4", requests.stream().map(ShareRequest::inUse).toArray()));
+                ps.setArray(2, SqlArrays.array(c, "text", requests, ShareRequest::host, String[]::new));
+                ps.setArray(3, SqlArrays.array(c, "int4", requests, ShareRequest::want, Integer[]::new));
+                ps.setArray(4, SqlArrays.array(c, "int4", requests, ShareRequest::limit, Integer[]::new));
+                ps.setArray(5, SqlArrays.array(c, "float8", requests, ShareRequest::rate, Double[]::new));
+                ps.setArray(6, SqlArrays.array(c, "int4", requests, ShareRequest::held, Integer[]::new));
+                ps.setArray(7, SqlArrays.array(c, "int4", requests, ShareRequest::inUse, Integer[]::new));
                 ps.setLong(8, lease.toMillis());
                 List<Share> shares = new ArrayList<>(requests.size());
                 try (ResultSet rs = ps.executeQuery()) {

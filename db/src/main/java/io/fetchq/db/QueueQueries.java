@@ -13,8 +13,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
-import java.util.function.Function;
-import java.util.function.IntFunction;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Repository;
 
@@ -485,19 +483,19 @@ public class QueueQueries {
         return jdbc.execute((Connection c) -> {
             try (PreparedStatement ps = c.prepareStatement(COMPLETE_MANY)) {
                 int p = 1;
-                ps.setArray(p++, array(c, "int8", list, x -> x.claim().jobId(), Long[]::new));
-                ps.setArray(p++, array(c, "text", list, x -> x.claim().leaseToken().toString(), String[]::new));
-                ps.setArray(p++, array(c, "int4", list, x -> x.claim().attempt(), Integer[]::new));
-                ps.setArray(p++, array(c, "text", list, QueueQueries::finalState, String[]::new));
-                ps.setArray(p++, array(c, "int8", list, QueueQueries::delayMs, Long[]::new));
-                ps.setArray(p++, array(c, "bool", list, x -> x instanceof Completion.Released, Boolean[]::new));
+                ps.setArray(p++, SqlArrays.array(c, "int8", list, x -> x.claim().jobId(), Long[]::new));
+                ps.setArray(p++, SqlArrays.array(c, "text", list, x -> x.claim().leaseToken().toString(), String[]::new));
+                ps.setArray(p++, SqlArrays.array(c, "int4", list, x -> x.claim().attempt(), Integer[]::new));
+                ps.setArray(p++, SqlArrays.array(c, "text", list, QueueQueries::finalState, String[]::new));
+                ps.setArray(p++, SqlArrays.array(c, "int8", list, QueueQueries::delayMs, Long[]::new));
+                ps.setArray(p++, SqlArrays.array(c, "bool", list, x -> x instanceof Completion.Released, Boolean[]::new));
                 p = AttemptColumns.bind(c, ps, p, list);
-                ps.setArray(p++, array(c, "bool", list, x -> payload(x).bodyTruncated(), Boolean[]::new));
-                ps.setArray(p++, array(c, "text", list, x -> payload(x).bodySha256(), String[]::new));
-                ps.setArray(p++, array(c, "text", list, x -> payload(x).title(), String[]::new));
-                ps.setArray(p++, array(c, "text", list, x -> payload(x).linksJson(), String[]::new));
-                ps.setArray(p++, array(c, "text", list, x -> payload(x).finalUrl(), String[]::new));
-                ps.setArray(p++, array(c, "bytea", list, QueueQueries::storedBody, byte[][]::new));
+                ps.setArray(p++, SqlArrays.array(c, "bool", list, x -> payload(x).bodyTruncated(), Boolean[]::new));
+                ps.setArray(p++, SqlArrays.array(c, "text", list, x -> payload(x).bodySha256(), String[]::new));
+                ps.setArray(p++, SqlArrays.array(c, "text", list, x -> payload(x).title(), String[]::new));
+                ps.setArray(p++, SqlArrays.array(c, "text", list, x -> payload(x).linksJson(), String[]::new));
+                ps.setArray(p++, SqlArrays.array(c, "text", list, x -> payload(x).finalUrl(), String[]::new));
+                ps.setArray(p++, SqlArrays.array(c, "bytea", list, QueueQueries::storedBody, byte[][]::new));
                 ps.setString(p, workerId);
                 List<Long> written = new ArrayList<>(list.size());
                 try (ResultSet rs = ps.executeQuery()) {
@@ -572,8 +570,8 @@ public class QueueQueries {
                     SET lease_expires_at = now() + ? * interval '1 millisecond'
                     FROM held WHERE q.job_id = held.job_id
                     RETURNING q.job_id, q.lease_token""")) {
-                ps.setArray(1, array(c, "int8", list, Claim::jobId, Long[]::new));
-                ps.setArray(2, array(c, "text", list, x -> x.leaseToken().toString(), String[]::new));
+                ps.setArray(1, SqlArrays.array(c, "int8", list, Claim::jobId, Long[]::new));
+                ps.setArray(2, SqlArrays.array(c, "text", list, x -> x.leaseToken().toString(), String[]::new));
                 ps.setLong(3, lease.toMillis());
                 // Job and token: a worker may hold an older claim of a job it claimed again, and only
                 // the live one is renewed.
@@ -606,20 +604,6 @@ public class QueueQueries {
             }
             return new Rescued(rs.getLong("requeued"), rs.getLong("ended"));
         }, limit);
-    }
-
-    /**
-     * One column of a batch as an array parameter. Typed element arrays ({@code Long[]},
-     * {@code String[]}, {@code byte[][]}, ...) go to the server in binary: nothing to format here or
-     * to parse there. (UUIDs travel as text: the driver has no binary form for their arrays.)
-     */
-    private static <T, V> Array array(Connection c, String type, List<T> rows, Function<T, V> column,
-            IntFunction<V[]> newArray) throws SQLException {
-        V[] values = newArray.apply(rows.size());
-        for (int i = 0; i < values.length; i++) {
-            values[i] = column.apply(rows.get(i));
-        }
-        return c.createArrayOf(type, values);
     }
 
     /** Binds a room map as two parameters from {@code p}: host names ({@code text[]}) and their room ({@code int4[]}), in step. */

@@ -41,9 +41,11 @@ class FleetBreakerTest extends WorkerTestBase {
                 java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofMillis(20).toNanos());
             }
         });
+        // Requests that hang until their 500 ms timeout, so that the host's first failures come after
+        // every worker had a sync to take its part of the host's slots: all three fetch from it.
         List<NewJob> batch = new ArrayList<>();
         for (int i = 0; i < 60; i++) {
-            batch.add(aJob(server.url("down.test", "/reset/" + i)).maxAttempts(1).build());
+            batch.add(aJob(server.url("down.test", "/hang/" + i)).maxAttempts(1).timeoutMs(500).build());
         }
         long batchId = jobs.insertBatch(batch).id();
         await("batch done", Duration.ofSeconds(90), () -> batchDone(batchId));

@@ -242,10 +242,7 @@ public final class ChaosServer implements AutoCloseable {
                 Set<Hanging> ofHost = hanging.computeIfAbsent(host, h -> ConcurrentHashMap.newKeySet());
                 ofHost.add(hang);
                 try {
-                    for (long until = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
-                         !hang.ended() && System.nanoTime() < until; ) {
-                        Thread.sleep(20);
-                    }
+                    hang.awaitEnd(TimeUnit.MINUTES.toMillis(1));
                 } finally {
                     ofHost.remove(hang);
                 }
@@ -317,6 +314,23 @@ public final class ChaosServer implements AutoCloseable {
         Hanging(SocketChannel channel, Runnable answering) {
             this.channel = channel;
             this.answering = answering;
+        }
+
+        /** Waits until the client closes (the channel turns readable at its end) or {@code millis} pass. */
+        void awaitEnd(long millis) throws IOException {
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+            try (java.nio.channels.Selector selector = java.nio.channels.Selector.open()) {
+                synchronized (this) {
+                    channel.configureBlocking(false);
+                    channel.register(selector, java.nio.channels.SelectionKey.OP_READ);
+                }
+                // Stops early when interrupted (the server closes): select would return at once from then on.
+                for (long left = millis; !ended() && left > 0 && !Thread.currentThread().isInterrupted();
+                     left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())) {
+                    selector.select(left);
+                    selector.selectedKeys().clear();
+                }
+            }
         }
 
         synchronized boolean ended() {
