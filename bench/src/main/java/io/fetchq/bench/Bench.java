@@ -90,11 +90,14 @@ public final class Bench {
         scenario("drain-http-e2e", EndToEnd::drainHttpE2e, """
                 What a user gets from the jars: the API and workers as processes of their own, the site as \
                 another (nginx when present: one 2 KiB page for every path), `--urls` URLs (default 20,000) as \
-                one text batch, waited for with `GET /api/v1/batches/{id}?wait_ms=`, after a warm-up batch of up to 20,000 URLs \
-                on fresh workers. In the same run, the asyncio + aiohttp pattern it replaces (one \
-                `ClientSession`, `Semaphore(20)`, `gather`) on the same kind of URLs, when a python3 with \
-                aiohttp is here. Variants: one worker at the defaults (8 per host); one with `per-host=64`; two \
-                workers over two hosts (127.0.0.1, 127.0.0.2).""");
+                one text batch, waited for with `GET /api/v1/batches/{id}?wait_ms=`, after a warm-up batch of up \
+                to 20,000 URLs per worker on fresh workers; the POST's own time and the fetch phase (POST \
+                answered to done) beside it; CPU µs and context switches per fetch of each process over the \
+                timed batch, and of the workers' CPU the JIT compiler threads' part. In the same run, the \
+                asyncio + aiohttp pattern it replaces (one `ClientSession`, `Semaphore(20)`, `gather`) on the \
+                same kind of URLs, when a python3 with aiohttp is here. Variants: one worker at the defaults (8 \
+                per host); one with `per-host=64`; two workers over two hosts (127.0.0.1, 127.0.0.2); four \
+                workers over four hosts, at the defaults and with `per-host=64`.""");
         scenario("history", Scenarios::history, """
                 drain-noop in a database that already holds `--history` finished jobs with their attempts, one \
                 in ten with a 2 KiB body (built once, vacuumed); ratio to drain-noop.""");

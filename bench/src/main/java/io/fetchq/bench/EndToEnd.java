@@ -34,8 +34,8 @@ final class EndToEnd {
     static final int WARM_UP_RUN_URLS = 2_000;
 
     /**
-     * URLs of the batch that warms each variant's fresh workers up before the measured one (at most
-     * the measured batch's size): enough for the JIT to have compiled the fetch path, so that the
+     * URLs per worker of the batch that warms each variant's fresh workers up before the measured one
+     * (at most the measured batch's size per worker): enough for each worker's JIT to have compiled the fetch path, so that the
      * measured batch shows the steady state rather than the compiler (a worker's C2 threads used
      * more than half of its CPU during a measured batch that followed a 2,000-URL warm-up).
      */
@@ -129,18 +129,23 @@ final class EndToEnd {
                     }
                     Scenarios.await(() -> db.count("SELECT count(*) FROM fetchq.workers WHERE state = 'running'"
                             + " AND worker_id LIKE '" + prefix + "%'") == workers, Duration.ofSeconds(120), "workers to start");
-                    drain(urls(site, hosts, next, Math.min(n, WARM_UP_URLS)));
+                    drain(urls(site, hosts, next, Math.min(n, WARM_UP_URLS) * workers));
                     List<String> urls = urls(site, hosts, next, n);
                     Map<String, ProcessCpu.Usage> before = usage(started);
                     Drained drained = drain(urls);
                     run.put(metric, n / drained.seconds());
                     run.put(metric.replace(" fetches/s", "") + ": POST s", drained.postSeconds());
+                    run.put(metric.replace(" fetches/s", "") + ": fetch phase fetches/s",
+                            n / (drained.seconds() - drained.postSeconds()));
                     if (!before.isEmpty()) {
                         String variant = metric.replace(" fetches/s", "");
                         usage(started).forEach((who, after) -> {
                             ProcessCpu.Usage used = after.minus(before.get(who));
                             run.put(variant + ": " + who + " CPU µs/fetch", used.cpuMicros() / (double) n);
                             run.put(variant + ": " + who + " switches/fetch", used.switches() / (double) n);
+                            if (who.equals("workers")) {
+                                run.put(variant + ": workers' JIT CPU µs/fetch", used.compilerMicros() / (double) n);
+                            }
                         });
                     }
                 } finally {
@@ -156,14 +161,11 @@ final class EndToEnd {
                 if (!ProcessCpu.available()) {
                     return usage;
                 }
-                long cpu = 0;
-                long switches = 0;
+                ProcessCpu.Usage all = new ProcessCpu.Usage(0, 0, 0);
                 for (Launched worker : workers) {
-                    ProcessCpu.Usage u = ProcessCpu.tree(worker.pid());
-                    cpu += u.cpuMicros();
-                    switches += u.switches();
+                    all = all.plus(ProcessCpu.tree(worker.pid()));
                 }
-                usage.put("workers", new ProcessCpu.Usage(cpu, switches));
+                usage.put("workers", all);
                 usage.put("API", ProcessCpu.tree(api.pid()));
                 usage.put("PostgreSQL", ProcessCpu.named("postgres"));
                 usage.put("site", ProcessCpu.tree(site.pid()));

@@ -39,7 +39,9 @@ final class Launched implements AutoCloseable {
                 "--fetchq.fetch.allow-private-networks=true",
                 // A trusted loopback harness: no keys, no submission rate limit.
                 "--fetchq.security.allow-anonymous=true", "--fetchq.security.submit-rate-limit=0",
-                "--fetchq.security.read-rate-limit=0"));
+                "--fetchq.security.read-rate-limit=0",
+                // One batch of as many URLs as a steady-state run needs (--urls), all-or-nothing as always.
+                "--fetchq.intake.max-batch-jobs=1000000"));
         api.awaitHttp("http://127.0.0.1:" + port + "/actuator/health");
         return api;
     }

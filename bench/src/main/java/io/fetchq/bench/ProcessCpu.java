@@ -21,10 +21,19 @@ final class ProcessCpu {
 
     private static final long MICROS_PER_TICK = 10_000;
 
-    /** CPU microseconds and context switches (voluntary and not) so far. */
-    record Usage(long cpuMicros, long switches) {
+    /**
+     * CPU microseconds and context switches (voluntary and not) so far, and of the CPU the part of
+     * the JVMs' JIT compiler threads (none for other processes).
+     */
+    record Usage(long cpuMicros, long switches, long compilerMicros) {
         Usage minus(Usage before) {
-            return new Usage(cpuMicros - before.cpuMicros, switches - before.switches);
+            return new Usage(cpuMicros - before.cpuMicros, switches - before.switches,
+                    compilerMicros - before.compilerMicros);
+        }
+
+        Usage plus(Usage other) {
+            return new Usage(cpuMicros + other.cpuMicros, switches + other.switches,
+                    compilerMicros + other.compilerMicros);
         }
     }
 
@@ -47,6 +56,7 @@ final class ProcessCpu {
         all.values().forEach(s -> children.computeIfAbsent(s.ppid(), p -> new ArrayList<>()).add(s.pid()));
         long cpu = 0;
         long switches = 0;
+        long compiler = 0;
         List<Long> todo = new ArrayList<>(List.of(root));
         while (!todo.isEmpty()) {
             long pid = todo.removeLast();
@@ -56,9 +66,10 @@ final class ProcessCpu {
             }
             cpu += s.ownTicks() + (pid == root ? s.childTicks() : 0);
             switches += switches(pid);
+            compiler += compilerTicks(pid);
             todo.addAll(children.getOrDefault(pid, List.of()));
         }
-        return new Usage(cpu * MICROS_PER_TICK, switches);
+        return new Usage(cpu * MICROS_PER_TICK, switches, compiler * MICROS_PER_TICK);
     }
 
     /** Every process named {@code comm}, with the children that exited of those whose parent has another name. */
@@ -75,7 +86,7 @@ final class ProcessCpu {
             cpu += s.ownTicks() + (root ? s.childTicks() : 0);
             switches += switches(s.pid());
         }
-        return new Usage(cpu * MICROS_PER_TICK, switches);
+        return new Usage(cpu * MICROS_PER_TICK, switches, 0);
     }
 
     private static Map<Long, Stat> processes() {
@@ -99,6 +110,28 @@ final class ProcessCpu {
             throw new IllegalStateException(e);
         }
         return all;
+    }
+
+    /** CPU ticks of the JIT compiler threads of {@code pid} (HotSpot names them "C1 CompilerThread0" and so on). */
+    private static long compilerTicks(long pid) {
+        long total = 0;
+        try (Stream<Path> tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
+            for (Path task : tasks.toList()) {
+                try {
+                    String line = Files.readString(task.resolve("stat"));
+                    String comm = line.substring(line.indexOf('(') + 1, line.lastIndexOf(')'));
+                    if (comm.startsWith("C1 Compiler") || comm.startsWith("C2 Compiler")) {
+                        String[] f = line.substring(line.lastIndexOf(')') + 2).split(" ");
+                        total += Long.parseLong(f[11]) + Long.parseLong(f[12]);
+                    }
+                } catch (IOException | RuntimeException gone) {
+                    // The thread ended while it was read (its time is lost to this count).
+                }
+            }
+        } catch (IOException gone) {
+            // The process ended.
+        }
+        return total;
     }
 
     /** Context switches of every thread of {@code pid}. */

@@ -76,7 +76,10 @@ public class QueueQueries {
     private static final String CLAIM_HOSTS = """
             WITH picked AS (
                 SELECT c.job_id
-                FROM unnest(?::text[], ?::int[]) AS r(host, free)
+                -- The arrays behind sub-selects: the planner then reckons with as many hosts for
+                -- every call, so that after a few calls the statement runs a plan prepared once
+                -- rather than being planned again each time (which cost more than running it).
+                FROM unnest((SELECT ?::text[]), (SELECT ?::int[])) AS r(host, free)
                 CROSS JOIN LATERAL (
             """ + ClaimSql.HOST_HEAD + """
                 ) c
@@ -117,14 +120,20 @@ public class QueueQueries {
                     FOR UPDATE SKIP LOCKED
                 """;
 
-        /** The end of every claim statement: the picked rows become this worker's, with their jobs' requests. */
+        /**
+         * The end of every claim statement: the picked rows become this worker's, with their jobs'
+         * requests. The picked ids go in as an array, so that each row and its job are looked up by
+         * primary key whatever the planner guesses of how many were picked (it guesses a tenth of a
+         * host's due jobs for a {@code LIMIT} it cannot see, and with a guess of thousands it read the
+         * whole queue into a hash).
+         */
         static final String UPDATE = """
                 UPDATE fetchq.queue q
                 SET state = 'running', attempt = q.attempt + 1, lease_token = ?,
                     lease_expires_at = now() + ? * interval '1 millisecond', worker_id = ?,
                     first_started_at = COALESCE(q.first_started_at, now()), attempt_started_at = now()
-                FROM picked p, fetchq.job j
-                WHERE q.job_id = p.job_id AND j.id = q.job_id
+                FROM fetchq.job j
+                WHERE q.job_id = ANY (ARRAY(SELECT job_id FROM picked)) AND j.id = q.job_id
                 RETURNING q.job_id, q.attempt, q.attempt_limit, j.max_attempts, j.url, j.host, j.method,
                           j.headers::text AS headers, j.body, j.timeout_ms, j.max_body_bytes, j.store_body,
                           j.follow_redirects, j.extract

@@ -74,6 +74,11 @@ class ClaimPlansTest {
      * {@code mostRows} rows, and the statement touched at most {@code mostPages} pages.
      */
     private static void assertReadsAtMost(String what, long mostRows, long mostPages, Runnable work) {
+        assertReadsAtMost(explaining, what, mostRows, mostPages, work);
+    }
+
+    private static void assertReadsAtMost(ExplainingDataSource explaining, String what, long mostRows, long mostPages,
+            Runnable work) {
         explaining.take();
         work.run();
         List<ExplainingDataSource.Planned> planned = explaining.take();
@@ -109,6 +114,38 @@ class ClaimPlansTest {
         }
         assertReadsAtMost("claim of 4 jobs from each of 20 hosts", 400, 3_000,
                 () -> assertThat(queue.claimHosts("w1", room, Duration.ofMinutes(5))).hasSize(80));
+    }
+
+    /**
+     * A refill of a few jobs of one of four hosts that make up the whole queue (the last of them
+     * added, so with the highest ids): the planner cannot
+     * see the room (a {@code LIMIT} per host from the parameters) and guesses a tenth of the host's
+     * due jobs, thousands here; the claimed rows must still be looked up by key, not found by
+     * reading the whole queue into a hash.
+     */
+    @Test
+    void aRefillOfAHostWithALongBacklogReadsTheJobsItTakes() {
+        String url = TestDatabase.newDatabase();
+        MigrationsTest.flyway(url).migrate();
+        try (HikariDataSource few = new HikariDataSource()) {
+            few.setJdbcUrl(url);
+            few.setMaximumPoolSize(2);
+            JdbcClient setup = JdbcClient.create(few);
+            setup.sql("""
+                    INSERT INTO fetchq.job (url, host, max_attempts, timeout_ms, max_body_bytes, run_at)
+                    SELECT 'https://h' || (g - 1) / 30000 || '.example/' || g, 'h' || (g - 1) / 30000 || '.example', 3,
+                           60000, 1048576,
+                           now() - interval '1 minute'
+                    FROM generate_series(1, 120000) g""").update();
+            setup.sql("""
+                    INSERT INTO fetchq.queue (job_id, state, priority, run_at, host, attempt_limit)
+                    SELECT id, 'queued', 0, run_at, host, 3 FROM fetchq.job""").update();
+            setup.sql("VACUUM ANALYZE").update();
+            ExplainingDataSource explained = new ExplainingDataSource(few, true);
+            QueueQueries refills = new QueueQueries(new JdbcTemplate(explained.dataSource()));
+            assertReadsAtMost(explained, "claim of 4 jobs of one of four hosts with 30,000 due each", 100, 500,
+                    () -> assertThat(refills.claimHosts("w4", Map.of("h3.example", 4), Duration.ofMinutes(5))).hasSize(4));
+        }
     }
 
     @Test

@@ -85,8 +85,8 @@ public final class Worker implements AutoCloseable {
                 link.failedThen(() -> metrics.loopFailed("host-sync")), Duration.ZERO, properties.hostSyncInterval(),
                 hosts::sync);
         hosts.onTell(hostSync::wake);
-        this.completer = new Completer(queue, properties.id(), properties.completeBatch(), properties.completers(),
-                properties.maxBodyMemory().toBytes() / 2, link.failedThen(() -> metrics.loopFailed("complete")), ended -> {
+        this.completer = new Completer(queue, properties.id(), properties.completeBatch(), properties.completeLinger(),
+                properties.completers(), properties.maxBodyMemory().toBytes() / 2, link.failedThen(() -> metrics.loopFailed("complete")), ended -> {
                     link.succeeded();
                     if (!ended.isEmpty()) {
                         finished.accept(ended);

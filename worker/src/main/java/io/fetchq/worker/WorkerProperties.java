@@ -46,6 +46,10 @@ import org.springframework.validation.annotation.Validated;
  * @param inProcessRetry backoffs up to this long wait in the worker (keeping the claim); longer
  *     ones go back to the queue. Default 5s.
  * @param completeBatch most attempts written per statement. Default 500.
+ * @param completeLinger how long a result may wait for others to share its statement: a writer that
+ *     finds fewer than a batch waiting gathers what ends until the first of them is this old. Fewer,
+ *     larger statements cost the database and the worker less per job; a job's result is written
+ *     up to this much later. Default 10ms; 0 writes whatever is waiting at once.
  * @param completers threads writing results side by side. Default 1; more overlap one batch's
  *     round trip and commit with the next, at the price of smaller batches.
  * @param cpuThreads threads for hashing and HTML extraction. Default: available processors.
@@ -95,6 +99,7 @@ public record WorkerProperties(
         @DefaultValue("1h") @NotNull Duration retryAfterCap,
         @DefaultValue("5s") @NotNull Duration inProcessRetry,
         @DefaultValue("500") @Min(1) @Max(10_000) int completeBatch,
+        @DefaultValue("10ms") @NotNull Duration completeLinger,
         @DefaultValue("1") @Min(1) @Max(64) int completers,
         @DefaultValue("0") @Min(0) @Max(1024) int cpuThreads,
         @DefaultValue("50") @Min(1) @Max(100) int breakerFailureRate,
@@ -136,6 +141,9 @@ public record WorkerProperties(
         requirePositive("fetchq.worker.retry-base", retryBase);
         requirePositive("fetchq.worker.host-sync-interval", hostSyncInterval);
         requirePositive("fetchq.worker.breaker-open-for", breakerOpenFor);
+        if (completeLinger != null && (completeLinger.isNegative() || completeLinger.toMillis() > 1000)) {
+            throw new IllegalArgumentException("fetchq.worker.complete-linger must be between 0 and 1s");
+        }
         if (lease != null && lease.toMillis() < 300) {
             throw new IllegalArgumentException("fetchq.worker.lease must be at least 300ms");
         }

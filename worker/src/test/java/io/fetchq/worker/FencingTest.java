@@ -14,8 +14,8 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * Idle per-host state is dropped, and a result the database refuses is stored without the remote's
- * text rather than holding back its batch. (The fencing of the SQL itself, a lost claim writing
+ * Idle per-host state is dropped, a result the database refuses is stored without the remote's
+ * text rather than holding back its batch, and results that end close together share a statement. (The fencing of the SQL itself, a lost claim writing
  * nothing, is tested in the db module: {@code CompleteSqlTest}.)
  */
 class FencingTest extends WorkerTestBase {
@@ -85,5 +85,34 @@ class FencingTest extends WorkerTestBase {
         assertThat(result(bad).get("state")).isEqualTo("completed");
         assertThat(result(bad).get("title")).isNull();
         assertThat(attempts(bad).getFirst().get("remote_ip")).isNull();
+    }
+
+    @Test
+    void resultsThatEndCloseTogetherShareAStatement() throws Exception {
+        long first = aJob("http://example.com/first").submit();
+        long second = aJob("http://example.com/second").submit();
+        Map<Long, ClaimedJob> claimed = new java.util.HashMap<>();
+        queue.claimDue("w1", 10, 40, 8, Map.of(), Duration.ofMinutes(1)).forEach(j -> claimed.put(j.jobId(), j));
+        List<List<String>> statements = new java.util.concurrent.CopyOnWriteArrayList<>();
+        var written = new java.util.concurrent.CountDownLatch(2);
+        // Batches of two and a linger far longer than this test: the writer holds the first result until
+        // the second fills its batch.
+        var completer = new io.fetchq.worker.complete.Completer(queue, "w1", 2, Duration.ofSeconds(60), 1,
+                1024 * 1024, () -> { }, statements::add);
+        completer.start();
+        completer.submit(completed(claimed.get(first)), written::countDown);
+        // The writer took the first result (nothing is waiting for it any more) before the second ends.
+        await("the writer took the first result", Duration.ofSeconds(10), () -> completer.backlog() == 0);
+        completer.submit(completed(claimed.get(second)), written::countDown);
+        assertThat(written.await(20, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        completer.close();
+        assertThat(statements).as("one statement wrote both").hasSize(1);
+        assertThat(result(first).get("state")).isEqualTo("completed");
+        assertThat(result(second).get("state")).isEqualTo("completed");
+    }
+
+    private static Completion completed(ClaimedJob job) {
+        return new Completion.Completed(job.claim(), record(200, null, null, 1, "127.0.0.1"),
+                new Payload("text/plain", 2L, false, job.url(), "ab", "t", null, null));
     }
 }

@@ -17,7 +17,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Writes ended attempts in batches: one statement for everything that ended since the last write
  * (up to {@code complete-batch} rows and {@link #MAX_BATCH_BYTES}, or half the worker's body memory
- * if that is less: the driver copies a statement's bodies once more as it sends them). While the database is away a
+ * if that is less: the driver copies a statement's bodies once more as it sends them). A writer
+ * that finds less than a batch waiting gathers what ends until the oldest result has waited
+ * {@code complete-linger}, so that a worker fetching a few hundred pages a second writes them in a
+ * few statements rather than one per page. While the database is away a
  * writer keeps its batch and tries again, its loop's backoff between tries. The claimer stops
  * claiming while a batch's worth (rows or bytes) is waiting here, so what waits is bounded.
  */
@@ -31,8 +34,8 @@ public final class Completer implements AutoCloseable {
     /** How long closing waits for what is pending to be written. */
     static final Duration CLOSE_WAIT = Duration.ofSeconds(30);
 
-    /** A completion and what to do once it is written (free the job's slot). */
-    record Pending(Completion completion, Runnable written) {
+    /** A completion, what to do once it is written (free the job's slot), and when it was submitted. */
+    record Pending(Completion completion, Runnable written, long submittedNanos) {
     }
 
     private final QueueQueries queue;
@@ -43,26 +46,29 @@ public final class Completer implements AutoCloseable {
     private final List<Writer> writers = new ArrayList<>();
     private final Consumer<List<String>> wrote;
     private final long maxBatchBytes;
+    private final long lingerNanos;
 
     /**
      * @param writers threads writing batches side by side: one statement's round trip and commit
      *     need not wait for the previous one
      */
     public Completer(QueueQueries queue, String workerId, int batchSize, int writers) {
-        this(queue, workerId, batchSize, writers, MAX_BATCH_BYTES, () -> {
+        this(queue, workerId, batchSize, Duration.ZERO, writers, MAX_BATCH_BYTES, () -> {
         }, finished -> {
         });
     }
 
     /**
-     * As above, with statements of at most {@code maxBatchBytes} of bodies (and never more than
+     * As above, results waiting up to {@code linger} for others to share their statement, with
+     * statements of at most {@code maxBatchBytes} of bodies (and never more than
      * {@link #MAX_BATCH_BYTES}); {@code writeFailed} is told of every failed write (each is
      * retried), {@code wrote} of every statement that reached the database, with the
      * {@link io.fetchq.db.Finished} keys of the jobs it finished.
      */
-    public Completer(QueueQueries queue, String workerId, int batchSize, int writers, long maxBatchBytes,
-            Runnable writeFailed, Consumer<List<String>> wrote) {
+    public Completer(QueueQueries queue, String workerId, int batchSize, Duration linger, int writers,
+            long maxBatchBytes, Runnable writeFailed, Consumer<List<String>> wrote) {
         this.maxBatchBytes = Math.min(MAX_BATCH_BYTES, maxBatchBytes);
+        this.lingerNanos = linger.toNanos();
         this.queue = queue;
         this.workerId = workerId;
         this.batchSize = batchSize;
@@ -78,7 +84,7 @@ public final class Completer implements AutoCloseable {
 
     public void submit(Completion completion, Runnable written) {
         pendingBytes.addAndGet(completion.weight());
-        pending.add(new Pending(completion, written));
+        pending.add(new Pending(completion, written, System.nanoTime()));
     }
 
     /** Completions waiting for a writer. */
@@ -115,7 +121,10 @@ public final class Completer implements AutoCloseable {
             idle = true;
         }
 
-        /** Takes what is pending, up to a batch; false when nothing came within 100 ms. */
+        /**
+         * Takes what is pending, up to a batch, waiting for more while the first has waited less than
+         * the linger; false when nothing came within 100 ms.
+         */
         private boolean take() throws InterruptedException {
             Pending first = pending.poll(100, TimeUnit.MILLISECONDS);
             if (first == null) {
@@ -124,8 +133,13 @@ public final class Completer implements AutoCloseable {
             idle = false;
             batch.add(first);
             long bytes = first.completion().weight();
+            long lingerEnds = first.submittedNanos() + lingerNanos;
             while (batch.size() < batchSize && bytes < maxBatchBytes) {
                 Pending next = pending.poll();
+                if (next == null) {
+                    long left = lingerEnds - System.nanoTime();
+                    next = left > 0 ? pending.poll(left, TimeUnit.NANOSECONDS) : null;
+                }
                 if (next == null) {
                     break;
                 }
