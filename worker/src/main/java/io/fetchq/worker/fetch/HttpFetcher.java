@@ -28,7 +28,6 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLException;
 import okhttp3.Call;
-import okhttp3.ConnectionPool;
 import okhttp3.Dns;
 import okhttp3.EventListener;
 import okhttp3.HttpUrl;
@@ -65,6 +64,9 @@ public final class HttpFetcher implements Fetcher {
      * pools (variants of one client, sharing everything else).
      */
     static final int POOL_SHARDS = 8;
+
+    /** How long an idle connection is kept for the next request to its host (as servers commonly keep theirs). */
+    static final Duration KEEP_ALIVE = Duration.ofSeconds(30);
 
     private final OkHttpClient[] clients;
     /**
@@ -120,7 +122,7 @@ public final class HttpFetcher implements Fetcher {
                 .writeTimeout(Duration.ZERO)
                 // Enough idle connections for a worker's fan-out (the default of 5 reconnects
                 // constantly), kept no longer than servers commonly keep theirs.
-                .connectionPool(new ConnectionPool(Math.max(5, maxInFlight), 30, TimeUnit.SECONDS))
+                .connectionPool(LazyPoolCleanup.pool(Math.max(5, maxInFlight), KEEP_ALIVE))
                 // Each fetch passes its own listener as a request tag, to sum timings over its redirect hops.
                 .eventListenerFactory(call -> {
                     TimingListener listener = call.request().tag(TimingListener.class);
@@ -132,7 +134,7 @@ public final class HttpFetcher implements Fetcher {
         int idlePerShard = Math.max(5, maxInFlight / POOL_SHARDS);
         for (int i = 0; i < POOL_SHARDS; i++) {
             clients[i] = client.newBuilder()
-                    .connectionPool(new ConnectionPool(idlePerShard, 30, TimeUnit.SECONDS))
+                    .connectionPool(LazyPoolCleanup.pool(idlePerShard, KEEP_ALIVE))
                     .build();
         }
     }
