@@ -1,5 +1,6 @@
 package io.fetchq.db;
 
+import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotNull;
 import java.time.Duration;
 import java.util.Properties;
@@ -30,6 +31,10 @@ import org.springframework.validation.annotation.Validated;
  *     ones workers send waiting API requests) go after the commit, at most one per this interval per
  *     process and channel. Default 10ms: a quiet system notifies at once, a busy one sends one
  *     notification for many commits instead of serialising every commit on PostgreSQL's notify lock.
+ * @param analyzeAfterJobs a batch of at least this many jobs has the queue's statistics taken again
+ *     ({@code ANALYZE fetchq.queue}, in the background) once it is committed, so that claims are not
+ *     planned on statistics taken while the queue was small until autovacuum gets to it. Default
+ *     10,000; 0: never.
  */
 @Validated
 @ConfigurationProperties("fetchq.db")
@@ -38,11 +43,12 @@ public record DbProperties(
         @DefaultValue("30s") @NotNull Duration statementTimeout,
         @DefaultValue("true") boolean tcpKeepAlive,
         @DefaultValue("10s") @NotNull Duration readTimeout,
-        @DefaultValue("10ms") @NotNull Duration notifyInterval) {
+        @DefaultValue("10ms") @NotNull Duration notifyInterval,
+        @DefaultValue("10000") @Min(0) int analyzeAfterJobs) {
 
     /** The defaults, for code that runs outside Spring (tests, the benchmark). */
     public static final DbProperties DEFAULTS = new DbProperties(Duration.ofSeconds(60), Duration.ofSeconds(30), true,
-            Duration.ofSeconds(10), Duration.ofMillis(10));
+            Duration.ofSeconds(10), Duration.ofMillis(10), 10_000);
 
     public DbProperties {
         wholeSeconds("fetchq.db.socket-timeout", socketTimeout);

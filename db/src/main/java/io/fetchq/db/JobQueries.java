@@ -120,7 +120,13 @@ public class JobQueries {
 
     private final JdbcClient jdbc;
     private final JdbcTemplate template;
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(JobQueries.class);
+
     private final TransactionTemplate tx;
+    /** Batches of at least this many jobs analyze the queue once committed; 0: never. */
+    private final int analyzeAfterJobs;
+    /** Analyses asked for and not yet begun, plus one while one runs. */
+    private final java.util.concurrent.atomic.AtomicInteger analyzeRequests = new java.util.concurrent.atomic.AtomicInteger();
     private final Notifier workersNotifier;
     /** For reads of the API: bounded by {@code fetchq.db.read-timeout}. */
     private final JdbcClient reads;
@@ -147,6 +153,7 @@ public class JobQueries {
         this.tx = tx;
         this.workersNotifier = workersNotifier;
         this.reads = db.reads(template);
+        this.analyzeAfterJobs = db.analyzeAfterJobs();
     }
 
     /** Inserts one job of the default tenant; see {@link #insertOne(String, NewJob)}. */
@@ -217,7 +224,32 @@ public class JobQueries {
             return batch;
         });
         workersNotifier.announce();
+        if (analyzeAfterJobs > 0 && jobs.size() >= analyzeAfterJobs) {
+            analyzeQueueSoon();
+        }
         return inserted;
+    }
+
+    /**
+     * Takes the queue's statistics again in the background: a large batch landing on a queue whose
+     * statistics say it is small (or empty) would otherwise have claims planned for a few rows, and
+     * reading every due row, until autovacuum analyzes the table. One at a time; a request made
+     * while one runs makes it run once more.
+     */
+    private void analyzeQueueSoon() {
+        if (analyzeRequests.getAndIncrement() > 0) {
+            return;
+        }
+        Thread.ofVirtual().name("fetchq-analyze-queue").start(() -> {
+            do {
+                analyzeRequests.set(1);
+                try {
+                    template.execute("ANALYZE fetchq.queue");
+                } catch (RuntimeException e) {
+                    log.warn("ANALYZE fetchq.queue after a large batch failed: {}", e.toString());
+                }
+            } while (analyzeRequests.getAndDecrement() > 1);
+        });
     }
 
     private void rejectTakenKeys(String tenant, List<NewJob> jobs) {

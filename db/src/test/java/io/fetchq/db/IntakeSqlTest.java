@@ -51,6 +51,32 @@ class IntakeSqlTest extends SqlTestBase {
         assertThat(claimDue()).extracting(ClaimedJob::jobId).as("claim order").containsExactly(waiting, backdated);
     }
 
+    /**
+     * Statistics taken while the queue was small would have claims planned for a few rows when a
+     * large batch lands (reading every due row for a window of a few hundred); a large batch has the
+     * queue analyzed again once it is committed.
+     */
+    @Test
+    void aLargeBatchHasTheQueueAnalyzedOnceCommitted() {
+        sql.sql("ANALYZE fetchq.queue").update();
+        double before = queueRowsAsAnalyzed();
+        JobQueries analyzingAfter100 = new JobQueries(sql, jdbc, tx,
+                new Notifier(jdbc, JobQueries.NOTIFY_CHANNEL, Duration.ZERO),
+                new DbProperties(Duration.ofSeconds(60), Duration.ofSeconds(30), true, Duration.ofSeconds(10),
+                        Duration.ofMillis(10), 100));
+        List<NewJob> hundred = new java.util.ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            hundred.add(aJob("http://large.example/" + i).build());
+        }
+        analyzingAfter100.insertBatch(hundred);
+        org.awaitility.Awaitility.await("the queue analyzed again").atMost(Duration.ofSeconds(30))
+                .until(() -> queueRowsAsAnalyzed() >= before + 100);
+    }
+
+    private static double queueRowsAsAnalyzed() {
+        return sql.sql("SELECT reltuples FROM pg_class WHERE oid = 'fetchq.queue'::regclass").query(Double.class).single();
+    }
+
     @Test
     void insertBatchQueuesEveryJobUnderOneNewBatch() {
         BatchRow batch = jobs.insertBatch(List.of(aJob("http://a.example/").build(), aJob("http://b.example/").build(),

@@ -16,7 +16,7 @@ class ReadTimeoutSqlTest extends SqlTestBase {
     void aReadStuckBehindALockIsCancelledAfterTheReadTimeout() throws Exception {
         long id = aJob("http://example.com/locked").submit();
         DbProperties oneSecond = new DbProperties(Duration.ofSeconds(60), Duration.ofSeconds(30), true,
-                Duration.ofSeconds(1), Duration.ofMillis(10));
+                Duration.ofSeconds(1), Duration.ofMillis(10), 10_000);
         JobQueries reads = new JobQueries(sql, jdbc, tx, new Notifier(jdbc, JobQueries.NOTIFY_CHANNEL, Duration.ZERO),
                 oneSecond);
         try (Connection locker = dataSource.getConnection(); Statement s = locker.createStatement()) {

@@ -29,7 +29,7 @@ class DatabaseTimeoutTest extends WorkerTestBase {
     void aConnectionThatStopsAnsweringIsAbandonedWithinTheSocketTimeoutAndTheWorkerCarriesOn() throws Exception {
         URI db = URI.create(dataSource.getJdbcUrl().substring("jdbc:".length()));
         DbProperties bounds = new DbProperties(Duration.ofSeconds(2), Duration.ofSeconds(1), true, Duration.ofSeconds(1),
-                Duration.ofMillis(10));
+                Duration.ofMillis(10), 10_000);
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         try (FreezingProxy proxy = new FreezingProxy(db.getHost(), db.getPort());
                 HikariDataSource throughProxy = new HikariDataSource()) {
