@@ -134,11 +134,11 @@ final class EndToEnd {
                     Map<String, ProcessCpu.Usage> before = usage(started);
                     Drained drained = drain(urls);
                     run.put(metric, n / drained.seconds());
-                    run.put(metric.replace(" fetches/s", "") + ": POST s", drained.postSeconds());
-                    run.put(metric.replace(" fetches/s", "") + ": fetch phase fetches/s",
+                    String variant = metric.replace(" fetches/s", "");
+                    run.put(variant + ": POST s", drained.postSeconds());
+                    run.put(variant + ": fetch phase fetches/s",
                             n / (drained.seconds() - drained.postSeconds()));
                     if (!before.isEmpty()) {
-                        String variant = metric.replace(" fetches/s", "");
                         usage(started).forEach((who, after) -> {
                             ProcessCpu.Usage used = after.minus(before.get(who));
                             run.put(variant + ": " + who + " CPU µs/fetch", used.cpuMicros() / (double) n);

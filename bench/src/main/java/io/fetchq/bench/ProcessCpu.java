@@ -95,13 +95,10 @@ final class ProcessCpu {
             entries.filter(p -> p.getFileName().toString().chars().allMatch(Character::isDigit)).forEach(p -> {
                 try {
                     String line = Files.readString(p.resolve("stat"));
-                    int open = line.indexOf('(');
-                    int close = line.lastIndexOf(')');
-                    String[] f = line.substring(close + 2).split(" ");
+                    String[] f = fieldsAfterName(line);
                     // After the name: state(3) ppid(4) ... utime(14) stime(15) cutime(16) cstime(17).
                     all.put(Long.parseLong(p.getFileName().toString()), new Stat(Long.parseLong(p.getFileName().toString()),
-                            Long.parseLong(f[1]), line.substring(open + 1, close),
-                            Long.parseLong(f[11]) + Long.parseLong(f[12]), Long.parseLong(f[13]) + Long.parseLong(f[14])));
+                            Long.parseLong(f[1]), name(line), ownTicks(f), Long.parseLong(f[13]) + Long.parseLong(f[14])));
                 } catch (IOException | RuntimeException gone) {
                     // The process ended while it was read.
                 }
@@ -112,6 +109,21 @@ final class ProcessCpu {
         return all;
     }
 
+    /** The name in a {@code /proc/.../stat} line (between the first "(" and the last ")": it may hold either). */
+    private static String name(String statLine) {
+        return statLine.substring(statLine.indexOf('(') + 1, statLine.lastIndexOf(')'));
+    }
+
+    /** The fields after the name of a {@code /proc/.../stat} line, from the state (field 3) on. */
+    private static String[] fieldsAfterName(String statLine) {
+        return statLine.substring(statLine.lastIndexOf(')') + 2).split(" ");
+    }
+
+    /** User and system ticks (fields 14 and 15) of {@link #fieldsAfterName}. */
+    private static long ownTicks(String[] f) {
+        return Long.parseLong(f[11]) + Long.parseLong(f[12]);
+    }
+
     /** CPU ticks of the JIT compiler threads of {@code pid} (HotSpot names them "C1 CompilerThread0" and so on). */
     private static long compilerTicks(long pid) {
         long total = 0;
@@ -119,10 +131,9 @@ final class ProcessCpu {
             for (Path task : tasks.toList()) {
                 try {
                     String line = Files.readString(task.resolve("stat"));
-                    String comm = line.substring(line.indexOf('(') + 1, line.lastIndexOf(')'));
+                    String comm = name(line);
                     if (comm.startsWith("C1 Compiler") || comm.startsWith("C2 Compiler")) {
-                        String[] f = line.substring(line.lastIndexOf(')') + 2).split(" ");
-                        total += Long.parseLong(f[11]) + Long.parseLong(f[12]);
+                        total += ownTicks(fieldsAfterName(line));
                     }
                 } catch (IOException | RuntimeException gone) {
                     // The thread ended while it was read (its time is lost to this count).

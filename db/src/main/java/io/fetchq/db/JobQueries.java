@@ -12,7 +12,10 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -118,15 +121,15 @@ public class JobQueries {
             SELECT r.*, j.tenant, j.headers::text AS headers
             FROM fetchq.job_results r JOIN fetchq.job j ON j.id = r.job_id""";
 
+    private static final Logger log = LoggerFactory.getLogger(JobQueries.class);
+
     private final JdbcClient jdbc;
     private final JdbcTemplate template;
-    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(JobQueries.class);
-
     private final TransactionTemplate tx;
     /** Batches of at least this many jobs analyze the queue once committed; 0: never. */
     private final int analyzeAfterJobs;
     /** Analyses asked for and not yet begun, plus one while one runs. */
-    private final java.util.concurrent.atomic.AtomicInteger analyzeRequests = new java.util.concurrent.atomic.AtomicInteger();
+    private final AtomicInteger analyzeRequests = new AtomicInteger();
     private final Notifier workersNotifier;
     /** For reads of the API: bounded by {@code fetchq.db.read-timeout}. */
     private final JdbcClient reads;

@@ -6,8 +6,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -64,12 +66,12 @@ class IntakeSqlTest extends SqlTestBase {
                 new Notifier(jdbc, JobQueries.NOTIFY_CHANNEL, Duration.ZERO),
                 new DbProperties(Duration.ofSeconds(60), Duration.ofSeconds(30), true, Duration.ofSeconds(10),
                         Duration.ofMillis(10), 100));
-        List<NewJob> hundred = new java.util.ArrayList<>();
+        List<NewJob> hundred = new ArrayList<>();
         for (int i = 0; i < 100; i++) {
             hundred.add(aJob("http://large.example/" + i).build());
         }
         analyzingAfter100.insertBatch(hundred);
-        org.awaitility.Awaitility.await("the queue analyzed again").atMost(Duration.ofSeconds(30))
+        Awaitility.await("the queue analyzed again").atMost(Duration.ofSeconds(30))
                 .until(() -> queueRowsAsAnalyzed() >= before + 100);
     }
 
