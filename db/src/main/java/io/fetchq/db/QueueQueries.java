@@ -37,11 +37,7 @@ public class QueueQueries {
      */
     private static final String CLAIM_DUE = """
             WITH candidates AS (
-                SELECT job_id, host, priority, run_at
-                FROM fetchq.queue
-                WHERE state = 'queued' AND run_at <= now()
-                ORDER BY priority DESC, run_at
-                LIMIT ?
+                SELECT job_id, host, priority, run_at FROM fetchq.due_window(?)
             ), ranked AS (
                 SELECT c.job_id, c.host, c.priority, c.run_at,
                        row_number() OVER (PARTITION BY c.host COLLATE "C" ORDER BY c.priority DESC, c.run_at) AS host_rank,
@@ -52,11 +48,15 @@ public class QueueQueries {
                 FROM candidates c
                 LEFT JOIN unnest(?::text[], ?::int[]) AS b(host, free) ON b.host = c.host
             ), picked AS (
+                -- The window's ids as an array, so that each row is looked up by key (see UPDATE),
+                -- and "still queued" said so that no partial index matches it: on statistics that
+                -- see few queued rows, "state = 'queued'" here had the planner AND the ids with a
+                -- scan of every due row in queue_host_due.
                 SELECT q.job_id
                 FROM fetchq.queue q
-                JOIN ranked r ON r.job_id = q.job_id
-                WHERE r.host_rank <= r.host_free AND q.state = 'queued' AND q.run_at <= now()
-                ORDER BY r.priority DESC, r.run_at
+                WHERE q.job_id = ANY (ARRAY(SELECT job_id FROM ranked WHERE host_rank <= host_free))
+                  AND q.state NOT IN ('scheduled', 'running') AND q.run_at <= now()
+                ORDER BY q.priority DESC, q.run_at, q.job_id
                 LIMIT ?
                 FOR UPDATE OF q SKIP LOCKED
             ), claimed AS (

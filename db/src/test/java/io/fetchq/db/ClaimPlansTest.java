@@ -148,6 +148,37 @@ class ClaimPlansTest {
         }
     }
 
+    /**
+     * A large batch lands in a queue whose statistics were taken while it was empty (a new
+     * deployment; autovacuum has not analyzed it since, and is kept from doing so here): the claim
+     * still reads its window from the head of {@code queue_due}, not every due row sorted.
+     */
+    @Test
+    void aClaimOnStatisticsOfAnEmptyQueueReadsItsWindow() {
+        String url = TestDatabase.newDatabase();
+        MigrationsTest.flyway(url).migrate();
+        try (HikariDataSource fresh = new HikariDataSource()) {
+            fresh.setJdbcUrl(url);
+            fresh.setMaximumPoolSize(2);
+            JdbcClient setup = JdbcClient.create(fresh);
+            setup.sql("ALTER TABLE fetchq.queue SET (autovacuum_enabled = false)").update();
+            setup.sql("ALTER TABLE fetchq.job SET (autovacuum_enabled = false)").update();
+            setup.sql("ANALYZE").update();
+            setup.sql("""
+                    INSERT INTO fetchq.job (url, host, max_attempts, timeout_ms, max_body_bytes, run_at)
+                    SELECT 'https://h' || g % 4 || '.example/' || g, 'h' || g % 4 || '.example', 3, 60000, 1048576,
+                           now() - interval '1 minute'
+                    FROM generate_series(1, 100000) g""").update();
+            setup.sql("""
+                    INSERT INTO fetchq.queue (job_id, state, priority, run_at, host, attempt_limit)
+                    SELECT id, 'queued', 0, run_at, host, 3 FROM fetchq.job""").update();
+            ExplainingDataSource explained = new ExplainingDataSource(fresh, true);
+            QueueQueries claims = new QueueQueries(new JdbcTemplate(explained.dataSource()));
+            assertReadsAtMost(explained, "claim of 64 from a window of 256 of 100,000 unanalyzed", 1_000, 1_500,
+                    () -> assertThat(claims.claimDue("w5", 64, 256, 16, Map.of(), Duration.ofMinutes(5))).hasSize(64));
+        }
+    }
+
     @Test
     void promotingDueJobsReadsOnlyThoseDue() {
         assertReadsAtMost("promotion with nothing due", 10, 100, () -> assertThat(queue.promoteDue(5000)).isZero());
@@ -158,7 +189,7 @@ class ClaimPlansTest {
         List<Claim> claims = new QueueQueries(new JdbcTemplate(pool)).claimDue("w2", 100, 200, 8, Map.of(),
                 Duration.ofMinutes(5)).stream().map(ClaimedJob::claim).toList();
         assertThat(claims).hasSize(100);
-        assertReadsAtMost("renewal of 100 leases", 400, 1_500,
+        assertReadsAtMost("renewal of 100 leases", 400, 2_000,
                 () -> assertThat(queue.extendLeases(claims, Duration.ofMinutes(5))).isEmpty());
     }
 
