@@ -38,8 +38,9 @@ final class EndToEnd {
      * (at most the measured batch's size per worker): enough for each worker's JIT to have compiled the fetch path, so that the
      * measured batch shows the steady state rather than the compiler (a worker's C2 threads used
      * more than half of its CPU during a measured batch that followed a 2,000-URL warm-up).
+     * {@code -Dbench.worker-warm-up=0} measures cold workers instead.
      */
-    static final int WARM_UP_URLS = 20_000;
+    static final int WARM_UP_URLS = Integer.getInteger("bench.worker-warm-up", 20_000);
 
     static final String AIOHTTP = "aiohttp fetches/s";
     static final String DEFAULTS = "1 worker, defaults fetches/s";
@@ -129,7 +130,9 @@ final class EndToEnd {
                     }
                     Scenarios.await(() -> db.count("SELECT count(*) FROM fetchq.workers WHERE state = 'running'"
                             + " AND worker_id LIKE '" + prefix + "%'") == workers, Duration.ofSeconds(120), "workers to start");
-                    drain(urls(site, hosts, next, Math.min(n, WARM_UP_URLS) * workers));
+                    if (WARM_UP_URLS > 0) {
+                        drain(urls(site, hosts, next, Math.min(n, WARM_UP_URLS) * workers));
+                    }
                     List<String> urls = urls(site, hosts, next, n);
                     Map<String, ProcessCpu.Usage> before = usage(started);
                     Drained drained = drain(urls);

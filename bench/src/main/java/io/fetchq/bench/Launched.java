@@ -55,7 +55,9 @@ final class Launched implements AutoCloseable {
         List<String> args = new ArrayList<>(List.of("--spring.datasource.url=" + jdbcUrl, "--fetchq.worker.id=" + id,
                 "--fetchq.fetch.allow-private-networks=true", "--logging.level.root=WARN", "--server.port=0"));
         args.addAll(List.of(settings));
-        return start(id, jar("worker/target/fetchq-worker.jar"), jvm, args);
+        // -Dbench.worker-jar: another form of the worker, e.g. the extracted one an AOT cache is made for.
+        String other = System.getProperty("bench.worker-jar", "");
+        return start(id, other.isBlank() ? jar("worker/target/fetchq-worker.jar") : Path.of(other), jvm, args);
     }
 
     private static Launched start(String name, Path jar, List<String> args) throws IOException {

@@ -76,6 +76,12 @@ public final class AttemptRunner implements AutoCloseable {
     private final BulkheadRegistry globalRegistry = BulkheadRegistry.ofDefaults();
     /** Claims held and not yet written back: their leases are renewed by the heartbeat. */
     private final Set<Held> inFlight = ConcurrentHashMap.newKeySet();
+    /**
+     * A {@link Retry} per number of attempts a claim may make: all else in its configuration is the
+     * same for every job, and a call's progress lives in the context each call opens, so jobs share
+     * them rather than building one (its metrics and event processor included) per job.
+     */
+    private final Map<Integer, Retry> retries = new ConcurrentHashMap<>();
     private final ExecutorService fetchThreads =
             Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("fetchq-fetch-", 0).factory());
     private volatile boolean stopping;
@@ -232,12 +238,7 @@ public final class AttemptRunner implements AutoCloseable {
     private Completion attempts(Held held, HostGuard guard) {
         ClaimedJob first = held.job;
         long inProcessMs = properties.inProcessRetry().toMillis();
-        RetryConfig config = RetryConfig.<Attempt>custom()
-                .maxAttempts(first.attemptLimit() - first.attempt() + 1)
-                .retryOnResult(a -> a.inProcessDelayMs() >= 0)
-                .intervalBiFunction((n, result) -> result.isRight() ? result.get().inProcessDelayMs() : 0L)
-                .build();
-        Retry retry = Retry.of("job-" + first.jobId(), config);
+        Retry retry = retries.computeIfAbsent(first.attemptLimit() - first.attempt() + 1, AttemptRunner::retry);
         AtomicReference<Attempt> last = new AtomicReference<>();
         Supplier<Attempt> attempts = Retry.decorateSupplier(retry, () -> {
             Attempt previous = last.get();
@@ -280,6 +281,14 @@ public final class AttemptRunner implements AutoCloseable {
             }
             return made.completion();
         }
+    }
+
+    private static Retry retry(int attempts) {
+        return Retry.of("attempts-" + attempts, RetryConfig.<Attempt>custom()
+                .maxAttempts(attempts)
+                .retryOnResult(a -> a.inProcessDelayMs() >= 0)
+                .intervalBiFunction((n, result) -> result.isRight() ? result.get().inProcessDelayMs() : 0L)
+                .build());
     }
 
     private boolean nextAttemptCounted(Completion.RetryAt failed) {
