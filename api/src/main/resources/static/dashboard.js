@@ -212,7 +212,9 @@ async function batchPage(id) {
   const render = async () => {
     const [b, page] = await Promise.all([api(`/api/v1/batches/${id}`), api(`/api/v1/jobs?batch_id=${id}&limit=200`)]);
     view.replaceChildren(el('section', {},
-      el('h2', {}, `Batch #${b.id} `, el('small', {}, `created ${time(b.created_at)}${b.done ? ', done' : ''}`)),
+      el('h2', {}, `Batch #${b.id} `, el('small', {}, `created ${time(b.created_at)}${b.done ? ', done' : ''}`),
+        b.schedule_id ? el('small', {id: 'batch-schedule'}, ' · run of ', el('a', {href: '#/schedules'}, `schedule #${b.schedule_id}`),
+          ` for ${time(b.nominal_time)}`) : ''),
       progressBar(b),
       el('p', {id: 'batch-counts', 'data-done': b.done},
         `${fmt(b.completed)} completed, ${fmt(b.failed)} failed, ${fmt(b.cancelled)} cancelled, ${fmt(b.running)} running, ${fmt(b.queued)} queued`),
@@ -282,13 +284,83 @@ async function jobPage(id) {
           el('td', {}, x.total_ms)))))));
 }
 
+// ---- schedules ----------------------------------------------------------------------------------
+
+async function schedulesPage() {
+  const render = async () => {
+    const schedules = await api('/api/v1/schedules?limit=1000');
+    const rows = schedules.map(s => el('tr', {'data-schedule': s.id, 'data-paused': s.paused},
+      el('td', {}, `#${s.id}`), el('td', {}, s.name),
+      el('td', {class: 'when'}, s.cron ? s.cron : `every ${s.every}`), el('td', {}, s.time_zone), el('td', {}, s.catch_up),
+      el('td', {class: 'state'}, s.paused ? 'paused' : 'active'), el('td', {class: 'next-run'}, time(s.next_run_at)),
+      el('td', {}, time(s.last_run_at)),
+      el('td', {}, s.last_batch_id ? el('a', {href: `#/batches/${s.last_batch_id}`, class: 'last-batch'}, `#${s.last_batch_id}`) : '–'),
+      el('td', {}, fmt(s.job_count)),
+      el('td', {},
+        el('button', {class: 'toggle-schedule', onclick: () => scheduleAction(s.id, s.paused ? 'resume' : 'pause')}, s.paused ? 'Resume' : 'Pause'),
+        ' ', el('button', {class: 'run-schedule', onclick: () => scheduleAction(s.id, 'run')}, 'Run now'))));
+    document.getElementById('schedules').replaceChildren(...rows);
+  };
+  view.replaceChildren(
+    el('section', {},
+      el('h2', {}, 'Schedules ', el('small', {}, 'each run is a batch; every worker and API process runs them, once each')),
+      el('table', {}, el('thead', {}, el('tr', {}, ...['schedule', 'name', 'when', 'time zone', 'catch up', 'state', 'next run',
+        'last run', 'last batch', 'URLs', ''].map(h => el('th', {}, h)))), el('tbody', {id: 'schedules'}))),
+    el('section', {},
+      el('h2', {}, 'New schedule'),
+      el('form', {id: 'schedule-form', onsubmit: createSchedule},
+        el('label', {}, 'name ', el('input', {id: 'schedule-name', required: true, size: 30})),
+        el('label', {}, 'cron or every ', el('input', {id: 'schedule-when', required: true, size: 20, placeholder: '*/15 * * * * or PT15M'})),
+        el('label', {}, 'time zone ', el('input', {id: 'schedule-zone', value: 'UTC', size: 16})),
+        el('label', {}, 'catch up ', el('select', {id: 'schedule-catch-up'}, ...['skip', 'one', 'all'].map(c => el('option', {value: c}, c)))),
+        el('textarea', {id: 'schedule-urls', rows: 4, placeholder: 'one URL per line', required: true}),
+        el('button', {id: 'schedule-button', type: 'submit'}, 'Create schedule'),
+        el('p', {id: 'schedule-result', role: 'status'}))));
+  await render();
+  timer = setInterval(() => render().catch(e => console.warn('refresh failed', e)), 2000);
+}
+
+async function scheduleAction(id, action) {
+  try {
+    const answer = await api(`/api/v1/schedules/${id}/${action}`, {method: 'POST'});
+    if (action === 'run') location.hash = `#/batches/${answer.id}`;
+    else schedulesPage();
+  } catch (e) {
+    alert(e.message);
+  }
+}
+
+async function createSchedule(event) {
+  event.preventDefault();
+  const out = document.getElementById('schedule-result');
+  const when = document.getElementById('schedule-when').value.trim();
+  const request = {name: document.getElementById('schedule-name').value.trim(),
+    time_zone: document.getElementById('schedule-zone').value.trim() || 'UTC',
+    catch_up: document.getElementById('schedule-catch-up').value,
+    urls: document.getElementById('schedule-urls').value.split('\n').map(u => u.trim()).filter(u => u && !u.startsWith('#'))};
+  if (/^P/i.test(when)) request.every = when; else request.cron = when;
+  try {
+    const s = await api('/api/v1/schedules', {method: 'POST', headers: {'Content-Type': 'application/json'},
+      body: JSON.stringify(request)});
+    out.className = '';
+    out.textContent = `Created schedule #${s.id}, next run ${time(s.next_run_at)}.`;
+    clearInterval(timer);
+    await schedulesPage();
+    document.getElementById('schedule-result').textContent = `Created schedule #${s.id}, next run ${time(s.next_run_at)}.`;
+  } catch (e) {
+    out.className = 'error';
+    out.textContent = e.message;
+  }
+}
+
 // ---- routing ------------------------------------------------------------------------------------
 
 async function route() {
   clearInterval(timer);
   const [, kind, id] = location.hash.match(/^#\/(batches|jobs)\/(\d+)/) || [];
   try {
-    if (kind === 'batches') await batchPage(id);
+    if (location.hash === '#/schedules') await schedulesPage();
+    else if (kind === 'batches') await batchPage(id);
     else if (kind === 'jobs') await jobPage(id);
     else await overview();
   } catch (e) {

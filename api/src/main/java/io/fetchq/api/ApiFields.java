@@ -91,10 +91,27 @@ final class ApiFields {
         field("prefix", "the key's first characters, to tell keys apart", "fq_3q2-Xh0a");
         field("scopes", "what the key may do: submit, read, admin (admin: everything, every tenant)",
                 java.util.List.of("submit", "read"));
-        field("name", "what the key is for", "nightly crawl");
+        field("name", "what the key or schedule is for", "nightly crawl");
         field("last_used_at", "when the key was last used (to the minute)", "2026-11-25T16:00:00Z");
         field("revoked_at", "when the key was revoked; null while it works", null);
         field("keys", "every key, newest first", null);
+        // Schedules.
+        field("cron", "when a schedule runs: 5 fields (minute hour day-of-month month day-of-week) read in time_zone, "
+                + "POSIX day rule, or @hourly, @daily, @weekly, @monthly, @yearly; null when it runs by every",
+                "*/15 8-18 * * 1-5");
+        field("every", "when a schedule runs: an ISO-8601 duration of at least PT1S, on a grid from its creation "
+                + "(the first run at creation); null when it runs by cron", "PT15M");
+        field("time_zone", "the IANA time zone its cron is read in (default UTC); each wall-clock time runs once "
+                + "across daylight-saving changes", "Europe/Berlin");
+        field("catch_up", "runs missed while nothing ran schedules: skip (default: go on at the next time), one (one "
+                + "run for them all), all (each, at most the latest 100)", "skip");
+        field("next_run_at", "the schedule's next nominal time; null while paused", "2026-11-25T16:15:00Z");
+        field("last_run_at", "nominal time of the schedule's latest run", "2026-11-25T16:00:00Z");
+        field("last_batch_id", "the batch of the schedule's latest run", 42);
+        field("job_count", "jobs in each of the schedule's runs", 2);
+        field("schedule_id", "the schedule this batch is a run of; null for a batch submitted as one", 7);
+        field("nominal_time", "the time of the schedule this run is for (a manual run: when it was asked for); "
+                + "null for a batch submitted as one", "2026-11-25T16:00:00Z");
         // Stats.
         field("oldest_due_age_ms", "how long the oldest due job has waited to be claimed (the lag)", 250);
         field("completions_per_second", "jobs that reached a final state per second, over the last minute", 812.5);
@@ -104,7 +121,8 @@ final class ApiFields {
         field("failures_last_hour", "jobs failed in the last hour, by error kind", Map.of("timeout", 12));
         field("breaker_open", "this host's circuit breaker is open or half-open, for every worker", false);
         field("finished", "jobs of this host finished in the last 15 minutes", 120);
-        field("paused", "every worker holds this host back until paused_until (its Retry-After, or an admin)", false);
+        field("paused", "a host: every worker holds it back until paused_until (its Retry-After, or an admin); a "
+                + "schedule: it makes no runs, and skips those it misses, until resumed", false);
         // Hosts: the ledger every worker obeys.
         field("max_in_flight", "most requests in flight to the host from all workers together: an admin's setting, "
                 + "else the workers' configured per-host (null until a worker has taken a share of it)", 8);

@@ -55,7 +55,7 @@ public abstract class ApiTestBase {
 
     @BeforeEach
     void emptyTables() {
-        sql.sql("TRUNCATE fetchq.queue, fetchq.body, fetchq.attempt, fetchq.job, fetchq.batch, fetchq.worker, fetchq.api_key, fetchq.host, fetchq.host_share")
+        sql.sql("TRUNCATE fetchq.queue, fetchq.body, fetchq.attempt, fetchq.job, fetchq.batch, fetchq.worker, fetchq.api_key, fetchq.host, fetchq.host_share, fetchq.schedule, fetchq.schedule_job")
                 .update();
     }
 
@@ -105,6 +105,16 @@ public abstract class ApiTestBase {
         return send(HttpRequest.newBuilder(uri(path))
                 .header("Content-Type", "application/json")
                 .PUT(HttpRequest.BodyPublishers.ofString(json, StandardCharsets.UTF_8)));
+    }
+
+    protected Response patchJson(String path, String json) {
+        return send(HttpRequest.newBuilder(uri(path))
+                .header("Content-Type", "application/json")
+                .method("PATCH", HttpRequest.BodyPublishers.ofString(json, StandardCharsets.UTF_8)));
+    }
+
+    protected Response delete(String path) {
+        return send(HttpRequest.newBuilder(uri(path)).DELETE());
     }
 
     private URI uri(String path) {

@@ -220,6 +220,26 @@ class DashboardTest {
         assertThat(browser.getPageSource()).doesNotContain(secret);
         screenshot("6-redacted-headers");
 
+        // Schedules: create one from the page; its first run shows as its last batch; pause it, run it now.
+        browser.get("http://127.0.0.1:" + port + "/#/schedules");
+        await(By.id("schedule-form"));
+        browser.findElement(By.id("schedule-name")).sendKeys("dashboard uptime");
+        browser.findElement(By.id("schedule-when")).sendKeys("PT1H");
+        browser.findElement(By.id("schedule-urls")).sendKeys("http://127.0.0.1:" + site.getAddress().getPort() + "/watched\n");
+        browser.findElement(By.id("schedule-button")).click();
+        awaitText(By.id("schedule-result"), "Created schedule");
+        await(By.cssSelector("#schedules tr[data-paused='false'] a.last-batch"));
+        assertThat(browser.findElement(By.cssSelector("#schedules tr td.when")).getText()).isEqualTo("every PT1H");
+        screenshot("7-schedules");
+        click(By.cssSelector("#schedules button.toggle-schedule"));
+        await(By.cssSelector("#schedules tr[data-paused='true']"));
+        assertThat(sql.sql("SELECT paused FROM fetchq.schedule WHERE name = 'dashboard uptime'").query(Boolean.class).single())
+                .isTrue();
+        click(By.cssSelector("#schedules button.run-schedule"));
+        awaitText(By.id("batch-schedule"), "run of schedule #");
+        assertThat(sql.sql("SELECT count(*) FROM fetchq.batch b JOIN fetchq.schedule s ON s.id = b.schedule_id"
+                + " WHERE s.name = 'dashboard uptime'").query(Long.class).single()).isEqualTo(2);
+
         // Forgetting the key asks for one again.
         browser.findElement(By.id("forget-key")).click();
         await(By.id("key-input"));

@@ -33,7 +33,7 @@ class ReadmeExamplesTest extends ApiTestBase {
 
     @Test
     void curlExamplesAndSqlQueriesWork() throws Exception {
-        sql.sql("TRUNCATE fetchq.queue, fetchq.body, fetchq.attempt, fetchq.job, fetchq.batch, fetchq.api_key RESTART IDENTITY")
+        sql.sql("TRUNCATE fetchq.queue, fetchq.body, fetchq.attempt, fetchq.job, fetchq.batch, fetchq.api_key, fetchq.schedule, fetchq.schedule_job RESTART IDENTITY")
                 .update();
         // The examples that manage keys use an admin key, made as the README says (key 1).
         String adminKey = sql.sql("SELECT key FROM fetchq.create_api_key('default', '{admin}', 'first admin')")
@@ -51,7 +51,10 @@ class ReadmeExamplesTest extends ApiTestBase {
             String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             assertThat(process.exitValue()).as("README example:\n%s\noutput:\n%s", block, output).isZero();
         }
-        assertThat(sql.sql("SELECT count(*) FROM fetchq.batch").query(Long.class).single()).isEqualTo(3);
+        // Three submitted, one run of the README's schedule made by "run".
+        assertThat(sql.sql("SELECT count(*) FROM fetchq.batch").query(Long.class).single()).isEqualTo(4);
+        assertThat(sql.sql("SELECT every || ' ' || paused FROM fetchq.schedules WHERE schedule_id = 1")
+                .query(String.class).single()).as("the README's schedule, changed and paused").isEqualTo("PT10M true");
         assertThat(sql.sql("SELECT tenant || ' ' || (revoked_at IS NOT NULL) FROM fetchq.api_keys WHERE id = 2")
                 .query(String.class).single()).as("the README's key, created and revoked").isEqualTo("acme true");
 

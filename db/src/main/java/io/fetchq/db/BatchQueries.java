@@ -58,7 +58,7 @@ public class BatchQueries {
     /** The batch's progress with its tenant (the public view leaves tenants out). */
     private static final String SELECT_BATCH = """
             SELECT p.batch_id AS id, p.total, p.queued, p.running, p.completed, p.failed, p.cancelled, p.done,
-                   p.created_at, p.finished_at, b.tenant
+                   p.created_at, p.finished_at, b.tenant, p.schedule_id, p.nominal_time
             FROM fetchq.batch_progress p JOIN fetchq.batch b ON b.id = p.batch_id""";
 
     /** A batch of any tenant. */

@@ -20,7 +20,7 @@ import org.springframework.jdbc.datasource.SimpleDriverDataSource;
  */
 @Configuration(proxyBeanMethods = false)
 @ComponentScan(basePackageClasses = DbConfiguration.class)
-@EnableConfigurationProperties(DbProperties.class)
+@EnableConfigurationProperties({DbProperties.class, SchedulesProperties.class})
 public class DbConfiguration {
 
     /**

@@ -214,7 +214,7 @@ public class JobQueries {
                     .param("tenant", tenant)
                     .param("total", jobs.size())
                     .query((rs, n) -> new BatchRow(rs.getLong("id"), jobs.size(), jobs.size(), 0, 0, 0, 0, false,
-                            rs.getObject("created_at", OffsetDateTime.class), null, tenant))
+                            rs.getObject("created_at", OffsetDateTime.class), null, tenant, null, null))
                     .single();
             long batchId = batch.id();
             for (int from = 0; from < jobs.size(); from += INSERT_CHUNK) {

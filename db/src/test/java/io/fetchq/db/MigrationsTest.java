@@ -27,7 +27,9 @@ class MigrationsTest {
                     "error_kind", "error_message", "dns_ms", "connect_ms", "tls_ms", "ttfb_ms", "total_ms",
                     "remote_ip", "redirects"),
             List.of("batch_progress", "batch_id", "total", "queued", "running", "completed", "failed", "cancelled",
-                    "done", "created_at", "finished_at"),
+                    "done", "created_at", "finished_at", "schedule_id", "nominal_time"),
+            List.of("schedules", "schedule_id", "name", "cron", "every", "time_zone", "catch_up", "paused", "next_run_at",
+                    "last_run_at", "last_batch_id", "created_at"),
             List.of("job_bodies", "job_id", "content_type", "body"),
             List.of("workers", "worker_id", "hostname", "pid", "started_at", "last_seen_at", "in_flight", "state"),
             List.of("api_keys", "id", "tenant", "name", "scopes", "prefix", "created_at", "last_used_at", "revoked_at"));

@@ -53,7 +53,7 @@ abstract class SqlTestBase {
     void emptyTables() {
         sql.sql("""
                 TRUNCATE fetchq.queue, fetchq.body, fetchq.attempt, fetchq.job, fetchq.batch, fetchq.worker,
-                         fetchq.api_key, fetchq.host, fetchq.host_share CASCADE""").update();
+                         fetchq.api_key, fetchq.host, fetchq.host_share, fetchq.schedule CASCADE""").update();
     }
 
     /** A job as the API would store it (GET, 3 attempts, due now, host from the URL), with overrides. */

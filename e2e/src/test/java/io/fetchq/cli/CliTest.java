@@ -192,6 +192,39 @@ class CliTest {
     }
 
     @Test
+    void schedulesAreCreatedListedRunPausedAndResumed() {
+        Run created = fetchq("schedules", "create", "--name=cli uptime", "--every=PT1H", "--catch-up=one",
+                "--extract=title", site("/watched/1"), site("/watched/2"));
+        assertThat(created.exit()).as(created.err()).isZero();
+        long id = Long.parseLong(created.out().strip());
+        assertThat(created.err()).contains("schedule " + id + ": 2 URLs, next run");
+
+        // Every PT1H from its creation: the first run is at once, made by the API's schedule runner.
+        Awaitility.await("first run").atMost(Duration.ofSeconds(30)).until(() ->
+                fetchq("schedules", "list").out().lines().anyMatch(l -> l.startsWith(id + "\t") && l.contains("batch ")));
+        Run list = fetchq("schedules", "list");
+        assertThat(list.exit()).isZero();
+        assertThat(list.out()).contains(id + "\tcli uptime\tevery PT1H\tUTC\tactive\t");
+
+        Run run = fetchq("schedules", "run", String.valueOf(id));
+        assertThat(run.exit()).as(run.err()).isZero();
+        long batch = Long.parseLong(run.out().strip());
+        Awaitility.await("the run's fetches").atMost(Duration.ofSeconds(30)).until(() ->
+                fetchq("status", String.valueOf(batch)).out().contains("2 completed, 0 failed"));
+
+        assertThat(fetchq("schedules", "pause", String.valueOf(id)).out()).contains("paused");
+        assertThat(fetchq("schedules", "list").out()).contains("\tpaused\t-\t");
+        assertThat(fetchq("schedules", "resume", String.valueOf(id)).out()).contains("resumed, next run");
+
+        Run bad = fetchq("schedules", "create", "--name=bad", "--cron=0 0 * * * *", site("/x"));
+        assertThat(bad.exit()).isEqualTo(Fetchq.REFUSED);
+        assertThat(bad.err()).contains("HTTP 400").contains("5 fields");
+        Run missing = fetchq("schedules", "pause", "999999");
+        assertThat(missing.exit()).isEqualTo(Fetchq.REFUSED);
+        assertThat(missing.err()).contains("HTTP 404");
+    }
+
+    @Test
     void keysAreCreatedUsedAndRevokedAndHeadersTravelInTheBody() throws IOException {
         Run created = fetchq("keys", "create", "--tenant=cli", "--scope=submit,read", "--name=cli test");
         assertThat(created.exit()).as(created.err()).isZero();

@@ -51,6 +51,11 @@ final class Jars implements AutoCloseable {
         return api;
     }
 
+    /** The processes started, in order. */
+    List<Process> processes() {
+        return processes;
+    }
+
     /** Sends a signal ({@code STOP}, {@code CONT}, ...) to a process. */
     static void signal(Process process, String signal) throws IOException, InterruptedException {
         assertThat(new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid())).start().waitFor()).isZero();

@@ -90,12 +90,38 @@ public class Intake {
     public List<NewJob> jsonBatch(byte[] body) {
         JsonNode root = readJson(body);
         Errors errors = new Errors();
+        List<NewJob> jobs = jobsOf(root, Set.of(), limits.maxBatchJobs(), false, errors);
+        errors.throwIfAny();
+        return jobs;
+    }
+
+    /** A request body as JSON; a {@code 400} naming where it does not parse. */
+    public JsonNode json(byte[] body) {
+        return readJson(body);
+    }
+
+    /** The most jobs of a schedule's run. */
+    public static final int MAX_SCHEDULE_JOBS = 10_000;
+
+    /**
+     * The jobs of a schedule's runs from {@code root}'s {@code jobs} or {@code urls} and
+     * {@code defaults}, as in a batch but at most {@link #MAX_SCHEDULE_JOBS}, and without what
+     * would make each run's jobs differ from the last's or wait: {@code idempotency_key},
+     * {@code run_at} and {@code delay_ms}. Adds what is wrong to {@code errors}.
+     *
+     * @param otherFields the schedule's own fields, allowed beside these
+     */
+    public List<NewJob> scheduleJobs(JsonNode root, Set<String> otherFields, Errors errors) {
+        return jobsOf(root, otherFields, MAX_SCHEDULE_JOBS, true, errors);
+    }
+
+    private List<NewJob> jobsOf(JsonNode root, Set<String> otherFields, int maxJobs, boolean forSchedule, Errors errors) {
         if (!root.isObject()) {
             errors.add(FieldError.atPointer("", "must be a JSON object with \"jobs\" or \"urls\""));
             errors.throwIfAny();
         }
         for (String name : root.propertyNames()) {
-            if (!BATCH_FIELDS.contains(name)) {
+            if (!BATCH_FIELDS.contains(name) && !otherFields.contains(name)) {
                 errors.add(FieldError.atPointer("/" + name, "unknown field"));
             }
         }
@@ -106,16 +132,30 @@ public class Intake {
         }
         String listName = jobs != null ? "jobs" : "urls";
         JsonNode list = jobs != null ? jobs : urls;
+        String what = forSchedule ? "a schedule" : "a batch";
         if (list == null) {
-            errors.add(FieldError.atPointer("", "a batch needs \"jobs\" or \"urls\""));
+            errors.add(FieldError.atPointer("", what + " needs \"jobs\" or \"urls\""));
         } else if (!list.isArray()) {
             errors.add(FieldError.atPointer("/" + listName, "must be an array"));
         } else if (list.isEmpty()) {
-            errors.add(FieldError.atPointer("/" + listName, "a batch needs at least one job"));
+            errors.add(FieldError.atPointer("/" + listName, what + " needs at least one job"));
         }
-        errors.throwIfAny();
-        checkBatchSize(list.size());
+        if (list == null || !list.isArray() || list.isEmpty()) {
+            errors.throwIfAny();
+        }
+        if (forSchedule) {
+            if (list.size() > maxJobs) {
+                errors.add(FieldError.atPointer("/" + listName, "a schedule has at most " + maxJobs + " jobs, found " + list.size()));
+                errors.throwIfAny();
+            }
+        } else {
+            errors.throwIfAny();
+            checkBatchSize(list.size());
+        }
         JobFields defaults = fields.parse(root.get("defaults"), Where.json("/defaults"), true, errors);
+        if (forSchedule) {
+            rejectPerRunFields(defaults, "/defaults", errors);
+        }
         List<NewJob> resolved = new ArrayList<>(list.size());
         for (int i = 0; i < list.size(); i++) {
             String pointer = "/" + listName + "/" + i;
@@ -125,6 +165,9 @@ public class Intake {
                 if (!list.get(i).isObject()) {
                     resolved.add(null);
                     continue;
+                }
+                if (forSchedule) {
+                    rejectPerRunFields(job, pointer, errors);
                 }
             } else if (list.get(i).isString()) {
                 job = JobFields.url(list.get(i).stringValue());
@@ -138,8 +181,21 @@ public class Intake {
         }
         rejectRepeatedKeys(resolved, i -> FieldError.atPointer("/jobs/" + i + "/idempotency_key",
                 "repeats the idempotency_key of an earlier job in this batch"), errors);
-        errors.throwIfAny();
         return resolved;
+    }
+
+    /** A schedule's jobs run at the schedule's times, each run with jobs of its own. */
+    private static void rejectPerRunFields(JobFields job, String pointer, Errors errors) {
+        if (job.idempotencyKey() != null) {
+            errors.add(FieldError.atPointer(pointer + "/idempotency_key",
+                    "not allowed in a schedule: each run is its own batch, keyed by the schedule and its time"));
+        }
+        if (job.runAt() != null) {
+            errors.add(FieldError.atPointer(pointer + "/run_at", "not allowed in a schedule: its runs are due at its times"));
+        }
+        if (job.delayMs() != null) {
+            errors.add(FieldError.atPointer(pointer + "/delay_ms", "not allowed in a schedule: its runs are due at its times"));
+        }
     }
 
     /** A text/plain batch: one URL per line, blank and {@code #} lines skipped, defaults as query parameters. */
