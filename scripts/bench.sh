@@ -5,7 +5,7 @@
 #                    [--pickup=1000] [--pickup-rate=50] [--in-flight=5000] [--memory-jvm=-Xmx256m]
 #                    [--urls=20000] [--submits=4000] [--out=docs/benchmarks.md]
 #
-# Scenarios: bound, drain-noop, drain-http, drain-http-e2e, history, retention, enqueue-db, enqueue-text, enqueue-json,
+# Scenarios: bound, drain-noop, drain-http, drain-http-e2e, history, retention, enqueue-db, enqueue-text, enqueue-json, schedules,
 # submit-concurrent, pickup, memory (all by default). The drain-http-e2e, enqueue, pickup and memory scenarios launch
 # the built jars; drain-http-e2e uses nginx and a python3 with aiohttp when the machine has them.
 #

@@ -125,6 +125,11 @@ public final class Bench {
                 that the loopback site answers only once all are in flight, with the JVM's default heap sizing \
                 (on this machine a heap of up to a quarter of its memory, so the collector has little reason to \
                 run) and with `--memory-jvm` (a heap capped as one would in production); a fresh process each.""");
+        scenario("schedules", Scenarios::schedules, """
+                %,d schedules of one URL each (cron `* * * * *`), all due at the same minute, run by one process \
+                as every worker's and API's schedule runner does: passes of 100 schedules a transaction, each \
+                run a batch of its one job, until none is due. Runs per second, and the seconds from the first \
+                pass to the last run (target: within the minute).""".formatted(Scenarios.SCHEDULES));
         TARGETS.put("drain-noop jobs/s", new Target("≥ 70 % of bound and ≥ 20,000",
                 (v, all) -> v >= 20_000 && v >= 0.7 * median(all, "bound jobs/s")));
         TARGETS.put("drain-http jobs/s", new Target("≥ 8,000", (v, all) -> v >= 8_000));
@@ -136,6 +141,7 @@ public final class Bench {
             TARGETS.put(name + "CPU µs/fetch", new Target("≤ 120", (v, all) -> v <= 120));
             TARGETS.put(name + "switches/fetch", new Target("≤ 3", (v, all) -> v <= 3));
         }
+        TARGETS.put("schedules s to run them all", new Target("≤ 60", (v, all) -> v <= 60));
         TARGETS.put("history jobs/s", new Target("≥ 90 % of drain-noop",
                 (v, all) -> v >= 0.9 * median(all, "drain-noop jobs/s")));
         TARGETS.put("enqueue-text jobs/s", new Target("≥ 50,000", (v, all) -> v >= 50_000));
@@ -247,6 +253,7 @@ public final class Bench {
             case "submit-concurrent" -> options.submits();
             case "memory" -> options.inFlight();
             case "drain-http-e2e" -> options.urls();
+            case "schedules" -> Scenarios.SCHEDULES;
             default -> options.n();
         };
     }

@@ -265,6 +265,61 @@ final class Scenarios {
         };
     }
 
+    /** Schedules due in the same minute, for the schedules scenario. */
+    static final int SCHEDULES = 10_000;
+
+    /**
+     * {@value #SCHEDULES} schedules of one URL each, all due at the same minute, run by one process
+     * as its schedule runner does ({@code runDue} with the default batch of 100 and the default
+     * late-after, again while a pass is full): the time from the first pass to the last run's batch.
+     */
+    static Bench.Scenario schedules(Bench.Options options) {
+        return warmUp -> {
+            int n = warmUp ? 500 : SCHEDULES;
+            try (BenchDatabase db = new BenchDatabase()) {
+                var ds = db.dataSource;
+                var schedules = new io.fetchq.db.ScheduleQueries(org.springframework.jdbc.core.simple.JdbcClient.create(ds),
+                        new JdbcTemplate(ds), new org.springframework.transaction.support.TransactionTemplate(
+                                new org.springframework.jdbc.datasource.DataSourceTransactionManager(ds)));
+                java.time.Instant minute = java.time.Instant.parse("2026-06-01T10:00:00Z");
+                var sql = org.springframework.jdbc.core.simple.JdbcClient.create(ds);
+                sql.sql("""
+                        INSERT INTO fetchq.schedule (id, tenant, name, cron, time_zone, next_run_at, job_count, created_at)
+                        SELECT g, 'default', 'check ' || g, '* * * * *', 'UTC', :minute, 1, :created
+                        FROM generate_series(1, :n) g""")
+                        .param("minute", java.time.OffsetDateTime.ofInstant(minute, java.time.ZoneOffset.UTC))
+                        .param("created", java.time.OffsetDateTime.ofInstant(minute.minusSeconds(30), java.time.ZoneOffset.UTC))
+                        .param("n", n).update();
+                sql.sql("""
+                        INSERT INTO fetchq.schedule_job (schedule_id, position, url, host, method, priority, max_attempts,
+                                                         timeout_ms, max_body_bytes, store_body, follow_redirects, extract)
+                        SELECT g, 0, 'https://h' || g % 100 || '.example/status/' || g, 'h' || g % 100 || '.example', 'GET',
+                               0, 3, 60000, 1048576, true, true, '{}'
+                        FROM generate_series(1, :n) g""").param("n", n).update();
+                sql.sql("VACUUM ANALYZE fetchq.schedule").update();
+                sql.sql("VACUUM ANALYZE fetchq.schedule_job").update();
+                Duration lateAfter = Duration.ofSeconds(60);
+                long started = System.nanoTime();
+                int made = 0;
+                int passes = 0;
+                for (java.time.Instant now = minute.plusSeconds(1); ; ) {
+                    int pass = schedules.runDue(now, 100, lateAfter).size();
+                    passes++;
+                    made += pass;
+                    if (pass < 100) {
+                        break;
+                    }
+                }
+                double seconds = (System.nanoTime() - started) / 1e9;
+                check(made == n, "every schedule ran: " + made + " of " + n);
+                check(db.count("SELECT count(*) FROM fetchq.batch WHERE schedule_id IS NOT NULL") == n, "a batch per schedule");
+                check(db.count("SELECT count(*) FROM fetchq.queue") == n, "a queued job per run");
+                System.out.printf("    %d schedules run in %d passes%n", n, passes);
+                return Map.of("schedule runs/s", n / seconds, "s to run them all", seconds);
+            }
+        };
+    }
+
     /** {@code POST /api/v1/batches} on the launched API, one line per URL. */
     static Bench.Scenario enqueueText(Bench.Options options) throws Exception {
         return enqueueRest(options, "text/plain", urls -> String.join("\n", urls));
