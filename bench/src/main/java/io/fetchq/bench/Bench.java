@@ -126,7 +126,7 @@ public final class Bench {
                 (on this machine a heap of up to a quarter of its memory, so the collector has little reason to \
                 run) and with `--memory-jvm` (a heap capped as one would in production); a fresh process each.""");
         scenario("schedules", Scenarios::schedules, """
-                %,d schedules of one URL each (cron `* * * * *`), all due at the same minute, run by one process \
+                %,d schedules (fewer if `--n` is smaller) of one URL each (cron `* * * * *`), all due at the same minute, run by one process \
                 as every worker's and API's schedule runner does: passes of 100 schedules a transaction, each \
                 run a batch of its one job, until none is due. Runs per second, and the seconds from the first \
                 pass to the last run (target: within the minute).""".formatted(Scenarios.SCHEDULES));
@@ -253,7 +253,7 @@ public final class Bench {
             case "submit-concurrent" -> options.submits();
             case "memory" -> options.inFlight();
             case "drain-http-e2e" -> options.urls();
-            case "schedules" -> Scenarios.SCHEDULES;
+            case "schedules" -> Scenarios.scheduleCount(options);
             default -> options.n();
         };
     }

@@ -265,8 +265,12 @@ final class Scenarios {
         };
     }
 
-    /** Schedules due in the same minute, for the schedules scenario. */
+    /** Schedules due in the same minute, for the schedules scenario (fewer with a smaller {@code --n}). */
     static final int SCHEDULES = 10_000;
+
+    static int scheduleCount(Bench.Options options) {
+        return Math.min(options.n(), SCHEDULES);
+    }
 
     /**
      * {@value #SCHEDULES} schedules of one URL each, all due at the same minute, run by one process
@@ -275,7 +279,7 @@ final class Scenarios {
      */
     static Bench.Scenario schedules(Bench.Options options) {
         return warmUp -> {
-            int n = warmUp ? 500 : SCHEDULES;
+            int n = warmUp ? Math.min(500, scheduleCount(options)) : scheduleCount(options);
             try (BenchDatabase db = new BenchDatabase()) {
                 var ds = db.dataSource;
                 var schedules = new io.fetchq.db.ScheduleQueries(org.springframework.jdbc.core.simple.JdbcClient.create(ds),

@@ -20,6 +20,8 @@ class BenchSmokeTest {
     void everyScenarioRunsAndIsReported() throws Exception {
         Path report = out.resolve("benchmarks.md");
         Files.writeString(report, "| stale | table |\n\n" + Bench.NOTES_MARKER + "\n\nWhat limits drain-http: a note.\n");
+        // The four-worker variants start eight more JVMs and check nothing the others do not.
+        System.setProperty("bench.e2e-variants", "aiohttp,1-worker-defaults,1-worker-per-host=64,2-workers-2-hosts");
         Bench.main("--n=300", "--runs=1", "--history=2000", "--pickup=20", "--pickup-rate=100", "--in-flight=40",
                 "--urls=200", "--submits=100", "--out=" + report);
         String text = Files.readString(report);
@@ -29,7 +31,7 @@ class BenchSmokeTest {
                 "| pickup | 20 | p50 ms |", "| pickup | 20 | p99 ms |", "| memory | 40 | peak RSS MiB (JVM defaults) |",
                 "| memory | 40 | peak RSS MiB (-Xmx256m) |", "| drain-http-e2e | 200 | 1 worker, defaults fetches/s |",
                 "| drain-http-e2e | 200 | 1 worker, per-host=64 fetches/s |",
-                "| drain-http-e2e | 200 | 2 workers, 2 hosts fetches/s |"}) {
+                "| drain-http-e2e | 200 | 2 workers, 2 hosts fetches/s |", "| schedules | 300 | s to run them all |"}) {
             assertThat(text).contains(row);
         }
         assertThat(text).as("the table is new, the notes are kept").doesNotContain("| stale | table |")

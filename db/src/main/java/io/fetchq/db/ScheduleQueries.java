@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -143,8 +144,10 @@ public class ScheduleQueries {
         if (schedule.jobs().isEmpty()) {
             throw new IllegalArgumentException("a schedule needs at least one job");
         }
-        Recurrence recurrence = recurrence(schedule.cron(), schedule.every(), schedule.timeZone(), now);
-        Instant first = recurrence.next(now.minusNanos(1));
+        // As PostgreSQL keeps it: an every's grid starts at the created_at read back later.
+        Instant created = now.truncatedTo(ChronoUnit.MICROS);
+        Recurrence recurrence = recurrence(schedule.cron(), schedule.every(), schedule.timeZone(), created);
+        Instant first = recurrence.next(created.minusNanos(1));
         if (first == null) {
             throw new IllegalArgumentException("cron '" + schedule.cron() + "' never matches a date");
         }
@@ -164,7 +167,7 @@ public class ScheduleQueries {
                     .param("paused", schedule.paused())
                     .param("next", timestamp(first))
                     .param("jobs", schedule.jobs().size())
-                    .param("now", timestamp(now))
+                    .param("now", timestamp(created))
                     .query(Long.class).single();
             insertJobs(id, schedule.jobs());
             return find(tenant, id).orElseThrow();
