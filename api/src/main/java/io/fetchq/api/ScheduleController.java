@@ -88,12 +88,12 @@ class ScheduleController {
         Errors errors = new Errors();
         List<NewJob> jobs = intake.scheduleJobs(root, FIELDS, errors);
         String name = text(root, "name", errors);
-        if (name == null && root.get("name") == null) {
+        if (absent(root, "name")) {
             errors.add(FieldError.atPointer("/name", "is required"));
         }
         String cron = text(root, "cron", errors);
         String every = text(root, "every", errors);
-        if (root.get("cron") == null && root.get("every") == null) {
+        if (absent(root, "cron") && absent(root, "every")) {
             errors.add(FieldError.atPointer("", "a schedule needs cron or every"));
         } else if (cron != null && every != null) {
             errors.add(FieldError.atPointer("/every", "give either cron or every, not both"));
@@ -219,6 +219,10 @@ class ScheduleController {
 
     private static ApiProblem notFound(long id) {
         return ApiProblem.notFound("schedule " + id);
+    }
+
+    private static boolean absent(JsonNode root, String field) {
+        return root.get(field) == null || root.get(field).isNull();
     }
 
     private static String text(JsonNode root, String field, Errors errors) {

@@ -115,6 +115,12 @@ class ScheduleApiTest extends ApiTestBase {
         assertThat(postJson("/api/v1/schedules", "{\"name\": \"n\", \"cron\": \"* * * * *\", \"time_zone\": \"Nowhere/City\","
                 + " \"urls\": [\"http://e.com/\"]}").json().get("errors").get(0).get("pointer").asString()).isEqualTo("/time_zone");
         assertThat(postJson("/api/v1/schedules", "{\"name\": \"n\", \"urls\": [\"http://e.com/\"]}").status()).isEqualTo(400);
+        assertThat(postJson("/api/v1/schedules", "{\"name\": null, \"every\": \"PT1M\", \"urls\": [\"http://e.com/\"]}")
+                .json().get("errors").get(0).get("pointer").asString()).isEqualTo("/name");
+        assertThat(postJson("/api/v1/schedules", "{\"name\": \"n\", \"cron\": null, \"urls\": [\"http://e.com/\"]}").status())
+                .isEqualTo(400);
+        assertThat(postJson("/api/v1/schedules", "{\"name\": \"n\", \"every\": \"P200000D\", \"urls\": [\"http://e.com/\"]}")
+                .json().get("errors").get(0).get("detail").asString()).contains("at most 366 days");
         assertThat(postJson("/api/v1/schedules", "{\"name\": \"n\", \"every\": \"PT1M\", \"cron\": \"* * * * *\","
                 + " \"urls\": [\"http://e.com/\"]}").status()).isEqualTo(400);
         assertThat(sql.sql("SELECT count(*) FROM fetchq.schedule").query(Long.class).single()).isZero();

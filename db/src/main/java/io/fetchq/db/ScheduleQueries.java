@@ -27,6 +27,8 @@ import org.springframework.transaction.support.TransactionTemplate;
 @Repository
 public class ScheduleQueries {
 
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ScheduleQueries.class);
+
     /** The most runs a schedule makes up for at once with {@code catch_up = all}. */
     public static final int MOST_CATCH_UP_RUNS = 100;
 
@@ -296,7 +298,22 @@ public class ScheduleQueries {
      * @return the run, empty when there is no such schedule
      */
     public Optional<Run> runNow(String tenant, long id, Instant now) {
-        Optional<Run> run = tx.execute(status -> lock(tenant, id).flatMap(s -> createRun(s.id(), now)));
+        Optional<Run> run = tx.execute(status -> lock(tenant, id).map(s -> {
+            // Its nominal time is now, or the first free microsecond after (a scheduled run may hold now).
+            Instant nominal = now.truncatedTo(ChronoUnit.MICROS);
+            Optional<Run> made = createRun(s.id(), nominal);
+            while (made.isEmpty()) {
+                nominal = nominal.plus(1, ChronoUnit.MICROS);
+                made = createRun(s.id(), nominal);
+            }
+            Run r = made.get();
+            jdbc.sql("UPDATE fetchq.schedule SET last_run_at = :at, last_batch_id = :batch WHERE id = :id")
+                    .param("at", timestamp(r.nominalTime()))
+                    .param("batch", r.batchId())
+                    .param("id", s.id())
+                    .update();
+            return r;
+        }));
         run.ifPresent(r -> workersNotifier.announce());
         return run;
     }
@@ -309,57 +326,74 @@ public class ScheduleQueries {
                 .query(ScheduleQueries::row).optional();
     }
 
+    /** The most jobs one {@link #runDue} pass creates before it leaves the rest to the next pass. */
+    public static final int MOST_JOBS_PER_PASS = 50_000;
+
+    /**
+     * What a {@link #runDue} pass did: how many schedules it claimed, whether it stopped at
+     * {@link #MOST_JOBS_PER_PASS} with runs left to make, and the runs it made.
+     */
+    public record Pass(int claimed, boolean cut, List<Run> runs) {
+
+        /** Another pass may find due schedules at once. */
+        public boolean more(int limit) {
+            return cut || claimed >= limit;
+        }
+    }
+
     /**
      * Claims up to {@code limit} schedules due at {@code now} that no one else holds, creates their
-     * runs and moves each to its next time, in one transaction.
+     * runs and moves each to its next time, in one transaction (at most {@link #MOST_JOBS_PER_PASS}
+     * jobs: a schedule with runs left keeps its next time at the first of them).
      *
      * <p>A due time no older than {@code lateAfter} is a run that is merely late, and runs; older
-     * ones were missed (nothing ran schedules then) and follow the schedule's {@code catch_up}.
+     * ones were missed (nothing ran schedules then) and follow the schedule's {@code catch_up}. A
+     * schedule whose times cannot be computed (its row changed by hand to nonsense) is paused, and
+     * said so in the log, rather than stopping every other schedule.
      *
-     * @return the runs created, in schedule and time order
+     * @return the pass: schedules claimed, runs created in schedule and time order
      */
-    public List<Run> runDue(Instant now, int limit, Duration lateAfter) {
-        List<Run> runs = tx.execute(status -> {
+    public Pass runDue(Instant now, int limit, Duration lateAfter) {
+        Pass pass = tx.execute(status -> {
             List<ScheduleRow> due = jdbc.sql("SELECT " + COLUMNS + " FROM fetchq.schedule"
                             + " WHERE NOT paused AND next_run_at <= :now ORDER BY next_run_at LIMIT :limit FOR UPDATE SKIP LOCKED")
                     .param("now", timestamp(now))
                     .param("limit", limit)
                     .query(ScheduleQueries::row).list();
             List<Run> made = new ArrayList<>();
+            int jobs = 0;
+            boolean cut = false;
             for (ScheduleRow s : due) {
-                Recurrence recurrence = s.recurrence();
-                Instant from = s.nextRunAt().toInstant();
-                List<Instant> times = new ArrayList<>();
-                times.add(from);
-                times.addAll(recurrence.between(from, now, MOST_CATCH_UP_RUNS));
-                if (times.size() > MOST_CATCH_UP_RUNS) {
-                    times = times.subList(times.size() - MOST_CATCH_UP_RUNS, times.size());
+                if (cut) {
+                    break;
                 }
-                Instant lateLimit = now.minus(lateAfter);
-                List<Instant> missed = times.stream().filter(t -> t.isBefore(lateLimit)).toList();
-                List<Instant> onTime = times.stream().filter(t -> !t.isBefore(lateLimit)).toList();
-                List<Instant> toRun = new ArrayList<>();
-                switch (s.catchUp()) {
-                    case ALL -> toRun.addAll(missed);
-                    case ONE -> {
-                        if (!missed.isEmpty()) {
-                            toRun.add(missed.getLast());
-                        }
-                    }
-                    case SKIP -> { }
+                List<Instant> toRun;
+                Instant next;
+                try {
+                    Recurrence recurrence = s.recurrence();
+                    toRun = timesToRun(recurrence, s.catchUp(), s.nextRunAt().toInstant(), now, now.minus(lateAfter));
+                    next = recurrence.next(now);
+                } catch (RuntimeException e) {
+                    log.error("schedule {} paused: its times cannot be computed ({})", s.id(), e.toString());
+                    jdbc.sql("UPDATE fetchq.schedule SET paused = true WHERE id = :id").param("id", s.id()).update();
+                    continue;
                 }
-                toRun.addAll(onTime);
                 Long lastBatch = s.lastBatchId();
                 Instant lastRun = s.lastRunAt() == null ? null : s.lastRunAt().toInstant();
                 for (Instant nominal : toRun) {
+                    if (jobs > 0 && jobs + s.jobCount() > MOST_JOBS_PER_PASS) {
+                        next = nominal;
+                        cut = true;
+                        break;
+                    }
                     Optional<Run> run = createRun(s.id(), nominal);
                     if (run.isPresent()) {
                         made.add(run.get());
+                        jobs += s.jobCount();
                         lastBatch = run.get().batchId();
                         lastRun = nominal;
                     }
                 }
-                Instant next = recurrence.next(now);
                 jdbc.sql("""
                         UPDATE fetchq.schedule SET next_run_at = :next, last_run_at = :lastRun, last_batch_id = :lastBatch
                         WHERE id = :id""")
@@ -369,12 +403,41 @@ public class ScheduleQueries {
                         .param("id", s.id())
                         .update();
             }
-            return made;
+            return new Pass(due.size(), cut, made);
         });
-        if (!runs.isEmpty()) {
+        if (!pass.runs().isEmpty()) {
             workersNotifier.announce();
         }
-        return runs;
+        return pass;
+    }
+
+    /**
+     * The nominal times to run now of a schedule whose next time {@code from} has come: those not
+     * older than {@code lateLimit}, and of the older (missed) ones what {@code catchUp} says; at
+     * most {@link #MOST_CATCH_UP_RUNS} in all, the latest.
+     */
+    static List<Instant> timesToRun(Recurrence recurrence, CatchUp catchUp, Instant from, Instant now, Instant lateLimit) {
+        List<Instant> times = new ArrayList<>();
+        if (!from.isBefore(lateLimit)) {
+            times.add(from);
+            times.addAll(recurrence.between(from, now, MOST_CATCH_UP_RUNS));
+        } else {
+            List<Instant> onTime = recurrence.between(lateLimit.minusNanos(1), now, MOST_CATCH_UP_RUNS);
+            switch (catchUp) {
+                case ALL -> {
+                    times.add(from);
+                    times.addAll(recurrence.between(from, lateLimit.minusNanos(1), MOST_CATCH_UP_RUNS));
+                }
+                case ONE -> {
+                    List<Instant> latest = recurrence.between(from, lateLimit.minusNanos(1), 1);
+                    times.add(latest.isEmpty() ? from : latest.getFirst());
+                }
+                case SKIP -> { }
+            }
+            times.addAll(onTime);
+        }
+        return times.size() > MOST_CATCH_UP_RUNS ? List.copyOf(times.subList(times.size() - MOST_CATCH_UP_RUNS, times.size()))
+                : times;
     }
 
     private Optional<Run> createRun(long scheduleId, Instant nominal) {

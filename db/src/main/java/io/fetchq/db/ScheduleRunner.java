@@ -1,7 +1,6 @@
 package io.fetchq.db;
 
 import java.time.Clock;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
@@ -46,12 +45,12 @@ public class ScheduleRunner implements SmartLifecycle {
         while (running) {
             long pause = properties.pollInterval().toNanos();
             try {
-                List<ScheduleQueries.Run> runs = schedules.runDue(clock.instant(), properties.batch(), properties.lateAfter());
-                if (!runs.isEmpty()) {
-                    log.debug("made {} scheduled runs", runs.size());
+                ScheduleQueries.Pass pass = schedules.runDue(clock.instant(), properties.batch(), properties.lateAfter());
+                if (!pass.runs().isEmpty()) {
+                    log.debug("made {} scheduled runs", pass.runs().size());
                 }
                 backoffNanos = pause;
-                if (runs.size() >= properties.batch()) {
+                if (pass.more(properties.batch())) {
                     continue;
                 }
             } catch (RuntimeException e) {

@@ -50,13 +50,17 @@ class RecurrenceTest {
     }
 
     @Test
-    void anHourlyScheduleRunsOncePerWallClockHourAcrossBothChanges() {
+    void aScheduleWithAWildcardHourRunsInRealTimeAcrossBothChanges() {
+        // As vixie cron: the jump forward has no 02:00; the repeated hour runs in both its passes.
         Recurrence hourly = Recurrence.cron("@hourly", BERLIN);
         assertThat(runs(hourly, "2026-03-29T00:30:00+01:00", 3)).containsExactly(
                 at("2026-03-29T01:00:00+01:00"), at("2026-03-29T03:00:00+02:00"), at("2026-03-29T04:00:00+02:00"));
-        assertThat(runs(hourly, "2026-10-25T00:30:00+02:00", 4)).containsExactly(
-                at("2026-10-25T01:00:00+02:00"), at("2026-10-25T02:00:00+02:00"), at("2026-10-25T03:00:00+01:00"),
-                at("2026-10-25T04:00:00+01:00"));
+        assertThat(runs(hourly, "2026-10-25T00:30:00+02:00", 5)).containsExactly(
+                at("2026-10-25T01:00:00+02:00"), at("2026-10-25T02:00:00+02:00"), at("2026-10-25T02:00:00+01:00"),
+                at("2026-10-25T03:00:00+01:00"), at("2026-10-25T04:00:00+01:00"));
+        Recurrence quarterly = Recurrence.cron("*/15 * * * *", BERLIN);
+        assertThat(runs(quarterly, "2026-10-25T02:40:00+02:00", 3)).containsExactly(
+                at("2026-10-25T02:45:00+02:00"), at("2026-10-25T02:00:00+01:00"), at("2026-10-25T02:15:00+01:00"));
     }
 
     @Test
@@ -72,6 +76,10 @@ class RecurrenceTest {
             assertThat(d.getDayOfWeek().getValue()).isEqualTo(1);
             assertThat((d.getDayOfMonth() - 1) % 10).isZero();
         });
+        // Steps over the week count from Sunday (0), as POSIX cron does: Sunday, Tuesday, Thursday, Saturday.
+        assertThat(runs(Recurrence.cron("0 12 * * */2", "UTC"), "2026-02-01T00:00:00Z", 4).stream()
+                .map(i -> LocalDate.ofInstant(i, ZoneId.of("UTC")).getDayOfWeek().getValue()).toList())
+                .containsExactly(7, 2, 4, 6);
         // 7 is Sunday as well as 0.
         assertThat(runs(Recurrence.cron("0 12 * * 7", "UTC"), "2026-02-01T13:00:00Z", 1))
                 .containsExactly(at("2026-02-08T12:00:00Z"));
@@ -107,5 +115,7 @@ class RecurrenceTest {
         assertThatThrownBy(() -> Recurrence.cron("0 0 * * *", "Mars/Olympus")).hasMessageContaining("IANA");
         assertThatThrownBy(() -> Recurrence.every("PT0.5S", "UTC", Instant.EPOCH)).hasMessageContaining("at least 1 second");
         assertThatThrownBy(() -> Recurrence.every("P1M", "UTC", Instant.EPOCH)).hasMessageContaining("ISO-8601");
+        assertThatThrownBy(() -> Recurrence.every("P200000D", "UTC", Instant.EPOCH)).hasMessageContaining("at most 366 days");
+        assertThatThrownBy(() -> Recurrence.every("PT1.0000001S", "UTC", Instant.EPOCH)).hasMessageContaining("microseconds");
     }
 }

@@ -57,7 +57,7 @@ class ScheduleRunsTest extends SqlTestBase {
         ScheduleRow s = create(null, "PT15M", "UTC", CatchUp.SKIP, t0, "https://a.example/1", "https://b.example/2");
         assertThat(s.nextRunAt().toInstant()).isEqualTo(t0);
 
-        List<Run> runs = schedules.runDue(t0.plusSeconds(2), 10, LATE_AFTER);
+        List<Run> runs = schedules.runDue(t0.plusSeconds(2), 10, LATE_AFTER).runs();
         assertThat(runs).extracting(Run::nominalTime).containsExactly(t0);
         long batch = runs.getFirst().batchId();
         assertThat(sql.sql("SELECT url FROM fetchq.job WHERE batch_id = :b ORDER BY id").param("b", batch)
@@ -72,7 +72,7 @@ class ScheduleRunsTest extends SqlTestBase {
         assertThat(after.lastRunAt().toInstant()).isEqualTo(t0);
         assertThat(after.lastBatchId()).isEqualTo(batch);
         // Nothing more is due until the next time.
-        assertThat(schedules.runDue(t0.plus(Duration.ofMinutes(14)), 10, LATE_AFTER)).isEmpty();
+        assertThat(schedules.runDue(t0.plus(Duration.ofMinutes(14)), 10, LATE_AFTER).runs()).isEmpty();
         assertThat(sql.sql("SELECT schedule_id, every, catch_up, next_run_at FROM fetchq.schedules").query().listOfRows())
                 .singleElement().satisfies(row -> assertThat(row).containsEntry("every", "PT15M").containsEntry("catch_up", "skip"));
     }
@@ -100,7 +100,7 @@ class ScheduleRunsTest extends SqlTestBase {
         ScheduleRow skip = create(null, "PT15M", "UTC", CatchUp.SKIP, t0, "https://a.example/");
         ScheduleRow one = create(null, "PT15M", "UTC", CatchUp.ONE, t0, "https://a.example/");
         ScheduleRow all = create(null, "PT15M", "UTC", CatchUp.ALL, t0, "https://a.example/");
-        assertThat(schedules.runDue(t0, 10, LATE_AFTER)).hasSize(3);
+        assertThat(schedules.runDue(t0, 10, LATE_AFTER).runs()).hasSize(3);
 
         // Nothing ran schedules from 10:00 to 12:05: the runs of 10:15 to 12:00 were missed.
         Instant back = at("2026-06-01T12:05:00Z");
@@ -138,11 +138,57 @@ class ScheduleRunsTest extends SqlTestBase {
         ScheduleRow s = create(null, "PT10M", "UTC", CatchUp.ALL, t0, "https://a.example/");
         schedules.runDue(t0, 10, LATE_AFTER);
         schedules.setPaused(Tenants.DEFAULT, s.id(), true, t0.plusSeconds(60));
-        assertThat(schedules.runDue(t0.plus(Duration.ofHours(1)), 10, LATE_AFTER)).isEmpty();
+        assertThat(schedules.runDue(t0.plus(Duration.ofHours(1)), 10, LATE_AFTER).runs()).isEmpty();
         ScheduleRow resumed = schedules.setPaused(Tenants.DEFAULT, s.id(), false, t0.plus(Duration.ofMinutes(61))).orElseThrow();
         assertThat(resumed.nextRunAt().toInstant()).isEqualTo(t0.plus(Duration.ofMinutes(70)));
         schedules.runDue(t0.plus(Duration.ofMinutes(70)), 10, LATE_AFTER);
         assertThat(runTimes(s.id())).containsExactly(t0, t0.plus(Duration.ofMinutes(70)));
+    }
+
+    @Test
+    void aPassStopsAtItsJobBudgetAndTheNextGoesOnWhereItStopped() {
+        Instant t0 = at("2026-06-01T00:00:00Z");
+        String[] urls = new String[600];
+        for (int i = 0; i < urls.length; i++) {
+            urls[i] = "https://a.example/" + i;
+        }
+        ScheduleRow s = create(null, "PT1M", "UTC", CatchUp.ALL, t0, urls);
+        Instant back = t0.plus(Duration.ofMinutes(99));
+        ScheduleQueries.Pass first = schedules.runDue(back, 10, LATE_AFTER);
+        int fit = ScheduleQueries.MOST_JOBS_PER_PASS / urls.length;
+        assertThat(first.runs()).hasSize(fit);
+        assertThat(first.cut()).isTrue();
+        assertThat(first.more(10)).isTrue();
+        ScheduleQueries.Pass second = schedules.runDue(back, 10, LATE_AFTER);
+        assertThat(second.runs()).hasSize(100 - fit);
+        assertThat(second.more(10)).isFalse();
+        assertThat(runTimes(s.id())).hasSize(100).first().isEqualTo(t0);
+        assertThat(schedules.find(null, s.id()).orElseThrow().nextRunAt().toInstant()).isEqualTo(back.plus(Duration.ofMinutes(1)));
+    }
+
+    @Test
+    void aScheduleWhoseTimesCannotBeComputedIsPausedAndTheOthersRun() {
+        Instant t0 = at("2026-06-01T10:00:00Z");
+        ScheduleRow broken = create("0 * * * *", null, "UTC", CatchUp.SKIP, t0, "https://a.example/");
+        ScheduleRow fine = create(null, "PT1M", "UTC", CatchUp.SKIP, t0, "https://b.example/");
+        sql.sql("UPDATE fetchq.schedule SET time_zone = 'Nowhere/Atlantis', next_run_at = :t WHERE id = :id")
+                .param("t", OffsetDateTime.ofInstant(t0, java.time.ZoneOffset.UTC)).param("id", broken.id()).update();
+        assertThat(schedules.runDue(t0.plusSeconds(1), 10, LATE_AFTER).runs()).extracting(Run::scheduleId)
+                .containsExactly(fine.id());
+        assertThat(schedules.find(null, broken.id()).orElseThrow().paused()).isTrue();
+    }
+
+    @Test
+    void aRunNowAtAScheduledTimeStillMakesItsOwnBatchAndIsTheLastRun() {
+        Instant t0 = at("2026-06-01T10:00:00Z");
+        ScheduleRow s = create(null, "PT1M", "UTC", CatchUp.SKIP, t0, "https://a.example/");
+        Run scheduled = schedules.runDue(t0, 10, LATE_AFTER).runs().getFirst();
+        Run manual = schedules.runNow(Tenants.DEFAULT, s.id(), t0).orElseThrow();
+        assertThat(manual.batchId()).isNotEqualTo(scheduled.batchId());
+        assertThat(manual.nominalTime()).isAfter(t0);
+        ScheduleRow after = schedules.find(null, s.id()).orElseThrow();
+        assertThat(after.lastBatchId()).isEqualTo(manual.batchId());
+        assertThat(schedules.runNow("another-tenant", s.id(), t0)).isEmpty();
     }
 
     /**
@@ -171,7 +217,7 @@ class ScheduleRunsTest extends SqlTestBase {
                         new TransactionTemplate(new DataSourceTransactionManager(pool)));
                 running.add(processes.submit(() -> {
                     while (!stop.get()) {
-                        made.addAll(own.runDue(clock.get(), 10, LATE_AFTER));
+                        made.addAll(own.runDue(clock.get(), 10, LATE_AFTER).runs());
                     }
                     return null;
                 }));
