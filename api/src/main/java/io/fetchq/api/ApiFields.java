@@ -99,10 +99,11 @@ final class ApiFields {
         field("cron", "when a schedule runs: 5 fields (minute hour day-of-month month day-of-week) read in time_zone, "
                 + "POSIX day rule, or @hourly, @daily, @weekly, @monthly, @yearly; null when it runs by every",
                 "*/15 8-18 * * 1-5");
-        field("every", "when a schedule runs: an ISO-8601 duration of at least PT1S, on a grid from its creation "
+        field("every", "when a schedule runs: an ISO-8601 duration from PT1S to P366D, on a grid from its creation "
                 + "(the first run at creation); null when it runs by cron", "PT15M");
-        field("time_zone", "the IANA time zone its cron is read in (default UTC); each wall-clock time runs once "
-                + "across daylight-saving changes", "Europe/Berlin");
+        field("time_zone", "the IANA time zone its cron is read in (default UTC); across daylight-saving changes a "
+                + "skipped time runs when the clock has jumped, and a repeated hour runs once unless the hour field is *",
+                "Europe/Berlin");
         field("catch_up", "runs missed while nothing ran schedules: skip (default: go on at the next time), one (one "
                 + "run for them all), all (each, at most the latest 100)", "skip");
         field("next_run_at", "the schedule's next nominal time; null while paused", "2026-11-25T16:15:00Z");

@@ -326,7 +326,7 @@ public class ScheduleQueries {
                 .query(ScheduleQueries::row).optional();
     }
 
-    /** The most jobs one {@link #runDue} pass creates before it leaves the rest to the next pass. */
+    /** The default of {@code fetchq.schedules.max-jobs-per-pass}: the most jobs one pass creates. */
     public static final int MOST_JOBS_PER_PASS = 50_000;
 
     /**
@@ -344,7 +344,8 @@ public class ScheduleQueries {
     /**
      * Claims up to {@code limit} schedules due at {@code now} that no one else holds, creates their
      * runs and moves each to its next time, in one transaction (at most {@link #MOST_JOBS_PER_PASS}
-     * jobs: a schedule with runs left keeps its next time at the first of them).
+     * jobs, {@code fetchq.schedules.max-jobs-per-pass}: a schedule with runs left keeps its next time
+     * at the first of them).
      *
      * <p>A due time no older than {@code lateAfter} is a run that is merely late, and runs; older
      * ones were missed (nothing ran schedules then) and follow the schedule's {@code catch_up}. A
@@ -354,6 +355,11 @@ public class ScheduleQueries {
      * @return the pass: schedules claimed, runs created in schedule and time order
      */
     public Pass runDue(Instant now, int limit, Duration lateAfter) {
+        return runDue(now, limit, lateAfter, MOST_JOBS_PER_PASS);
+    }
+
+    /** As {@link #runDue(Instant, int, Duration)}, creating at most {@code maxJobs} jobs (then {@code cut}). */
+    public Pass runDue(Instant now, int limit, Duration lateAfter, int maxJobs) {
         Pass pass = tx.execute(status -> {
             List<ScheduleRow> due = jdbc.sql("SELECT " + COLUMNS + " FROM fetchq.schedule"
                             + " WHERE NOT paused AND next_run_at <= :now ORDER BY next_run_at LIMIT :limit FOR UPDATE SKIP LOCKED")
@@ -381,7 +387,7 @@ public class ScheduleQueries {
                 Long lastBatch = s.lastBatchId();
                 Instant lastRun = s.lastRunAt() == null ? null : s.lastRunAt().toInstant();
                 for (Instant nominal : toRun) {
-                    if (jobs > 0 && jobs + s.jobCount() > MOST_JOBS_PER_PASS) {
+                    if (jobs > 0 && jobs + s.jobCount() > maxJobs) {
                         next = nominal;
                         cut = true;
                         break;

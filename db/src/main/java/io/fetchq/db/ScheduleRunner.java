@@ -45,7 +45,8 @@ public class ScheduleRunner implements SmartLifecycle {
         while (running) {
             long pause = properties.pollInterval().toNanos();
             try {
-                ScheduleQueries.Pass pass = schedules.runDue(clock.instant(), properties.batch(), properties.lateAfter());
+                ScheduleQueries.Pass pass = schedules.runDue(clock.instant(), properties.batch(), properties.lateAfter(),
+                        properties.maxJobsPerPass());
                 if (!pass.runs().isEmpty()) {
                     log.debug("made {} scheduled runs", pass.runs().size());
                 }

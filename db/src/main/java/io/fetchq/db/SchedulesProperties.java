@@ -19,6 +19,9 @@ import org.springframework.validation.annotation.Validated;
  *     then) and follows the schedule's {@code catch_up}; a younger one is merely late and runs.
  *     Default 60s.
  * @param batch the most schedules one transaction runs. Default 100.
+ * @param maxJobsPerPass the most jobs one transaction creates for schedules' runs (a schedule of
+ *     10,000 jobs making up 100 missed runs would otherwise be a million rows in one transaction);
+ *     the runs left are made by the next pass, at once. Default 50,000.
  */
 @Validated
 @ConfigurationProperties("fetchq.schedules")
@@ -26,7 +29,8 @@ public record SchedulesProperties(
         @DefaultValue("true") boolean enabled,
         @DefaultValue("1s") @NotNull Duration pollInterval,
         @DefaultValue("60s") @NotNull Duration lateAfter,
-        @DefaultValue("100") @Min(1) @Max(10_000) int batch) {
+        @DefaultValue("100") @Min(1) @Max(10_000) int batch,
+        @DefaultValue("50000") @Min(1) int maxJobsPerPass) {
 
     public SchedulesProperties {
         if (pollInterval != null && (pollInterval.isNegative() || pollInterval.isZero())) {
