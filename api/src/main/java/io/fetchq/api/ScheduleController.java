@@ -10,6 +10,7 @@ import io.fetchq.api.security.Scope;
 import io.fetchq.db.BatchQueries;
 import io.fetchq.db.BatchRow;
 import io.fetchq.db.NewJob;
+import io.fetchq.db.Recurrence;
 import io.fetchq.db.ScheduleQueries;
 import io.fetchq.db.ScheduleQueries.CatchUp;
 import io.fetchq.db.ScheduleQueries.Change;
@@ -21,6 +22,7 @@ import io.swagger.v3.oas.annotations.tags.Tag;
 import jakarta.servlet.http.HttpServletRequest;
 import java.net.URI;
 import java.time.Clock;
+import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.List;
 import java.util.Set;
@@ -272,8 +274,8 @@ class ScheduleController {
             return;
         }
         try {
-            var recurrence = ScheduleQueries.recurrence(cron, every, zone, java.time.Instant.EPOCH);
-            if (cron != null && recurrence.next(java.time.Instant.now()) == null) {
+            Recurrence recurrence = ScheduleQueries.recurrence(cron, every, zone, Instant.EPOCH);
+            if (cron != null && recurrence.next(Instant.now()) == null) {
                 errors.add(FieldError.atPointer("/cron", "never matches a date"));
             }
         } catch (IllegalArgumentException e) {

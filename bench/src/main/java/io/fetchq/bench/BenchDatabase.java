@@ -4,6 +4,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import io.fetchq.db.JobQueries;
 import io.fetchq.db.NewJob;
 import io.fetchq.db.QueueQueries;
+import io.fetchq.db.ScheduleQueries;
 import io.fetchq.db.WorkerQueries;
 import io.fetchq.db.testing.TestDatabase;
 import java.util.ArrayList;
@@ -26,6 +27,7 @@ final class BenchDatabase implements AutoCloseable {
     final HikariDataSource dataSource;
     final JdbcClient sql;
     final JobQueries jobs;
+    final ScheduleQueries schedules;
     final QueueQueries queue;
     final WorkerQueries workers;
 
@@ -38,7 +40,9 @@ final class BenchDatabase implements AutoCloseable {
         dataSource.setMaximumPoolSize(16);
         sql = JdbcClient.create(dataSource);
         JdbcTemplate template = new JdbcTemplate(dataSource);
-        jobs = new JobQueries(sql, template, new TransactionTemplate(new DataSourceTransactionManager(dataSource)));
+        TransactionTemplate tx = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
+        jobs = new JobQueries(sql, template, tx);
+        schedules = new ScheduleQueries(sql, template, tx);
         queue = new QueueQueries(template);
         workers = new WorkerQueries(sql);
     }

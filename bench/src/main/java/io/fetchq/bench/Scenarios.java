@@ -3,6 +3,7 @@ package io.fetchq.bench;
 import io.fetchq.db.HostLedger;
 import io.fetchq.db.NewJob;
 import io.fetchq.db.RetentionQueries;
+import io.fetchq.db.ScheduleQueries;
 import io.fetchq.url.FetchProperties;
 import io.fetchq.url.UrlPolicy;
 import io.fetchq.worker.Worker;
@@ -21,6 +22,9 @@ import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -281,39 +285,32 @@ final class Scenarios {
         return warmUp -> {
             int n = warmUp ? Math.min(500, scheduleCount(options)) : scheduleCount(options);
             try (BenchDatabase db = new BenchDatabase()) {
-                var ds = db.dataSource;
-                var schedules = new io.fetchq.db.ScheduleQueries(org.springframework.jdbc.core.simple.JdbcClient.create(ds),
-                        new JdbcTemplate(ds), new org.springframework.transaction.support.TransactionTemplate(
-                                new org.springframework.jdbc.datasource.DataSourceTransactionManager(ds)));
-                java.time.Instant minute = java.time.Instant.parse("2026-06-01T10:00:00Z");
-                var sql = org.springframework.jdbc.core.simple.JdbcClient.create(ds);
-                sql.sql("""
+                Instant minute = Instant.parse("2026-06-01T10:00:00Z");
+                db.sql.sql("""
                         INSERT INTO fetchq.schedule (id, tenant, name, cron, time_zone, next_run_at, job_count, created_at)
                         SELECT g, 'default', 'check ' || g, '* * * * *', 'UTC', :minute, 1, :created
                         FROM generate_series(1, :n) g""")
-                        .param("minute", java.time.OffsetDateTime.ofInstant(minute, java.time.ZoneOffset.UTC))
-                        .param("created", java.time.OffsetDateTime.ofInstant(minute.minusSeconds(30), java.time.ZoneOffset.UTC))
+                        .param("minute", OffsetDateTime.ofInstant(minute, ZoneOffset.UTC))
+                        .param("created", OffsetDateTime.ofInstant(minute.minusSeconds(30), ZoneOffset.UTC))
                         .param("n", n).update();
-                sql.sql("""
+                db.sql.sql("""
                         INSERT INTO fetchq.schedule_job (schedule_id, position, url, host, method, priority, max_attempts,
                                                          timeout_ms, max_body_bytes, store_body, follow_redirects, extract)
                         SELECT g, 0, 'https://h' || g % 100 || '.example/status/' || g, 'h' || g % 100 || '.example', 'GET',
                                0, 3, 60000, 1048576, true, true, '{}'
                         FROM generate_series(1, :n) g""").param("n", n).update();
-                sql.sql("VACUUM ANALYZE fetchq.schedule").update();
-                sql.sql("VACUUM ANALYZE fetchq.schedule_job").update();
+                db.sql.sql("VACUUM ANALYZE fetchq.schedule").update();
+                db.sql.sql("VACUUM ANALYZE fetchq.schedule_job").update();
                 Duration lateAfter = Duration.ofSeconds(60);
                 long started = System.nanoTime();
                 int made = 0;
                 int passes = 0;
-                for (java.time.Instant now = minute.plusSeconds(1); ; ) {
-                    var pass = schedules.runDue(now, 100, lateAfter);
+                ScheduleQueries.Pass pass;
+                do {
+                    pass = db.schedules.runDue(minute.plusSeconds(1), 100, lateAfter);
                     passes++;
                     made += pass.runs().size();
-                    if (!pass.more(100)) {
-                        break;
-                    }
-                }
+                } while (pass.more(100));
                 double seconds = (System.nanoTime() - started) / 1e9;
                 check(made == n, "every schedule ran: " + made + " of " + n);
                 check(db.count("SELECT count(*) FROM fetchq.batch WHERE schedule_id IS NOT NULL") == n, "a batch per schedule");

@@ -117,14 +117,16 @@ public final class Fetchq {
         }
     }
 
-    abstract static class ApiCommand implements Callable<Integer> {
-        @CommandLine.ParentCommand
-        Fetchq root;
+    /** A command that calls the API with the {@code fetchq} command's options, directly under it or in a group. */
+    abstract static class Calling implements Callable<Integer> {
         @Spec
         CommandLine.Model.CommandSpec spec;
 
+        /** The {@code fetchq} command, for {@code --api} and {@code --api-key}. */
+        abstract Fetchq root();
+
         Api api() {
-            return new Api(root.api, root.apiKey);
+            return new Api(root().api, root().apiKey);
         }
 
         PrintWriter out() {
@@ -133,6 +135,16 @@ public final class Fetchq {
 
         PrintWriter err() {
             return spec.commandLine().getErr();
+        }
+    }
+
+    abstract static class ApiCommand extends Calling {
+        @CommandLine.ParentCommand
+        Fetchq root;
+
+        @Override
+        Fetchq root() {
+            return root;
         }
     }
 

@@ -1,10 +1,8 @@
 package io.fetchq.cli;
 
-import java.io.PrintWriter;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -19,18 +17,13 @@ final class Keys {
     @CommandLine.ParentCommand
     Fetchq root;
 
-    abstract static class KeyCommand implements Callable<Integer> {
+    abstract static class KeyCommand extends Fetchq.Calling {
         @CommandLine.ParentCommand
         Keys keys;
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
 
-        Api api() {
-            return new Api(keys.root.api, keys.root.apiKey);
-        }
-
-        PrintWriter out() {
-            return spec.commandLine().getOut();
+        @Override
+        Fetchq root() {
+            return keys.root;
         }
     }
 
@@ -54,7 +47,7 @@ final class Keys {
             }
             JsonNode created = api().post("/api/v1/keys", "application/json", Api.JSON.writeValueAsBytes(request));
             out().println(created.path("key").asString());
-            spec.commandLine().getErr().printf("key %d for tenant %s (%s): keep it now, it is not shown again%n",
+            err().printf("key %d for tenant %s (%s): keep it now, it is not shown again%n",
                     created.path("id").asLong(), created.path("tenant").asString(),
                     String.join(",", created.path("scopes").valueStream().map(JsonNode::asString).toList()));
             return 0;

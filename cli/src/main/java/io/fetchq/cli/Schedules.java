@@ -1,7 +1,6 @@
 package io.fetchq.cli;
 
 import java.io.IOException;
-import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -9,7 +8,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -27,18 +25,13 @@ final class Schedules {
     @CommandLine.ParentCommand
     Fetchq root;
 
-    abstract static class ScheduleCommand implements Callable<Integer> {
+    abstract static class ScheduleCommand extends Fetchq.Calling {
         @CommandLine.ParentCommand
         Schedules schedules;
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
 
-        Api api() {
-            return new Api(schedules.root.api, schedules.root.apiKey);
-        }
-
-        PrintWriter out() {
-            return spec.commandLine().getOut();
+        @Override
+        Fetchq root() {
+            return schedules.root;
         }
     }
 
@@ -107,7 +100,7 @@ final class Schedules {
             request.put("urls", all);
             JsonNode created = api().post("/api/v1/schedules", "application/json", Api.JSON.writeValueAsBytes(request));
             out().println(created.path("id").asLong());
-            spec.commandLine().getErr().printf("schedule %d: %d URLs, next run %s%n", created.path("id").asLong(),
+            err().printf("schedule %d: %d URLs, next run %s%n", created.path("id").asLong(),
                     created.path("job_count").asInt(), created.path("next_run_at").isNull() ? "none (paused)"
                             : created.path("next_run_at").asString());
             return 0;

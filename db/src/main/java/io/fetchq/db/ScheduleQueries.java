@@ -1,5 +1,7 @@
 package io.fetchq.db;
 
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -7,7 +9,10 @@ import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -27,7 +32,7 @@ import org.springframework.transaction.support.TransactionTemplate;
 @Repository
 public class ScheduleQueries {
 
-    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ScheduleQueries.class);
+    private static final Logger log = LoggerFactory.getLogger(ScheduleQueries.class);
 
     /** The most runs a schedule makes up for at once with {@code catch_up = all}. */
     public static final int MOST_CATCH_UP_RUNS = 100;
@@ -42,7 +47,7 @@ public class ScheduleQueries {
         ALL;
 
         public String value() {
-            return name().toLowerCase(java.util.Locale.ROOT);
+            return name().toLowerCase(Locale.ROOT);
         }
 
         public static CatchUp of(String value) {
@@ -258,19 +263,26 @@ public class ScheduleQueries {
 
     /** The schedule {@code id} of {@code tenant} (null: any tenant's). */
     public Optional<ScheduleRow> find(String tenant, long id) {
-        return jdbc.sql("SELECT " + COLUMNS + " FROM fetchq.schedule WHERE id = :id AND (:tenant::text IS NULL OR tenant = :tenant)")
-                .param("id", id)
-                .param("tenant", tenant)
+        return byId(tenant, id, "");
+    }
+
+    /** As {@link #find}, the row locked until the transaction ends. */
+    private Optional<ScheduleRow> lock(String tenant, long id) {
+        return byId(tenant, id, " FOR UPDATE");
+    }
+
+    private Optional<ScheduleRow> byId(String tenant, long id, String lockClause) {
+        return Tenants.bind(jdbc.sql("SELECT " + COLUMNS + " FROM fetchq.schedule s WHERE s.id = :id"
+                        + Tenants.condition("s", tenant) + lockClause).param("id", id), tenant)
                 .query(ScheduleQueries::row).optional();
     }
 
     /** Schedules of {@code tenant} (null: every tenant's) after {@code afterId}, in id order. */
     public List<ScheduleRow> list(String tenant, long afterId, int limit) {
-        return jdbc.sql("SELECT " + COLUMNS + " FROM fetchq.schedule"
-                        + " WHERE id > :after AND (:tenant::text IS NULL OR tenant = :tenant) ORDER BY id LIMIT :limit")
+        return Tenants.bind(jdbc.sql("SELECT " + COLUMNS + " FROM fetchq.schedule s WHERE s.id > :after"
+                        + Tenants.condition("s", tenant) + " ORDER BY s.id LIMIT :limit")
                 .param("after", afterId)
-                .param("tenant", tenant)
-                .param("limit", limit)
+                .param("limit", limit), tenant)
                 .query(ScheduleQueries::row).list();
     }
 
@@ -286,10 +298,8 @@ public class ScheduleQueries {
 
     /** Deletes a schedule; its batches stay. @return whether there was one */
     public boolean delete(String tenant, long id) {
-        return jdbc.sql("DELETE FROM fetchq.schedule WHERE id = :id AND (:tenant::text IS NULL OR tenant = :tenant)")
-                .param("id", id)
-                .param("tenant", tenant)
-                .update() > 0;
+        return Tenants.bind(jdbc.sql("DELETE FROM fetchq.schedule s WHERE s.id = :id" + Tenants.condition("s", tenant))
+                .param("id", id), tenant).update() > 0;
     }
 
     /**
@@ -316,14 +326,6 @@ public class ScheduleQueries {
         }));
         run.ifPresent(r -> workersNotifier.announce());
         return run;
-    }
-
-    private Optional<ScheduleRow> lock(String tenant, long id) {
-        return jdbc.sql("SELECT " + COLUMNS + " FROM fetchq.schedule"
-                        + " WHERE id = :id AND (:tenant::text IS NULL OR tenant = :tenant) FOR UPDATE")
-                .param("id", id)
-                .param("tenant", tenant)
-                .query(ScheduleQueries::row).optional();
     }
 
     /** The default of {@code fetchq.schedules.max-jobs-per-pass}: the most jobs one pass creates. */
@@ -361,7 +363,7 @@ public class ScheduleQueries {
     /** As {@link #runDue(Instant, int, Duration)}, creating at most {@code maxJobs} jobs (then {@code cut}). */
     public Pass runDue(Instant now, int limit, Duration lateAfter, int maxJobs) {
         Pass pass = tx.execute(status -> {
-            List<ScheduleRow> due = jdbc.sql("SELECT " + COLUMNS + " FROM fetchq.schedule"
+            List<ScheduleRow> due = jdbc.sql("SELECT " + COLUMNS + " FROM fetchq.schedule s"
                             + " WHERE NOT paused AND next_run_at <= :now ORDER BY next_run_at LIMIT :limit FOR UPDATE SKIP LOCKED")
                     .param("now", timestamp(now))
                     .param("limit", limit)
@@ -458,7 +460,7 @@ public class ScheduleQueries {
         return OffsetDateTime.ofInstant(at, ZoneOffset.UTC);
     }
 
-    private static ScheduleRow row(java.sql.ResultSet rs, int n) throws java.sql.SQLException {
+    private static ScheduleRow row(ResultSet rs, int n) throws SQLException {
         return new ScheduleRow(rs.getLong("id"), rs.getString("tenant"), rs.getString("name"), rs.getString("cron"),
                 rs.getString("every"), rs.getString("time_zone"), CatchUp.of(rs.getString("catch_up")),
                 rs.getBoolean("paused"), rs.getObject("next_run_at", OffsetDateTime.class),
