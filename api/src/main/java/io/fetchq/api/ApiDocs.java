@@ -47,6 +47,7 @@ final class ApiDocs {
             Boolean storeBody,
             Boolean followRedirects,
             List<String> extract,
+            Boolean conditional,
             String idempotencyKey,
             Map<String, Object> metadata) {
     }

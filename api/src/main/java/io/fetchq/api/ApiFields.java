@@ -36,6 +36,9 @@ final class ApiFields {
         field("store_body", "keep the response body; default true", true);
         field("follow_redirects", "follow up to 10 redirects, each checked; default true", true);
         field("extract", "what to extract from HTML: title, links", java.util.List.of("title"));
+        field("conditional", "a GET that sends If-None-Match (its URL's last ETag) or else If-Modified-Since from the "
+                + "last 200 of the URL in the tenant, and on a 304 keeps that body as the current one; default false, "
+                + "true for a schedule's GETs", true);
         field("idempotency_key", "makes a submit safe to repeat: same key and request answer the same job", "page-42");
         field("metadata", "any JSON object up to 8 KiB, stored for your own queries", Map.of("crawl", "c1"));
         field("defaults", "fields applied to every job of the batch that does not set them", Map.of("max_attempts", 5));
@@ -65,6 +68,12 @@ final class ApiFields {
                 + "blocked, protocol, circuit_open, lease_expired, cancelled", "timeout");
         field("error_message", "the error in words", "timed out after 30000 ms");
         field("total_ms", "duration of the attempt, in milliseconds", 120);
+        field("etag", "the response's ETag", "\"33a64df5\"");
+        field("last_modified", "the response's Last-Modified", "2026-11-25T15:00:00Z");
+        field("not_modified", "the response was a 304: the URL's earlier body (and its hash, size and extracted fields) "
+                + "is the result's; null unless completed", false);
+        field("changed", "the body's SHA-256 differs from the previous 200 of this URL in the tenant; false when "
+                + "equal or a 304, null on the first fetch and for responses other than 200 and 304", true);
         field("next_after_id", "pass as after_id for the next page; null on the last", 142);
         // A batch.
         field("total", "jobs in the batch", 100000);

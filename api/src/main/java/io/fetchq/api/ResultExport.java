@@ -49,6 +49,10 @@ final class ResultExport {
         field("error_kind", r -> r.result().errorKind());
         field("error_message", r -> r.result().errorMessage());
         field("total_ms", r -> r.result().totalMs());
+        field("etag", r -> r.result().etag());
+        field("last_modified", r -> r.result().lastModified());
+        field("not_modified", r -> r.result().notModified());
+        field("changed", r -> r.result().changed());
         field("created_at", JobRow::createdAt);
         field("started_at", JobRow::startedAt);
         field("finished_at", JobRow::finishedAt);

@@ -55,7 +55,7 @@ public abstract class ApiTestBase {
 
     @BeforeEach
     void emptyTables() {
-        sql.sql("TRUNCATE fetchq.queue, fetchq.body, fetchq.attempt, fetchq.job, fetchq.batch, fetchq.worker, fetchq.api_key, fetchq.host, fetchq.host_share, fetchq.schedule, fetchq.schedule_job")
+        sql.sql("TRUNCATE fetchq.queue, fetchq.body, fetchq.body_content, fetchq.body_release, fetchq.url_state, fetchq.attempt, fetchq.job, fetchq.batch, fetchq.worker, fetchq.api_key, fetchq.host, fetchq.host_share, fetchq.schedule, fetchq.schedule_job")
                 .update();
     }
 

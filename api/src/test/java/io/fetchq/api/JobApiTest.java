@@ -173,6 +173,38 @@ class JobApiTest extends ApiTestBase {
     }
 
     @Test
+    void conditionalIsAGetsChoiceAndTheResultSaysWhetherThePageChanged() {
+        long id = postJson("/api/v1/jobs", "{\"url\": \"http://example.com/watched\", \"conditional\": true}")
+                .json().get("id").asLong();
+        long plain = submit("http://example.com/plain");
+        assertThat(sql.sql("SELECT conditional FROM fetchq.job WHERE id IN (:a, :b) ORDER BY id")
+                .param("a", id).param("b", plain).query(Boolean.class).list()).containsExactly(true, false);
+
+        JsonNode post = postJson("/api/v1/jobs", """
+                {"url": "http://example.com/form", "method": "POST", "body": "x", "conditional": true}""").problem(400);
+        assertThat(post.get("errors").get(0).get("pointer").asString()).isEqualTo("/conditional");
+        assertThat(post.get("errors").get(0).get("detail").asString()).contains("GET");
+        JsonNode batch = postJson("/api/v1/batches", """
+                {"defaults": {"conditional": true}, "jobs": [{"url": "http://example.com/1"},
+                 {"url": "http://example.com/2", "method": "DELETE"}]}""").problem(400);
+        assertThat(batch.get("errors").get(0).get("pointer").asString()).isEqualTo("/jobs/1/method");
+        postJson("/api/v1/jobs", "{\"url\": \"http://example.com/\", \"conditional\": \"yes\"}").problem(400);
+        assertThat(sql.sql("SELECT count(*) FROM fetchq.job").query(Long.class).single()).isEqualTo(2);
+
+        finish(id, "completed", 304, null);
+        sql.sql("""
+                UPDATE fetchq.job SET etag = '"v7"', last_modified = '2026-11-30T08:00:00Z', not_modified = true,
+                                      changed = false
+                WHERE id = :id""").param("id", id).update();
+        JsonNode result = get("/api/v1/jobs/" + id).json().get("result");
+        assertThat(result.get("etag").asString()).isEqualTo("\"v7\"");
+        assertThat(result.get("last_modified").asString()).isEqualTo("2026-11-30T08:00:00Z");
+        assertThat(result.get("not_modified").asBoolean()).isTrue();
+        assertThat(result.get("changed").isBoolean()).isTrue();
+        assertThat(result.get("changed").asBoolean()).isFalse();
+    }
+
+    @Test
     void attemptsAndStoredBodyAreServed() {
         long id = submit("http://example.com/page");
         sql.sql("""

@@ -33,7 +33,7 @@ class ReadmeExamplesTest extends ApiTestBase {
 
     @Test
     void curlExamplesAndSqlQueriesWork() throws Exception {
-        sql.sql("TRUNCATE fetchq.queue, fetchq.body, fetchq.attempt, fetchq.job, fetchq.batch, fetchq.api_key, fetchq.schedule, fetchq.schedule_job RESTART IDENTITY")
+        sql.sql("TRUNCATE fetchq.queue, fetchq.body, fetchq.body_content, fetchq.body_release, fetchq.url_state, fetchq.attempt, fetchq.job, fetchq.batch, fetchq.api_key, fetchq.schedule, fetchq.schedule_job RESTART IDENTITY")
                 .update();
         // The examples that manage keys use an admin key, made as the README says (key 1).
         String adminKey = sql.sql("SELECT key FROM fetchq.create_api_key('default', '{admin}', 'first admin')")
@@ -71,7 +71,7 @@ class ReadmeExamplesTest extends ApiTestBase {
                 FROM q WHERE j.id = q.job_id""").update();
         sql.sql("SELECT fetchq.recount_jobs()").query().listOfRows();
         // A second crawl of a page of batch 1, whose body changed.
-        sql.sql("UPDATE fetchq.job SET body_sha256 = md5(id::text)").update();
+        sql.sql("UPDATE fetchq.job SET body_sha256 = md5(id::text), changed = (state = 'completed')").update();
         sql.sql("""
                 UPDATE fetchq.job SET url = (SELECT url FROM fetchq.job WHERE batch_id = 1 ORDER BY id LIMIT 1)
                 WHERE id = (SELECT min(id) FROM fetchq.job WHERE batch_id = 2)""").update();

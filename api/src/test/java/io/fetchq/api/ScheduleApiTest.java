@@ -48,7 +48,10 @@ class ScheduleApiTest extends ApiTestBase {
         assertThat(batch.get("schedule_id").asLong()).isEqualTo(id);
         assertThat(batch.get("total").asInt()).isEqualTo(2);
         assertThat(batch.get("nominal_time").asString()).isNotBlank();
-        assertThat(sql.sql("SELECT count(*) FROM fetchq.job WHERE batch_id = :b AND max_attempts = 2 AND extract = '{title}'")
+        // A schedule's GETs are conditional unless they say otherwise: each run checks the same URLs again.
+        assertThat(sql.sql("""
+                SELECT count(*) FROM fetchq.job WHERE batch_id = :b AND max_attempts = 2 AND extract = '{title}'
+                                                   AND conditional""")
                 .param("b", lastBatch).query(Long.class).single()).isEqualTo(2);
         // Runs are a second apart on the grid from the schedule's creation, one batch each.
         assertThat(sql.sql("""

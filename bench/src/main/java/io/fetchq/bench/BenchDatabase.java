@@ -4,6 +4,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import io.fetchq.db.JobQueries;
 import io.fetchq.db.NewJob;
 import io.fetchq.db.QueueQueries;
+import io.fetchq.db.RetentionQueries;
 import io.fetchq.db.ScheduleQueries;
 import io.fetchq.db.WorkerQueries;
 import io.fetchq.db.testing.TestDatabase;
@@ -30,6 +31,7 @@ final class BenchDatabase implements AutoCloseable {
     final ScheduleQueries schedules;
     final QueueQueries queue;
     final WorkerQueries workers;
+    final RetentionQueries retention;
 
     BenchDatabase() {
         url = TestDatabase.newDatabase();
@@ -45,19 +47,20 @@ final class BenchDatabase implements AutoCloseable {
         schedules = new ScheduleQueries(sql, template, tx);
         queue = new QueueQueries(template);
         workers = new WorkerQueries(sql);
+        retention = new RetentionQueries(sql, tx);
     }
 
     /** Job {@code i} of the example set: GET jobs spread over 1,000 hosts, defaults as intake applies them. */
     static NewJob exampleJob(int i) {
         String host = "host" + (i % 1000) + ".example";
         return new NewJob("https://" + host + "/page/" + i, host, "GET", null, null, 0, null, 0, 3, 60_000, 1 << 20,
-                true, true, List.of(), null, null, null);
+                true, true, List.of(), false, null, null, null);
     }
 
     /** A GET job for {@code url} that extracts the page title, defaults as intake applies them. */
     static NewJob job(String url, String host) {
         return new NewJob(url, host, "GET", null, null, 0, null, 0, 3, 60_000, 1 << 20, true, true, List.of("title"),
-                null, null, null);
+                false, null, null, null);
     }
 
     static List<NewJob> jobs(int n, IntFunction<NewJob> job) {

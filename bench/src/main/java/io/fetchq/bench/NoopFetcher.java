@@ -18,7 +18,7 @@ final class NoopFetcher implements Fetcher {
 
     @Override
     public FetchOutcome fetch(ClaimedJob job, FetchCancellation cancellation) {
-        return new FetchOutcome.Response(200, "text/html", BODY, false, job.url(), null, List.of(), TIMINGS, MEMORY);
+        return new FetchOutcome.Response(200, "text/html", BODY, false, job.url(), null, List.of(), TIMINGS, MEMORY, null, null);
     }
 
     @Override

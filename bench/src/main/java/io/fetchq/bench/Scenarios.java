@@ -2,7 +2,6 @@ package io.fetchq.bench;
 
 import io.fetchq.db.HostLedger;
 import io.fetchq.db.NewJob;
-import io.fetchq.db.RetentionQueries;
 import io.fetchq.db.ScheduleQueries;
 import io.fetchq.url.FetchProperties;
 import io.fetchq.url.UrlPolicy;
@@ -195,7 +194,7 @@ final class Scenarios {
             try (BenchDatabase db = new BenchDatabase()) {
                 db.addHistory(n, 40);
                 Retention retention = new Retention(new Binder(new MapConfigurationPropertySource(Map.of()))
-                        .bindOrCreate("fetchq.retention", RetentionProperties.class), new RetentionQueries(db.sql));
+                        .bindOrCreate("fetchq.retention", RetentionProperties.class), db.retention);
                 long started = System.nanoTime();
                 long deleted = retention.runOnce();
                 double seconds = (System.nanoTime() - started) / 1e9;

@@ -74,6 +74,11 @@ final class AttemptColumns {
         return p;
     }
 
+    /** The instant {@code micros} microseconds after the epoch. */
+    static Instant instant(long micros) {
+        return Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000L), Math.floorMod(micros, 1_000_000L) * 1_000L);
+    }
+
     /** Microseconds since the epoch. */
     static Long micros(Instant t) {
         return t == null ? null : t.getEpochSecond() * 1_000_000L + t.getNano() / 1_000;

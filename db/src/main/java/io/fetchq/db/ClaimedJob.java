@@ -1,11 +1,13 @@
 package io.fetchq.db;
 
+import java.time.Instant;
 import java.util.List;
 
 /**
  * A job a worker has claimed: the claim that fences every later write on it, and what to fetch.
  *
  * @param attemptLimit the highest attempt number the current budget allows
+ * @param validators what a conditional GET sends of its URL's last 200, or null
  */
 public record ClaimedJob(
         Claim claim,
@@ -20,10 +22,18 @@ public record ClaimedJob(
         int maxBodyBytes,
         boolean storeBody,
         boolean followRedirects,
-        List<String> extract) {
+        List<String> extract,
+        Validators validators) {
 
     public long jobId() {
         return claim.jobId();
+    }
+
+    /**
+     * A URL's validators from its last {@code 200} in the tenant, for {@code If-None-Match} (the
+     * ETag, preferred) or {@code If-Modified-Since}; either may be null, not both.
+     */
+    public record Validators(String etag, Instant lastModified) {
     }
 
     /** Absolute number of the attempt this claim makes. */
@@ -44,6 +54,6 @@ public record ClaimedJob(
     /** The same claim, making its next attempt. */
     public ClaimedJob nextAttempt() {
         return new ClaimedJob(claim.next(), attemptLimit, maxAttempts, url, host, method, headersJson, body,
-                timeoutMs, maxBodyBytes, storeBody, followRedirects, extract);
+                timeoutMs, maxBodyBytes, storeBody, followRedirects, extract, validators);
     }
 }

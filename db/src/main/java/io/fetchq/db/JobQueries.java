@@ -43,19 +43,21 @@ public class JobQueries {
             WITH j AS (
                 INSERT INTO fetchq.job (tenant, batch_id, url, host, method, headers, body, priority, run_at,
                                         max_attempts, timeout_ms, max_body_bytes, store_body,
-                                        follow_redirects, extract, idempotency_key, request_hash, metadata)
+                                        follow_redirects, extract, idempotency_key, request_hash, metadata,
+                                        conditional)
                 -- A run_at in the past is due now: in the order of submission, not ahead of every due job.
                 SELECT ?, ?, u.url, u.host, u.method, u.headers::jsonb, u.body, u.priority,
                        GREATEST(now(), COALESCE(u.run_at::timestamptz, now() + u.delay_ms * interval '1 millisecond')),
                        u.max_attempts, u.timeout_ms, u.max_body_bytes, u.store_body, u.follow_redirects,
-                       string_to_array(u.extract, ','), u.idempotency_key, u.request_hash, u.metadata::jsonb
+                       string_to_array(u.extract, ','), u.idempotency_key, u.request_hash, u.metadata::jsonb,
+                       u.conditional
                 FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::bytea[], ?::int[], ?::text[],
                             ?::bigint[], ?::smallint[], ?::int[], ?::int[], ?::boolean[], ?::boolean[],
-                            ?::text[], ?::text[], ?::bytea[], ?::text[])
+                            ?::text[], ?::text[], ?::bytea[], ?::text[], ?::boolean[])
                      WITH ORDINALITY AS u(url, host, method, headers, body, priority, run_at, delay_ms,
                                           max_attempts, timeout_ms, max_body_bytes, store_body,
                                           follow_redirects, extract, idempotency_key, request_hash,
-                                          metadata, ord)
+                                          metadata, conditional, ord)
                 ORDER BY u.ord
                 ON CONFLICT (tenant, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
                 RETURNING id, batch_id, priority, run_at, host, max_attempts
@@ -99,7 +101,8 @@ public class JobQueries {
                 SET state = 'queued', budget_base = attempts, run_at = now(), started_at = NULL,
                     finished_at = NULL, status_code = NULL, content_type = NULL, body_bytes = NULL,
                     body_truncated = NULL, body_sha256 = NULL, title = NULL, links = NULL,
-                    final_url = NULL, error_kind = NULL, error_message = NULL, total_ms = NULL
+                    final_url = NULL, error_kind = NULL, error_message = NULL, total_ms = NULL, etag = NULL,
+                    last_modified = NULL, not_modified = NULL, changed = NULL
                 FROM was
                 WHERE j.id = was.id
                 RETURNING j.id, j.batch_id, j.priority, j.run_at, j.host, j.attempts, j.max_attempts,
@@ -293,7 +296,7 @@ public class JobQueries {
             Integer[] priority = new Integer[n], timeout = new Integer[n], maxBody = new Integer[n];
             Long[] delay = new Long[n];
             Short[] maxAttempts = new Short[n];
-            Boolean[] storeBody = new Boolean[n], follow = new Boolean[n];
+            Boolean[] storeBody = new Boolean[n], follow = new Boolean[n], conditional = new Boolean[n];
             for (int i = 0; i < n; i++) {
                 NewJob j = jobs.get(i);
                 url[i] = j.url();
@@ -313,6 +316,7 @@ public class JobQueries {
                 key[i] = j.idempotencyKey();
                 hash[i] = j.requestHash();
                 metadata[i] = j.metadataJson();
+                conditional[i] = j.conditional();
             }
             try (PreparedStatement ps = c.prepareStatement(INSERT_MANY)) {
                 int p = 1;
@@ -330,7 +334,8 @@ public class JobQueries {
                     c.createArrayOf("int4", timeout), c.createArrayOf("int4", maxBody),
                     c.createArrayOf("bool", storeBody), c.createArrayOf("bool", follow),
                     c.createArrayOf("text", extract), c.createArrayOf("text", key),
-                    c.createArrayOf("bytea", hash), c.createArrayOf("text", metadata)
+                    c.createArrayOf("bytea", hash), c.createArrayOf("text", metadata),
+                    c.createArrayOf("bool", conditional)
                 };
                 for (Array array : arrays) {
                     ps.setArray(p++, array);

@@ -35,7 +35,9 @@ public record JobRow(
         JobResult result = new JobResult(rs.getObject("status_code", Integer.class), rs.getString("content_type"),
                 rs.getObject("body_bytes", Long.class), rs.getObject("body_truncated", Boolean.class),
                 rs.getString("body_sha256"), rs.getString("title"), rs.getString("links"), rs.getString("final_url"),
-                rs.getString("error_kind"), rs.getString("error_message"), rs.getObject("total_ms", Integer.class));
+                rs.getString("error_kind"), rs.getString("error_message"), rs.getObject("total_ms", Integer.class),
+                rs.getString("etag"), rs.getObject("last_modified", OffsetDateTime.class),
+                rs.getObject("not_modified", Boolean.class), rs.getObject("changed", Boolean.class));
         String state = rs.getString("state");
         return new JobRow(rs.getLong("job_id"), rs.getObject("batch_id", Long.class), rs.getString("url"),
                 rs.getString("host"), rs.getString("method"),

@@ -8,6 +8,7 @@ import java.util.List;
  * passed as text.
  *
  * @param runAt when the first attempt is due, or null for now + {@code delayMs}
+ * @param conditional a GET that sends the validators of its URL's last 200 in the tenant
  * @param requestHash SHA-256 of the request as submitted, compared on idempotency-key reuse
  */
 public record NewJob(
@@ -25,6 +26,7 @@ public record NewJob(
         boolean storeBody,
         boolean followRedirects,
         List<String> extract,
+        boolean conditional,
         String idempotencyKey,
         byte[] requestHash,
         String metadataJson) {

@@ -1,9 +1,14 @@
 package io.fetchq.db;
 
+import java.time.Instant;
+
 /**
  * What a response brought back beyond its attempt's record: the job's result columns that
  * {@code fetchq.attempts} does not hold, and the body to store. Processed fields ({@code bodySha256},
  * {@code title}, {@code linksJson}) and the body are set only for a final result.
+ *
+ * @param etag the response's {@code ETag}, when it can be sent back as a request header
+ * @param lastModified the response's {@code Last-Modified}, when it parses as an HTTP date
  */
 public record Payload(
         String contentType,
@@ -13,10 +18,12 @@ public record Payload(
         String bodySha256,
         String title,
         String linksJson,
-        byte[] body) {
+        byte[] body,
+        String etag,
+        Instant lastModified) {
 
     /** No response: nothing came back. */
-    public static final Payload NONE = new Payload(null, null, null, null, null, null, null, null);
+    public static final Payload NONE = new Payload(null, null, null, null, null, null, null, null, null, null);
 
     public Payload {
         contentType = Text.clean(contentType);
@@ -24,11 +31,12 @@ public record Payload(
         bodySha256 = Text.clean(bodySha256);
         title = Text.clean(title);
         linksJson = Text.cleanJson(linksJson);
+        etag = Text.clean(etag);
     }
 
     /** Without any text taken from the remote, nor the body. */
     Payload withoutRemoteText() {
-        return new Payload(null, bodyBytes, bodyTruncated, null, bodySha256, null, null, null);
+        return new Payload(null, bodyBytes, bodyTruncated, null, bodySha256, null, null, null, null, lastModified);
     }
 
     /** Bytes held in memory until written. */

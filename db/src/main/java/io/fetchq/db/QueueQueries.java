@@ -6,6 +6,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
@@ -64,7 +65,7 @@ public class QueueQueries {
             )
             SELECT *, NULL AS unserved FROM claimed
             UNION ALL
-            SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, u.host
+            SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, u.host
             FROM (SELECT DISTINCT host FROM ranked WHERE host_free = 0) u
             """;
 
@@ -125,7 +126,8 @@ public class QueueQueries {
          * requests. The picked ids go in as an array, so that each row and its job are looked up by
          * primary key whatever the planner guesses of how many were picked (it guesses a tenth of a
          * host's due jobs for a {@code LIMIT} it cannot see, and with a guess of thousands it read the
-         * whole queue into a hash).
+         * whole queue into a hash). A conditional job brings its URL's validators (the state its
+         * last 200 left, looked up by key only for such jobs).
          */
         static final String UPDATE = """
                 UPDATE fetchq.queue q
@@ -136,7 +138,11 @@ public class QueueQueries {
                 WHERE q.job_id = ANY (ARRAY(SELECT job_id FROM picked)) AND j.id = q.job_id
                 RETURNING q.job_id, q.attempt, q.attempt_limit, j.max_attempts, j.url, j.host, j.method,
                           j.headers::text AS headers, j.body, j.timeout_ms, j.max_body_bytes, j.store_body,
-                          j.follow_redirects, j.extract
+                          j.follow_redirects, j.extract,
+                          CASE WHEN j.conditional THEN (
+                              SELECT ARRAY[s.etag, (extract(epoch FROM s.last_modified) * 1000000)::bigint::text]
+                              FROM fetchq.url_state s
+                              WHERE s.tenant = j.tenant AND s.url_key = sha256(convert_to(j.url, 'UTF8'))) END AS validators
                 """;
     }
 
@@ -169,6 +175,12 @@ public class QueueQueries {
      * still holds and locks them; final ones (and requeues of jobs whose cancel was requested) leave
      * the queue and write the job's result; the others go back to the queue with a due time;
      * releases give the attempt back. Attempt rows are written for fenced, non-released rows only.
+     *
+     * <p>A GET that ends completed with a 200 or a 304 is tracked: {@code fenced} reads its URL's
+     * state (what the last 200 in the tenant left), {@code ending} works out the result — a 304 of a
+     * tracked URL keeps the earlier version as the current one, and {@code changed} compares the
+     * body with the earlier one — and {@code tracked} writes the URL's new state. A body is stored
+     * once per tenant and content ({@code contents}); the job's body row points at it.
      */
     private static final String COMPLETE_MANY = """
             WITH input AS (
@@ -181,22 +193,28 @@ public class QueueQueries {
                         ?::text[], ?::bigint[], ?::boolean[],
                         ?::bigint[], ?::bigint[], ?::int[], ?::text[], ?::bigint[], ?::text[], ?::text[],
                         ?::int[], ?::int[], ?::int[], ?::int[], ?::int[], ?::text[], ?::text[],
-                        ?::boolean[], ?::text[], ?::text[], ?::text[], ?::text[], ?::bytea[])
+                        ?::boolean[], ?::text[], ?::text[], ?::text[], ?::text[], ?::bytea[], ?::text[], ?::bigint[])
                     AS u(job_id, lease_token, attempt,
                          final_state, retry_delay_ms, release,
                          started_us, finished_us, status_code, content_type, body_bytes, error_kind, error_message,
                          dns_ms, connect_ms, tls_ms, ttfb_ms, total_ms, remote_ip, redirects,
-                         body_truncated, body_sha256, title, links, final_url, body)
+                         body_truncated, body_sha256, title, links, final_url, body, etag, last_modified_us)
                 ORDER BY u.job_id, u.lease_token, u.attempt, u.release
             ), fenced AS (
                 -- Rows locked in job order, so that concurrent statements over the same jobs (the
                 -- heartbeat, another completer) cannot deadlock.
                 -- Attempt times arrive as microseconds since the epoch: binary integers, no text to parse.
-                SELECT i.*, q.first_started_at,
+                SELECT i.*, q.first_started_at, j.tenant,
+                       CASE WHEN i.final_state = 'completed' AND i.status_code IN (200, 304) AND j.method = 'GET'
+                            THEN sha256(convert_to(j.url, 'UTF8')) END AS url_key,
                        timestamptz 'epoch' + i.started_us * interval '1 microsecond' AS started_at,
                        timestamptz 'epoch' + i.finished_us * interval '1 microsecond' AS finished_at,
                        CASE WHEN i.final_state IS NOT NULL THEN i.final_state
-                            WHEN q.cancel_requested THEN 'cancelled' END AS end_state
+                            WHEN q.cancel_requested THEN 'cancelled' END AS end_state,
+                       s.job_id AS prior_job, s.etag AS prior_etag, s.last_modified AS prior_last_modified,
+                       s.body_sha256 AS prior_sha256, s.content_type AS prior_content_type,
+                       s.body_bytes AS prior_body_bytes, s.body_truncated AS prior_body_truncated,
+                       p.title AS prior_title, p.links AS prior_links
                 -- The lease token alone says the row is running: a row carries one only while it
                 -- runs (every statement that ends a run clears it). Naming the state would let the
                 -- planner read the whole running index (queue_running, dead entries included)
@@ -204,8 +222,39 @@ public class QueueQueries {
                 FROM input i
                 JOIN fetchq.queue q ON q.job_id = i.job_id AND q.lease_token = i.lease_token
                                    AND q.attempt = i.attempt
+                JOIN fetchq.job j ON j.id = i.job_id
+                -- The URL's state, for GETs that end completed with a 200 or a 304: by its key, the
+                -- expression written out (a column computed beside the join is not an index condition).
+                LEFT JOIN fetchq.url_state s ON i.final_state = 'completed' AND i.status_code IN (200, 304)
+                                            AND j.method = 'GET' AND s.tenant = j.tenant
+                                            AND s.url_key = sha256(convert_to(j.url, 'UTF8'))
+                -- A 304 copies the current version's extracted fields from the job that holds it.
+                LEFT JOIN fetchq.job p ON i.status_code = 304 AND p.id = s.job_id
                 ORDER BY i.job_id
                 FOR UPDATE OF q
+            ), ending AS (
+                -- Final rows and their results. "kept": a 304 of a tracked URL, whose earlier version
+                -- stays the current one (its body, hash and extracted fields are the result's).
+                SELECT e.*, CASE WHEN e.sha256_now ~ '^[0-9a-f]{64}$' THEN decode(e.sha256_now, 'hex') END AS content_key
+                FROM (
+                    SELECT f.*, k.kept,
+                           CASE WHEN k.kept THEN f.prior_sha256 ELSE f.body_sha256 END AS sha256_now,
+                           CASE WHEN k.kept THEN f.prior_content_type ELSE f.content_type END AS content_type_now,
+                           CASE WHEN k.kept THEN f.prior_body_bytes ELSE f.body_bytes END AS body_bytes_now,
+                           CASE WHEN k.kept THEN f.prior_body_truncated ELSE f.body_truncated END AS body_truncated_now,
+                           CASE WHEN k.kept THEN f.prior_title ELSE f.title END AS title_now,
+                           CASE WHEN k.kept THEN f.prior_links ELSE f.links::jsonb END AS links_now,
+                           CASE WHEN k.kept THEN COALESCE(f.etag, f.prior_etag) ELSE f.etag END AS etag_now,
+                           CASE WHEN k.kept THEN COALESCE(f.last_modified_us, (extract(epoch FROM f.prior_last_modified) * 1000000)::bigint)
+                                ELSE f.last_modified_us END AS last_modified_us_now,
+                           CASE WHEN f.final_state = 'completed' THEN f.status_code = 304 END AS not_modified,
+                           CASE WHEN f.final_state = 'completed' AND f.status_code = 304 THEN false
+                                WHEN f.url_key IS NOT NULL AND f.status_code = 200 AND f.prior_job IS NOT NULL
+                                THEN f.prior_sha256 IS DISTINCT FROM f.body_sha256 END AS changed
+                    FROM fenced f
+                    CROSS JOIN LATERAL (SELECT f.url_key IS NOT NULL AND f.status_code = 304 AND f.prior_job IS NOT NULL AS kept) k
+                    WHERE f.end_state IS NOT NULL
+                ) e
             ), ended AS (
                 DELETE FROM fetchq.queue q USING fenced f
                 WHERE q.job_id = f.job_id AND f.end_state IS NOT NULL
@@ -219,19 +268,36 @@ public class QueueQueries {
                 WHERE q.job_id = f.job_id AND f.end_state IS NULL
             ), results AS (
                 UPDATE fetchq.job j
-                SET state = f.end_state, attempts = CASE WHEN f.release THEN f.attempt - 1 ELSE f.attempt END,
-                    started_at = f.first_started_at, finished_at = now(),
-                    status_code = f.status_code, content_type = f.content_type, body_bytes = f.body_bytes,
-                    body_truncated = f.body_truncated, body_sha256 = f.body_sha256, title = f.title,
-                    links = f.links::jsonb, final_url = f.final_url,
-                    error_kind = CASE WHEN f.final_state IS NULL THEN 'cancelled' ELSE f.error_kind END,
-                    error_message = CASE WHEN f.final_state IS NULL THEN 'cancelled by request' ELSE f.error_message END,
-                    total_ms = f.total_ms
-                FROM fenced f
-                WHERE j.id = f.job_id AND f.end_state IS NOT NULL
+                SET state = e.end_state, attempts = CASE WHEN e.release THEN e.attempt - 1 ELSE e.attempt END,
+                    started_at = e.first_started_at, finished_at = now(),
+                    status_code = e.status_code, content_type = e.content_type_now, body_bytes = e.body_bytes_now,
+                    body_truncated = e.body_truncated_now, body_sha256 = e.sha256_now, title = e.title_now,
+                    links = e.links_now, final_url = e.final_url,
+                    error_kind = CASE WHEN e.final_state IS NULL THEN 'cancelled' ELSE e.error_kind END,
+                    error_message = CASE WHEN e.final_state IS NULL THEN 'cancelled by request' ELSE e.error_message END,
+                    total_ms = e.total_ms, etag = e.etag_now,
+                    last_modified = timestamptz 'epoch' + e.last_modified_us_now * interval '1 microsecond',
+                    not_modified = e.not_modified, changed = e.changed
+                FROM ending e
+                WHERE j.id = e.job_id
                 -- What finished, as "jobs finished" notifications name it (Finished), and what to count.
                 RETURNING CASE WHEN j.batch_id IS NULL THEN 'j' || j.id ELSE 'b' || j.batch_id END AS finished,
                           j.batch_id, j.state, j.finished_at, 'queued' AS from_state
+            ), tracked AS (
+                -- The URLs' new state, the latest job of each; in key order, so that statements
+                -- writing the same URLs cannot deadlock.
+                INSERT INTO fetchq.url_state AS s (tenant, url_key, etag, last_modified, body_sha256, content_type,
+                                                   body_bytes, body_truncated, job_id, fetched_at)
+                SELECT DISTINCT ON (e.tenant, e.url_key) e.tenant, e.url_key, e.etag_now,
+                       timestamptz 'epoch' + e.last_modified_us_now * interval '1 microsecond', e.sha256_now,
+                       e.content_type_now, e.body_bytes_now, e.body_truncated_now, e.job_id, now()
+                FROM ending e
+                WHERE e.url_key IS NOT NULL AND (e.status_code = 200 OR e.kept)
+                ORDER BY e.tenant, e.url_key, e.job_id DESC
+                ON CONFLICT (tenant, url_key) DO UPDATE
+                SET etag = EXCLUDED.etag, last_modified = EXCLUDED.last_modified, body_sha256 = EXCLUDED.body_sha256,
+                    content_type = EXCLUDED.content_type, body_bytes = EXCLUDED.body_bytes,
+                    body_truncated = EXCLUDED.body_truncated, job_id = EXCLUDED.job_id, fetched_at = EXCLUDED.fetched_at
             ), attempts AS (
                 INSERT INTO fetchq.attempt (job_id, attempt, worker_id, started_at, finished_at, status_code,
                                             content_type, body_bytes, error_kind, error_message, dns_ms, connect_ms,
@@ -242,12 +308,29 @@ public class QueueQueries {
                 FROM fenced f
                 WHERE NOT f.release
                 ON CONFLICT DO NOTHING
+            ), contents AS (
+                -- Each body once per tenant and content; in key order, so that statements storing
+                -- the same new contents cannot deadlock.
+                INSERT INTO fetchq.body_content (tenant, sha256, body)
+                SELECT e.tenant, e.content_key, e.body
+                FROM ending e
+                WHERE e.body IS NOT NULL AND e.content_key IS NOT NULL AND NOT e.kept
+                ORDER BY e.tenant, e.content_key
+                ON CONFLICT DO NOTHING
             ), bodies AS (
-                INSERT INTO fetchq.body (job_id, content_type, body)
-                SELECT f.job_id, f.content_type, f.body
-                FROM fenced f
-                WHERE f.final_state IS NOT NULL AND f.body IS NOT NULL
-                ON CONFLICT (job_id) DO UPDATE SET content_type = EXCLUDED.content_type, body = EXCLUDED.body
+                -- A kept 304 points at the earlier content, where it was stored. A body without a
+                -- hash (none is made without one) would be kept inline.
+                INSERT INTO fetchq.body (job_id, content_type, tenant, sha256, body)
+                SELECT e.job_id, e.content_type_now,
+                       CASE WHEN e.content_key IS NOT NULL THEN e.tenant END, e.content_key,
+                       CASE WHEN e.content_key IS NULL THEN e.body END
+                FROM ending e
+                WHERE e.body IS NOT NULL
+                  AND (NOT e.kept OR EXISTS (SELECT 1 FROM fetchq.body_content c
+                                             WHERE c.tenant = e.tenant AND c.sha256 = e.content_key))
+                ON CONFLICT (job_id) DO UPDATE
+                SET content_type = EXCLUDED.content_type, tenant = EXCLUDED.tenant, sha256 = EXCLUDED.sha256,
+                    body = EXCLUDED.body
             ), """ + Counts.cte("results") + """
 
             -- Written claims, then what finished, then nothing from counted (read so that it runs):
@@ -439,12 +522,23 @@ public class QueueQueries {
                                 rs.getInt("attempt_limit"), rs.getInt("max_attempts"), rs.getString("url"), rs.getString("host"),
                                 rs.getString("method"), rs.getString("headers"), rs.getBytes("body"),
                                 rs.getInt("timeout_ms"), rs.getInt("max_body_bytes"), rs.getBoolean("store_body"),
-                                rs.getBoolean("follow_redirects"), List.of((String[]) extract.getArray())));
+                                rs.getBoolean("follow_redirects"), List.of((String[]) extract.getArray()),
+                                validators(rs.getArray("validators"))));
                     }
                 }
                 return claimed;
             }
         });
+    }
+
+    /** A claimed job's validators from {@code ARRAY[etag, last_modified µs]}, or null when it has none to send. */
+    private static ClaimedJob.Validators validators(Array array) throws SQLException {
+        if (array == null) {
+            return null;
+        }
+        String[] v = (String[]) array.getArray();
+        Instant lastModified = v[1] == null ? null : AttemptColumns.instant(Long.parseLong(v[1]));
+        return v[0] == null && lastModified == null ? null : new ClaimedJob.Validators(v[0], lastModified);
     }
 
     /**
@@ -505,6 +599,9 @@ public class QueueQueries {
                 ps.setArray(p++, SqlArrays.array(c, "text", list, x -> payload(x).linksJson(), String[]::new));
                 ps.setArray(p++, SqlArrays.array(c, "text", list, x -> payload(x).finalUrl(), String[]::new));
                 ps.setArray(p++, SqlArrays.array(c, "bytea", list, QueueQueries::storedBody, byte[][]::new));
+                ps.setArray(p++, SqlArrays.array(c, "text", list, x -> payload(x).etag(), String[]::new));
+                ps.setArray(p++, SqlArrays.array(c, "int8", list, x -> AttemptColumns.micros(payload(x).lastModified()),
+                        Long[]::new));
                 ps.setString(p, workerId);
                 List<Long> written = new ArrayList<>(list.size());
                 try (ResultSet rs = ps.executeQuery()) {

@@ -196,10 +196,15 @@ class ClaimPlansTest {
     /**
      * With thousands of jobs running (other workers' claims, made after the statistics were taken,
      * as in a busy fleet), writing ten results reads those ten rows: the fence finds each claim by
-     * its key, not by reading every running row.
+     * its key, not by reading every running row; and each URL's state is looked up by its key among
+     * the 20,000 URLs the tenant fetched before, not read from all of them.
      */
     @Test
     void aCompletionReadsItsOwnRowsNotEveryRunningOne() {
+        JdbcClient.create(pool).sql("""
+                INSERT INTO fetchq.url_state (tenant, url_key, body_sha256, job_id, fetched_at)
+                SELECT 'default', sha256(convert_to('https://before.example/' || g, 'UTF8')), md5(g::text), g, now()
+                FROM generate_series(1, 20000) g""").update();
         QueueQueries plain = new QueueQueries(new JdbcTemplate(pool));
         for (int i = 0; i < 5; i++) {
             assertThat(plain.claimDue("w-other", 1000, 2000, 1000, Map.of(), Duration.ofMinutes(5))).hasSize(1000);

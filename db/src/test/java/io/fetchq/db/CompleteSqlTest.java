@@ -23,7 +23,7 @@ class CompleteSqlTest extends SqlTestBase {
         AttemptRecord attempt = new AttemptRecord(started, started.plusMillis(10), 200, null, null, 1, 2, 3, 4, 10,
                 "192.0.2.1", "[]");
         Payload payload = new Payload("text/html", 5L, false, "http://example.com/final", "cafe", "A title",
-                "[\"http://example.com/next\"]", "hello".getBytes(StandardCharsets.UTF_8));
+                "[\"http://example.com/next\"]", "hello".getBytes(StandardCharsets.UTF_8), null, null);
 
         assertThat(queue.completeMany(List.of(new Completion.Completed(claimed.claim(), attempt, payload)), WORKER))
                 .containsExactly(id);
@@ -178,7 +178,7 @@ class CompleteSqlTest extends SqlTestBase {
         ClaimedJob claimed = claimOne();
         Completion odd = new Completion.Failed(claimed.claim(),
                 record(null, "protocol", "Unexpected status line: HTTP/1.1 2\u000000", 1, null),
-                new Payload("text/\u0000html", null, null, null, null, "ti\u0000tle", "[\"http://a/\\u0000\"]", null));
+                new Payload("text/\u0000html", null, null, null, null, "ti\u0000tle", "[\"http://a/\\u0000\"]", null, null, null));
         assertThat(queue.completeMany(List.of(odd), WORKER)).containsExactly(id);
         assertThat(result(id)).containsEntry("error_message", "Unexpected status line: HTTP/1.1 200")
                 .containsEntry("content_type", "text/html").containsEntry("title", "title");

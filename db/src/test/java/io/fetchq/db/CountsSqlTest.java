@@ -98,7 +98,7 @@ class CountsSqlTest extends SqlTestBase {
         sql.sql("UPDATE fetchq.batch SET created_at = now() - interval '40 days'").update();
         countsMatchTheRows();
 
-        RetentionQueries retention = new RetentionQueries(sql);
+        RetentionQueries retention = new RetentionQueries(sql, tx);
         assertThat(retention.deleteFinishedBefore(Instant.now().minusSeconds(86_400), 100)).isEqualTo(1);
         countsMatchTheRows();
         assertThat(retention.deleteEmptyBatchesBefore(Instant.now().minusSeconds(86_400))).isEqualTo(1);

@@ -107,7 +107,7 @@ class IntakeSqlTest extends SqlTestBase {
         String headers = "{\"X-A\": \"tab\\there\\nnew line \\\\ back\\\"slash\"}";
         String metadata = "{\"note\": \"caf\u00e9 \u2603 \\t\\r\\n \\\\N\", \"n\": [1, null]}";
         NewJob tricky = new NewJob("http://example.com/a%09b?q=%5C", "example.com", "PUT", headers, body, -7, null,
-                60_000, 5, 1234, 4321, false, false, List.of("title", "we\"ird\\one", "links"), "key\twith\\tab",
+                60_000, 5, 1234, 4321, false, false, List.of("title", "we\"ird\\one", "links"), false, "key\twith\\tab",
                 new byte[] {0, 1, (byte) 0xff}, metadata);
         NewJob past = aJob("http://example.com/past").runAt(Instant.parse("2001-01-01T00:00:00Z")).build();
         BatchRow batch = jobs.insertBatch(List.of(tricky, past));
@@ -204,7 +204,7 @@ class IntakeSqlTest extends SqlTestBase {
         long id = aJob("http://example.com/broken").maxAttempts(1).submit();
         ClaimedJob claimed = claimOne();
         queue.completeMany(List.of(new Completion.Failed(claimed.claim(), record(500, "http_status", "HTTP 500", 1, null),
-                new Payload("text/plain", 4L, false, null, null, null, null, "oops".getBytes()))), WORKER);
+                new Payload("text/plain", 4L, false, null, null, null, null, "oops".getBytes(), null, null))), WORKER);
         assertThat(jobs.bodyOf(id)).isPresent();
 
         assertThat(jobs.retry(id, null)).isEqualTo(RetryOutcome.RETRIED);

@@ -81,7 +81,7 @@ class ReadPlansTest {
         List<NewJob> today = new ArrayList<>();
         for (int i = 0; i < 5_000; i++) {
             today.add(new NewJob("https://h" + i % 1000 + ".example/today/" + i, "h" + i % 1000 + ".example", "GET", null,
-                    null, 0, null, 0, 3, 60_000, 1_048_576, true, true, List.of(), null, null, null));
+                    null, 0, null, 0, 3, 60_000, 1_048_576, true, true, List.of(), false, null, null, null));
         }
         lastBatch = intake.insertBatch(today).id();
         new QueueQueries(template).claimDue("w1", 200, 400, 200, Map.of(), Duration.ofMinutes(5));

@@ -46,13 +46,13 @@ abstract class SqlTestBase {
         jobs = new JobQueries(sql, jdbc, tx);
         queue = new QueueQueries(jdbc);
         workers = new WorkerQueries(sql);
-        retention = new RetentionQueries(sql);
+        retention = new RetentionQueries(sql, tx);
     }
 
     @BeforeEach
     void emptyTables() {
         sql.sql("""
-                TRUNCATE fetchq.queue, fetchq.body, fetchq.attempt, fetchq.job, fetchq.batch, fetchq.worker,
+                TRUNCATE fetchq.queue, fetchq.body, fetchq.body_content, fetchq.body_release, fetchq.url_state, fetchq.attempt, fetchq.job, fetchq.batch, fetchq.worker,
                          fetchq.api_key, fetchq.host, fetchq.host_share, fetchq.schedule CASCADE""").update();
     }
 
@@ -98,13 +98,13 @@ abstract class SqlTestBase {
     /** A final response with a body of "ok". */
     static Completion.Completed completed(ClaimedJob job, int status) {
         return new Completion.Completed(job.claim(), record(status, null, null, 2, "127.0.0.1"),
-                new Payload("text/plain", 2L, false, job.url(), "ab", null, null, "ok".getBytes()));
+                new Payload("text/plain", 2L, false, job.url(), "ab", null, null, "ok".getBytes(), null, null));
     }
 
     /** An attempt that ended with a retryable status, due again after one second. */
     static Completion.RetryAt retry(ClaimedJob job, int status) {
         return new Completion.RetryAt(job.claim(), record(status, "http_status", "HTTP " + status, 1, null),
-                new Payload(null, 0L, false, null, null, null, null, null), 1000);
+                new Payload(null, 0L, false, null, null, null, null, null, null, null), 1000);
     }
 
     /** The job's row of {@code fetchq.job_results}. */

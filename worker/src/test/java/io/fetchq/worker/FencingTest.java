@@ -74,7 +74,7 @@ class FencingTest extends WorkerTestBase {
         List<ClaimedJob> claimed = queue.claimDue("w1", 10, 40, 8, Map.of(), Duration.ofMinutes(1));
         List<Completion> completions = claimed.stream().<Completion>map(j -> new Completion.Completed(j.claim(),
                 record(200, null, null, 1, j.jobId() == bad ? "not an address" : "127.0.0.1"),
-                new Payload("text/plain", 2L, false, j.url(), "ab", "t", null, null))).toList();
+                new Payload("text/plain", 2L, false, j.url(), "ab", "t", null, null, null, null))).toList();
         var completer = new io.fetchq.worker.complete.Completer(queue, "w1", 100, 1);
         var written = new java.util.concurrent.CountDownLatch(2);
         completer.start();
@@ -113,6 +113,6 @@ class FencingTest extends WorkerTestBase {
 
     private static Completion completed(ClaimedJob job) {
         return new Completion.Completed(job.claim(), record(200, null, null, 1, "127.0.0.1"),
-                new Payload("text/plain", 2L, false, job.url(), "ab", "t", null, null));
+                new Payload("text/plain", 2L, false, job.url(), "ab", "t", null, null, null, null));
     }
 }

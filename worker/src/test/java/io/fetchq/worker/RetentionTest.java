@@ -13,13 +13,15 @@ import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.transaction.support.TransactionTemplate;
 
 /** History past {@code fetchq.retention.finished-jobs} goes, with its attempts and bodies; nothing else does. */
 class RetentionTest extends WorkerTestBase {
 
     private static NewJob job(String url) {
         return new NewJob(url, "127.0.0.1", "GET", null, null, 0, null, 0, 3, 10_000, 1 << 20, true, true,
-                List.of("title"), null, null, null);
+                List.of("title"), false, null, null, null);
     }
 
     private List<NewJob> pages(String batch, int n) {
@@ -43,7 +45,7 @@ class RetentionTest extends WorkerTestBase {
                 () -> count("SELECT count(*) FROM fetchq.job_results WHERE state NOT IN ('completed')") == 0);
         // Not due for a year, created long ago: old, but not finished.
         long waiting = jobs.insertOne(new NewJob(server.url("/page/later"), "127.0.0.1", "GET", null, null, 0, null,
-                Duration.ofDays(365).toMillis(), 3, 10_000, 1 << 20, true, true, List.of(), null, null, null)).jobId();
+                Duration.ofDays(365).toMillis(), 3, 10_000, 1 << 20, true, true, List.of(), false, null, null, null)).jobId();
         long agedInMixed = count("SELECT min(id) FROM fetchq.job WHERE batch_id = ?", mixedBatch);
         sql.sql("UPDATE fetchq.job SET finished_at = now() - interval '40 days' WHERE batch_id = ? OR id = ?")
                 .param(oldBatch).param(agedInMixed).update();
@@ -93,6 +95,6 @@ class RetentionTest extends WorkerTestBase {
         }
         RetentionProperties properties = new Binder(new MapConfigurationPropertySource(map))
                 .bindOrCreate("fetchq.retention", RetentionProperties.class);
-        return new Retention(properties, new RetentionQueries(sql));
+        return new Retention(properties, new RetentionQueries(sql, new TransactionTemplate(new DataSourceTransactionManager(dataSource))));
     }
 }

@@ -37,7 +37,7 @@ public class Intake {
     private static final Set<String> BATCH_FIELDS = Set.of("defaults", "jobs", "urls");
     private static final Set<String> INTEGER_PARAMETERS =
             Set.of("priority", "delay_ms", "max_attempts", "timeout_ms", "max_body_bytes");
-    private static final Set<String> BOOLEAN_PARAMETERS = Set.of("store_body", "follow_redirects");
+    private static final Set<String> BOOLEAN_PARAMETERS = Set.of("store_body", "follow_redirects", "conditional");
 
     private final IntakeProperties limits;
     private final JsonMapper json;
@@ -177,7 +177,7 @@ public class Intake {
                 continue;
             }
             Where where = jobs != null ? Where.json(pointer) : Where.item(pointer);
-            resolved.add(resolver.resolve(job, defaults, where, errors));
+            resolved.add(resolver.resolve(job, defaults, forSchedule, where, errors));
         }
         rejectRepeatedKeys(resolved, i -> FieldError.atPointer("/jobs/" + i + "/idempotency_key",
                 "repeats the idempotency_key of an earlier job in this batch"), errors);

@@ -23,14 +23,16 @@ record JobFields(
         Boolean storeBody,
         Boolean followRedirects,
         List<String> extract,
+        Boolean conditional,
         String idempotencyKey,
         ObjectNode metadata) {
 
     static final JobFields NONE = new JobFields(
-            null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+            null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
 
     static JobFields url(String url) {
-        return new JobFields(url, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+        return new JobFields(url, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
+                null);
     }
 
     boolean schedules() {

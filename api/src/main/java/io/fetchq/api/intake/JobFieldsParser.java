@@ -56,7 +56,7 @@ final class JobFieldsParser {
         Integer priority = null, maxAttempts = null, timeoutMs = null, maxBodyBytes = null;
         Instant runAt = null;
         Long delayMs = null;
-        Boolean storeBody = null, followRedirects = null;
+        Boolean storeBody = null, followRedirects = null, conditional = null;
         List<String> extract = null;
         ObjectNode metadata = null;
         boolean sawBody = false;
@@ -95,6 +95,7 @@ final class JobFieldsParser {
                 case "store_body" -> storeBody = bool(value, where, name, errors);
                 case "follow_redirects" -> followRedirects = bool(value, where, name, errors);
                 case "extract" -> extract = extract(value, where, errors);
+                case "conditional" -> conditional = bool(value, where, name, errors);
                 case "idempotency_key" -> {
                     if (isDefaults) {
                         errors.add(where.field(name, "a batch's defaults cannot set idempotency_key"));
@@ -110,7 +111,7 @@ final class JobFieldsParser {
             errors.add(where.field("delay_ms", "give either run_at or delay_ms, not both"));
         }
         return new JobFields(url, method, headers, body, priority, runAt, delayMs, maxAttempts, timeoutMs,
-                maxBodyBytes, storeBody, followRedirects, extract, idempotencyKey, metadata);
+                maxBodyBytes, storeBody, followRedirects, extract, conditional, idempotencyKey, metadata);
     }
 
     private static String string(JsonNode value, Where where, String name, Errors errors) {

@@ -35,8 +35,16 @@ final class JobResolver {
         this.urlPolicy = urlPolicy;
     }
 
-    /** The job, or null when it has errors (then added to {@code errors}). */
+    /** The job, or null when it has errors (then added to {@code errors}); not conditional unless asked. */
     NewJob resolve(JobFields job, JobFields defaults, Where where, Errors errors) {
+        return resolve(job, defaults, false, where, errors);
+    }
+
+    /**
+     * As above, {@code conditionalByDefault} saying whether a GET that does not set
+     * {@code conditional} is conditional (a schedule's are: each run checks the same URLs again).
+     */
+    NewJob resolve(JobFields job, JobFields defaults, boolean conditionalByDefault, Where where, Errors errors) {
         int before = errors.count();
         UrlCheck url = null;
         if (job.url() == null) {
@@ -53,6 +61,11 @@ final class JobResolver {
         byte[] body = job.body() != null ? job.body() : defaults.body();
         if (body != null && (method.equals("GET") || method.equals("HEAD"))) {
             errors.add(where.field(job.body() != null ? "body" : "method", method + " requests cannot carry a body"));
+        }
+        Boolean askedConditional = job.conditional() != null ? job.conditional() : defaults.conditional();
+        if (Boolean.TRUE.equals(askedConditional) && !method.equals("GET")) {
+            errors.add(where.field(job.conditional() != null ? "conditional" : "method",
+                    "conditional requests are GETs; this job's method is " + method));
         }
         Map<String, String> headers = mergeHeaders(defaults.headers(), job.headers());
         if (headers.size() > limits.maxHeaders()) {
@@ -79,17 +92,23 @@ final class JobResolver {
         boolean storeBody = pick(job.storeBody(), defaults.storeBody(), true);
         boolean followRedirects = pick(job.followRedirects(), defaults.followRedirects(), true);
         List<String> extract = pick(job.extract(), defaults.extract(), List.of());
+        boolean conditional = method.equals("GET") && pick(askedConditional, conditionalByDefault);
         String headersJson = headers.isEmpty() ? null : toJson(headers);
         String normalized = url.normalized();
         byte[] hash = job.idempotencyKey() == null ? null : hash(normalized, method, headers, body, priority, runAt,
-                schedule.delayMs(), maxAttempts, timeoutMs, maxBodyBytes, storeBody, followRedirects, extract, metadata);
+                schedule.delayMs(), maxAttempts, timeoutMs, maxBodyBytes, storeBody, followRedirects, extract, conditional,
+                metadata);
         return new NewJob(normalized, url.url().host(), method, headersJson, body, priority, runAt, delayMs,
-                maxAttempts, timeoutMs, maxBodyBytes, storeBody, followRedirects, extract, job.idempotencyKey(),
-                hash, metadataJson);
+                maxAttempts, timeoutMs, maxBodyBytes, storeBody, followRedirects, extract, conditional,
+                job.idempotencyKey(), hash, metadataJson);
     }
 
     private static <T> T pick(T job, T defaults, T setting) {
         return job != null ? job : defaults != null ? defaults : setting;
+    }
+
+    private static <T> T pick(T asked, T setting) {
+        return asked != null ? asked : setting;
     }
 
     private static Map<String, String> mergeHeaders(Map<String, String> defaults, Map<String, String> job) {
@@ -131,7 +150,7 @@ final class JobResolver {
     /** SHA-256 over a canonical form of everything that defines the request. */
     private static byte[] hash(String url, String method, Map<String, String> headers, byte[] body, int priority,
             Instant runAt, Long delayMs, int maxAttempts, int timeoutMs, int maxBodyBytes, boolean storeBody,
-            boolean followRedirects, List<String> extract, ObjectNode metadata) {
+            boolean followRedirects, List<String> extract, boolean conditional, ObjectNode metadata) {
         StringBuilder canonical = new StringBuilder();
         List<String> parts = new ArrayList<>();
         parts.add(url);
@@ -143,6 +162,10 @@ final class JobResolver {
         parts.add(String.valueOf(delayMs));
         parts.add(maxAttempts + "/" + timeoutMs + "/" + maxBodyBytes + "/" + storeBody + "/" + followRedirects);
         parts.add(extract.stream().sorted().toList().toString());
+        if (conditional) {
+            // Only when set, so that keys used before the field existed still match their requests.
+            parts.add("conditional");
+        }
         canonicalJson(metadata, canonical);
         parts.add(canonical.toString());
         try {

@@ -48,6 +48,10 @@ import java.util.zip.GZIPOutputStream;
  * /slow/{ms}                   200 after ms
  * /echo                        200 with the request's method, headers and body as text
  * /gate/{key}                  holds the n-th request of key until {@link #open}(key, n), then 200 "answer n"
+ * /versioned/{name}            the page {@link #version}(name, html) set last, with an ETag and a Last-Modified
+ *                              of its version; 304 to a request whose If-None-Match names the ETag or, without
+ *                              If-None-Match, whose If-Modified-Since is not before the Last-Modified
+ * /dated/{name}                as /versioned, with a Last-Modified only
  * </pre>
  */
 public final class ChaosServer implements AutoCloseable {
@@ -70,6 +74,16 @@ public final class ChaosServer implements AutoCloseable {
     public final Map<String, AtomicInteger> peakByPath = new ConcurrentHashMap<>();
     private final Map<String, java.util.concurrent.CountDownLatch> gates = new ConcurrentHashMap<>();
     public final AtomicInteger peak = new AtomicInteger();
+    private final Map<String, Version> versions = new ConcurrentHashMap<>();
+    private final Map<String, AtomicInteger> fullResponses = new ConcurrentHashMap<>();
+    private final Map<String, String> validatorsSent = new ConcurrentHashMap<>();
+
+    /** A page of {@code /versioned} and {@code /dated}: its version number and HTML. */
+    private record Version(int n, String html) {
+    }
+
+    /** When version 0 of every page was modified; version n an hour later each. */
+    private static final java.time.Instant FIRST_MODIFIED = java.time.Instant.parse("2026-01-01T00:00:00Z");
 
     public ChaosServer() throws IOException {
         server = ServerSocketChannel.open();
@@ -106,6 +120,27 @@ public final class ChaosServer implements AutoCloseable {
     }
 
     /** Requests being answered now, on any path. */
+    /** Makes {@code html} the next version of page {@code name} (of {@code /versioned} and {@code /dated}). */
+    public void version(String name, String html) {
+        versions.merge(name, new Version(1, html), (old, v) -> new Version(old.n() + 1, html));
+    }
+
+    /** The ETag of the page's current version. */
+    public String etag(String name) {
+        return "\"" + name + "-" + versions.get(name).n() + "\"";
+    }
+
+    /** Answers of this path that carried the page (200), not a 304. */
+    public int fullResponses(String path) {
+        AtomicInteger n = fullResponses.get(path);
+        return n == null ? 0 : n.get();
+    }
+
+    /** The validator headers of the path's latest request, one per line ("" when it sent none). */
+    public String validatorsSent(String path) {
+        return validatorsSent.getOrDefault(path, "");
+    }
+
     public int active() {
         return active.get();
     }
@@ -299,8 +334,57 @@ public final class ChaosServer implements AutoCloseable {
                     send(out, 200, "text/plain", "answer " + nth);
                 }
             }
+            case "versioned", "dated" -> versioned(out, path, parts[1].equals("versioned"), parts[2], request);
             default -> send(out, 404, "text/plain", "no such path");
         }
+    }
+
+    /** A page with validators that honours conditional requests (RFC 9110, 13.1.1 and 13.1.3). */
+    private void versioned(OutputStream out, String path, boolean withEtag, String name, String request)
+            throws IOException {
+        Version version = versions.get(name);
+        if (version == null) {
+            send(out, 404, "text/plain", "no such page");
+            return;
+        }
+        String etag = etag(name);
+        java.time.Instant modified = FIRST_MODIFIED.plus(java.time.Duration.ofHours(version.n()));
+        String ifNoneMatch = header(request, "If-None-Match");
+        String ifModifiedSince = header(request, "If-Modified-Since");
+        validatorsSent.put(path, (ifNoneMatch == null ? "" : "If-None-Match: " + ifNoneMatch + "\n")
+                + (ifModifiedSince == null ? "" : "If-Modified-Since: " + ifModifiedSince + "\n"));
+        boolean notModified;
+        if (ifNoneMatch != null) {
+            notModified = withEtag && ifNoneMatch.equals(etag);
+        } else if (ifModifiedSince != null) {
+            java.time.Instant since = ZonedDateTime.parse(ifModifiedSince, DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
+            notModified = !since.isBefore(modified);
+        } else {
+            notModified = false;
+        }
+        String lastModified = "Last-Modified: " + DateTimeFormatter.RFC_1123_DATE_TIME.format(
+                modified.atZone(java.time.ZoneOffset.UTC));
+        String[] headers = withEtag ? new String[] {lastModified, "ETag: " + etag} : new String[] {lastModified};
+        if (notModified) {
+            send(out, 304, "text/html; charset=utf-8", "", headers);
+        } else {
+            fullResponses.computeIfAbsent(path, p -> new AtomicInteger()).incrementAndGet();
+            send(out, 200, "text/html; charset=utf-8", version.html(), headers);
+        }
+    }
+
+    /** The value of the request's header {@code name}, or null. */
+    private static String header(String request, String name) {
+        for (String line : request.split("\n")) {
+            if (line.isEmpty()) {
+                return null;
+            }
+            int colon = line.indexOf(':');
+            if (colon > 0 && line.substring(0, colon).equalsIgnoreCase(name)) {
+                return line.substring(colon + 1).strip();
+            }
+        }
+        return null;
     }
 
     /** A request on {@code /hang}: ended once its client closed (read without blocking). */

@@ -27,6 +27,7 @@ public final class JobBuilder {
     private int timeoutMs = 10_000;
     private int maxBodyBytes = 1 << 20;
     private boolean follow = true;
+    private boolean conditional;
     private String idempotencyKey;
     private byte[] requestHash;
     private String metadata;
@@ -66,6 +67,11 @@ public final class JobBuilder {
         return this;
     }
 
+    public JobBuilder conditional() {
+        conditional = true;
+        return this;
+    }
+
     public JobBuilder noRedirects() {
         follow = false;
         return this;
@@ -97,7 +103,7 @@ public final class JobBuilder {
 
     public NewJob build() {
         return new NewJob(url, URI.create(url).getHost(), method, headers, body, priority, runAt, delayMs, maxAttempts,
-                timeoutMs, maxBodyBytes, true, follow, List.of("title", "links"), idempotencyKey, requestHash,
+                timeoutMs, maxBodyBytes, true, follow, List.of("title", "links"), conditional, idempotencyKey, requestHash,
                 metadata);
     }
 

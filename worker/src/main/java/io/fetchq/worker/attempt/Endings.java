@@ -87,6 +87,7 @@ final class Endings {
         }
         return new Payload(r.contentType(), (long) r.body().length, r.truncated(), r.finalUrl(),
                 processed == null ? null : processed.sha256(), processed == null ? null : processed.title(),
-                processed == null ? null : processed.linksJson(), keepBody && processed != null ? r.body() : null);
+                processed == null ? null : processed.linksJson(), keepBody && processed != null ? r.body() : null,
+                r.etag(), r.lastModified());
     }
 }

@@ -1,5 +1,6 @@
 package io.fetchq.worker.fetch;
 
+import java.time.Instant;
 import java.util.List;
 
 /** What one attempt to fetch a URL ended as. */
@@ -19,10 +20,12 @@ public sealed interface FetchOutcome {
      * @param retryAfterMs the {@code Retry-After} the server asked for, or null
      * @param memory the body's bytes in the worker's {@link BodyBudget}: whoever holds the body last
      *     releases it
+     * @param etag the {@code ETag}, when it could be sent back in a request header; else null
+     * @param lastModified the {@code Last-Modified}, when it is an HTTP date; else null
      */
     record Response(int status, String contentType, byte[] body, boolean truncated, String finalUrl,
-            Long retryAfterMs, List<Redirect> redirects, Timings timings, BodyBudget.Reservation memory)
-            implements FetchOutcome {
+            Long retryAfterMs, List<Redirect> redirects, Timings timings, BodyBudget.Reservation memory,
+            String etag, Instant lastModified) implements FetchOutcome {
     }
 
     /** No usable response: the kind and a short message. */

@@ -17,12 +17,14 @@ import java.net.UnknownHostException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -158,6 +160,7 @@ public final class HttpFetcher implements Fetcher {
         String method = job.method();
         byte[] body = job.body();
         Map<String, String> headers = Json.headers(job.headersJson());
+        addValidators(headers, job.validators());
         int hops = 0;
         boolean retriedStale = false;
         OkHttpClient client = clients[(int) Math.floorMod(job.jobId(), (long) POOL_SHARDS)];
@@ -236,6 +239,46 @@ public final class HttpFetcher implements Fetcher {
                 deadlines.release(watch);
             }
         }
+    }
+
+    /**
+     * A conditional GET's validators as request headers: {@code If-None-Match} when there is an
+     * ETag, else {@code If-Modified-Since}. A job's own header of either name is left as it is.
+     */
+    static void addValidators(Map<String, String> headers, ClaimedJob.Validators validators) {
+        if (validators == null || headers.keySet().stream().anyMatch(
+                h -> h.equalsIgnoreCase("If-None-Match") || h.equalsIgnoreCase("If-Modified-Since"))) {
+            return;
+        }
+        if (validators.etag() != null) {
+            headers.put("If-None-Match", validators.etag());
+        } else if (validators.lastModified() != null) {
+            headers.put("If-Modified-Since", HTTP_DATE.format(validators.lastModified()));
+        }
+    }
+
+    /** IMF-fixdate (RFC 9110, 5.6.7): the form in which HTTP dates are sent. */
+    private static final DateTimeFormatter HTTP_DATE =
+            DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", Locale.US).withZone(ZoneOffset.UTC);
+
+    /** Longest ETag kept: a validator, not a place for data. */
+    static final int MAX_ETAG_LENGTH = 1024;
+
+    /**
+     * The ETag as it can be sent back in {@code If-None-Match}: visible ASCII and spaces only (what
+     * a request header may carry), at most {@link #MAX_ETAG_LENGTH} characters; else null.
+     */
+    static String etag(String value) {
+        if (value == null || value.isEmpty() || value.length() > MAX_ETAG_LENGTH) {
+            return null;
+        }
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (c < 0x20 || c > 0x7e) {
+                return null;
+            }
+        }
+        return value;
     }
 
     private Request request(HttpUrl url, String method, Map<String, String> headers, byte[] body,
@@ -318,7 +361,8 @@ public final class HttpFetcher implements Fetcher {
         return new FetchOutcome.Response(response.code(), type == null ? response.header("Content-Type") : type.toString(),
                 bytes, truncated, response.request().url().toString(),
                 retryAfterMs(response.header("Retry-After"), clock), List.copyOf(chain),
-                timings(timings, started, ttfbNanos), memory);
+                timings(timings, started, ttfbNanos), memory, etag(response.header("ETag")),
+                response.headers().getInstant("Last-Modified"));
     }
 
     /** Bytes read from the socket at a time, when the body's length is not announced. */

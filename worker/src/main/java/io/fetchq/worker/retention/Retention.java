@@ -57,13 +57,31 @@ public final class Retention implements AutoCloseable {
             deleted = queries.deleteFinishedBefore(cutoff, properties.batchSize());
             jobs += deleted;
         } while (deleted == properties.batchSize() && !Thread.currentThread().isInterrupted());
+        long contents = deleteUnusedContents();
         int batches = queries.deleteEmptyBatchesBefore(cutoff);
-        if (jobs + batches > 0) {
-            log.info("retention: deleted {} jobs finished before {} (with their attempts and bodies) and {} batches",
-                    jobs, cutoff, batches);
+        if (jobs + batches + contents > 0) {
+            log.info("retention: deleted {} jobs finished before {} (with their attempts and bodies), {} stored"
+                    + " contents no job points at any more, and {} batches", jobs, cutoff, contents, batches);
         }
         return jobs;
     }
+
+    /**
+     * Deletes the stored contents that no body points at any more, a short locked transaction at a
+     * time (completions wait for each); stops early when the lock does not come in time.
+     */
+    private long deleteUnusedContents() {
+        long deleted = 0;
+        RetentionQueries.Contents pass;
+        do {
+            pass = queries.deleteUnusedContents(properties.batchSize(), CONTENT_LOCK_TIMEOUT);
+            deleted += pass.deleted();
+        } while (pass.locked() && pass.checked() == properties.batchSize() && !Thread.currentThread().isInterrupted());
+        return deleted;
+    }
+
+    /** How long a pass waits for the lock on stored contents before leaving them to the next pass. */
+    private static final Duration CONTENT_LOCK_TIMEOUT = Duration.ofSeconds(2);
 
     @Override
     public void close() {

@@ -25,7 +25,7 @@ class RetryPolicyTest {
 
     private static FetchOutcome tooMany(Long retryAfterMs) {
         return new FetchOutcome.Response(429, "text/plain", new byte[0], false, "http://example.com/", retryAfterMs,
-                List.of(), new Timings(null, null, null, null, 1, null), BodyBudget.unlimited().none());
+                List.of(), new Timings(null, null, null, null, 1, null), BodyBudget.unlimited().none(), null, null);
     }
 
     private RetryPolicy.Decision.Retry decide(Long retryAfterMs) {
