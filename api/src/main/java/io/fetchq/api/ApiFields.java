@@ -49,14 +49,16 @@ final class ApiFields {
         field("job_id", "the job's identifier", 42);
         field("batch_id", "the batch the job was submitted in, or null", 7);
         field("host", "the URL's host, lower-case", "example.com");
-        field("state", "queued, running, completed, failed or cancelled", "completed");
-        field("attempts", "attempts made in the current budget (after a retry it counts again from 0)", 1);
-        field("next_attempt_at", "when a queued job is due", "2026-12-01T08:00:00Z");
-        field("created_at", "when it was submitted", "2026-11-25T16:00:00Z");
+        field("state", "a job: queued, running, completed, failed or cancelled; a webhook delivery: pending, "
+                + "delivered or failed", "completed");
+        field("attempts", "a job: attempts made in the current budget (after a retry it counts again from 0); a "
+                + "webhook delivery: its attempts, first to last", 1);
+        field("next_attempt_at", "when a queued job is due; when a webhook delivery is sent again", "2026-12-01T08:00:00Z");
+        field("created_at", "when it was submitted (a webhook attempt: when it started)", "2026-11-25T16:00:00Z");
         field("started_at", "when its first attempt started", "2026-11-25T16:00:01Z");
         field("finished_at", "when it reached its final state", "2026-11-25T16:00:02Z");
         field("result", "the outcome of the final (or latest) attempt; null until there is one", null);
-        field("status_code", "HTTP status of the response", 200);
+        field("status_code", "HTTP status of the response (a webhook attempt: of the endpoint's answer)", 200);
         field("content_type", "Content-Type of the response", "text/html; charset=utf-8");
         field("body_bytes", "response body size after decoding, up to max_body_bytes", 2048);
         field("body_truncated", "the body was longer than max_body_bytes", false);
@@ -122,6 +124,22 @@ final class ApiFields {
         field("schedule_id", "the schedule this batch is a run of; null for a batch submitted as one", 7);
         field("nominal_time", "the time of the schedule this run is for (a manual run: when it was asked for); "
                 + "null for a batch submitted as one", "2026-11-25T16:00:00Z");
+        // Webhooks.
+        field("events", "the event types an endpoint receives: batch.completed, job.failed, job.changed, "
+                + "schedule.run_completed", java.util.List.of("batch.completed", "job.failed"));
+        field("description", "what the endpoint is for", "alerts to the on-call channel");
+        field("secret", "the signing secret (whsec_ + base64), only in the answer that created the endpoint: keep it "
+                + "now, it is never shown again", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+        field("disabled", "nothing is sent to the endpoint: it answered 410 Gone, failed for "
+                + "fetchq.webhooks.disable-after (5 days), or was disabled by request", false);
+        field("disabled_at", "when the endpoint was disabled; null while enabled", null);
+        field("disabled_reason", "why the endpoint was disabled", "the endpoint answered 410 Gone");
+        field("webhook_id", "the endpoint a delivery goes to", 3);
+        field("event_id", "the event delivered: the webhook-id header is evt_ and this id, the same on every attempt",
+                1042);
+        field("event_type", "batch.completed, job.failed, job.changed or schedule.run_completed", "batch.completed");
+        field("delivered_at", "when an attempt got a 2xx; null until then", "2026-11-25T16:00:03Z");
+        field("error", "why an attempt failed: the status it got, or what went wrong", "HTTP 503");
         // Stats.
         field("oldest_due_age_ms", "how long the oldest due job has waited to be claimed (the lag)", 250);
         field("completions_per_second", "jobs that reached a final state per second, over the last minute", 812.5);
@@ -163,7 +181,7 @@ final class ApiFields {
 
     /** What every query parameter and path variable means, by name. */
     static final Map<String, String> PARAMETERS = Map.ofEntries(
-            Map.entry("id", "the job's or batch's identifier"),
+            Map.entry("id", "the identifier of the job, batch, schedule or webhook"),
             Map.entry("wait_ms", "hold the answer until the job or batch is final, at most this many milliseconds "
                     + "(capped at fetchq.api.max-wait)"),
             Map.entry("state", "only jobs in this state: queued, running, completed, failed or cancelled"),
@@ -175,7 +193,8 @@ final class ApiFields {
             Map.entry("format", "ndjson (default) or csv; without it, Accept: text/csv chooses CSV"),
             Map.entry("Accept", "text/csv for CSV when format is not given"),
             Map.entry("url", "the URL to parse"),
-            Map.entry("before_id", "only batches with a smaller id (the last id of the previous page)"));
+            Map.entry("before_id", "only batches or deliveries with a smaller id (the last id of the previous page)"),
+            Map.entry("deliveryId", "the delivery's identifier"));
 
     private ApiFields() {
     }

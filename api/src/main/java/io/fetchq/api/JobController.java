@@ -13,6 +13,7 @@ import io.fetchq.db.JobFilter;
 import io.fetchq.db.DbConfiguration;
 import io.fetchq.db.Finished;
 import io.fetchq.db.JobQueries;
+import io.fetchq.db.JobResource;
 import io.fetchq.db.Notifier;
 import io.fetchq.db.JobRow;
 import io.fetchq.db.JobState;
@@ -221,6 +222,6 @@ class JobController {
     }
 
     private JobResource resource(JobRow row) {
-        return JobResource.of(row, secrets);
+        return JobResource.of(row, secrets.redact(row.headers()));
     }
 }

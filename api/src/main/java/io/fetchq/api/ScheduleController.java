@@ -224,35 +224,15 @@ class ScheduleController {
     }
 
     private static boolean absent(JsonNode root, String field) {
-        return root.get(field) == null || root.get(field).isNull();
+        return JsonFields.absent(root, field);
     }
 
     private static String text(JsonNode root, String field, Errors errors) {
-        JsonNode node = root.get(field);
-        if (node == null || node.isNull()) {
-            return null;
-        }
-        if (!node.isString() || node.stringValue().isBlank()) {
-            errors.add(FieldError.atPointer("/" + field, "must be a non-empty string"));
-            return null;
-        }
-        String value = node.stringValue();
-        if (field.equals("name") && value.length() > MAX_NAME) {
-            errors.add(FieldError.atPointer("/name", "must be at most " + MAX_NAME + " characters"));
-        }
-        return value;
+        return JsonFields.text(root, field, field.equals("name") ? MAX_NAME : Integer.MAX_VALUE, errors);
     }
 
     private static Boolean flag(JsonNode root, String field, Errors errors) {
-        JsonNode node = root.get(field);
-        if (node == null || node.isNull()) {
-            return null;
-        }
-        if (!node.isBoolean()) {
-            errors.add(FieldError.atPointer("/" + field, "must be true or false"));
-            return null;
-        }
-        return node.booleanValue();
+        return JsonFields.flag(root, field, errors);
     }
 
     private static CatchUp catchUp(JsonNode root, Errors errors) {

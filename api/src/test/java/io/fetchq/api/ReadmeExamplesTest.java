@@ -33,7 +33,7 @@ class ReadmeExamplesTest extends ApiTestBase {
 
     @Test
     void curlExamplesAndSqlQueriesWork() throws Exception {
-        sql.sql("TRUNCATE fetchq.queue, fetchq.body, fetchq.body_content, fetchq.body_release, fetchq.url_state, fetchq.attempt, fetchq.job, fetchq.batch, fetchq.api_key, fetchq.schedule, fetchq.schedule_job RESTART IDENTITY")
+        sql.sql("TRUNCATE fetchq.queue, fetchq.body, fetchq.body_content, fetchq.body_release, fetchq.url_state, fetchq.attempt, fetchq.job, fetchq.batch, fetchq.api_key, fetchq.schedule, fetchq.schedule_job, fetchq.webhook, fetchq.event, fetchq.webhook_delivery, fetchq.webhook_attempt RESTART IDENTITY")
                 .update();
         // The examples that manage keys use an admin key, made as the README says (key 1).
         String adminKey = sql.sql("SELECT key FROM fetchq.create_api_key('default', '{admin}', 'first admin')")

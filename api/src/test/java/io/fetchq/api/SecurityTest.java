@@ -161,6 +161,27 @@ class SecurityTest {
     // ---- tenants ----------------------------------------------------------------------------------
 
     @Test
+    void aWebhookEndpointIsItsTenantsOwn() {
+        String acme = createKey("acme-hooks", "submit", "read");
+        String globex = createKey("globex-hooks", "submit", "read");
+        String readOnly = createKey("acme-hooks", "read");
+        Response created = call("POST", "/api/v1/webhooks", acme, "application/json",
+                "{\"url\": \"https://hooks.example/acme\", \"events\": [\"batch.completed\"]}");
+        assertThat(created.status()).as(created.body()).isEqualTo(201);
+        long id = created.json().get("id").asLong();
+        assertThat(created.json().get("tenant").asString()).isEqualTo("acme-hooks");
+
+        assertThat(call("GET", "/api/v1/webhooks/" + id, globex, null, null).status()).isEqualTo(404);
+        assertThat(call("GET", "/api/v1/webhooks/" + id + "/deliveries", globex, null, null).status()).isEqualTo(404);
+        assertThat(call("DELETE", "/api/v1/webhooks/" + id, globex, null, null).status()).isEqualTo(404);
+        assertThat(call("GET", "/api/v1/webhooks", globex, null, null).json()).isEmpty();
+        assertThat(call("GET", "/api/v1/webhooks", acme, null, null).json()).hasSize(1);
+        assertThat(call("POST", "/api/v1/webhooks", readOnly, "application/json",
+                "{\"url\": \"https://hooks.example/r\", \"events\": [\"job.failed\"]}").status()).isEqualTo(403);
+        assertThat(call("GET", "/api/v1/webhooks", ADMIN_KEY, null, null).json().size()).isGreaterThanOrEqualTo(1);
+    }
+
+    @Test
     void aKeySeesOnlyItsOwnTenantsJobsAndBatchesAndAnAdminSeesAll() {
         String alice = createKey("alice", "submit", "read");
         String bob = createKey("bob", "submit", "read");

@@ -111,6 +111,7 @@ public class BatchQueries {
             // Flag first (a worker re-queueing a job meanwhile ends it cancelled), then end the queued.
             jdbc.sql(FLAG_ALL).param("batch", id).update();
             jdbc.sql(CANCEL_QUEUED).param("batch", id).query().singleRow();
+            Events.settleBatches(jdbc, List.of(id));
             return getById(id, tenant);
         });
     }

@@ -439,6 +439,9 @@ public class JobQueries {
                     .param("id", id)
                     .update();
             jdbc.sql(CANCEL_QUEUED).param("id", id).query().singleRow();
+            // The job may have been its batch's last unfinished one.
+            jdbc.sql("SELECT batch_id FROM fetchq.job WHERE id = :id AND batch_id IS NOT NULL").param("id", id)
+                    .query(Long.class).optional().ifPresent(batch -> Events.settleBatches(jdbc, List.of(batch)));
             return getById(id, tenant);
         });
     }

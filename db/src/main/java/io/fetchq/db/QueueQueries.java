@@ -15,7 +15,10 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.stereotype.Repository;
+import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * The worker's hot path: claim due jobs, record attempts, complete many jobs in one statement, and
@@ -204,7 +207,7 @@ public class QueueQueries {
                 -- Rows locked in job order, so that concurrent statements over the same jobs (the
                 -- heartbeat, another completer) cannot deadlock.
                 -- Attempt times arrive as microseconds since the epoch: binary integers, no text to parse.
-                SELECT i.*, q.first_started_at, j.tenant,
+                SELECT i.*, q.first_started_at, j.tenant, j.batch_id,
                        CASE WHEN i.final_state = 'completed' AND i.status_code IN (200, 304) AND j.method = 'GET'
                             THEN sha256(convert_to(j.url, 'UTF8')) END AS url_key,
                        timestamptz 'epoch' + i.started_us * interval '1 microsecond' AS started_at,
@@ -283,6 +286,29 @@ public class QueueQueries {
                 -- What finished, as "jobs finished" notifications name it (Finished), and what to count.
                 RETURNING CASE WHEN j.batch_id IS NULL THEN 'j' || j.id ELSE 'b' || j.batch_id END AS finished,
                           j.batch_id, j.state, j.finished_at, 'queued' AS from_state
+            ), """ + Events.SUBSCRIBED + """
+            , job_events AS (
+                SELECT e.tenant, t.type, e.batch_id, e.job_id, NULL::bigint AS schedule_id
+                FROM ending e
+                CROSS JOIN LATERAL (VALUES ('job.failed', e.end_state = 'failed'), ('job.changed', e.changed IS TRUE))
+                    AS t(type, happened)
+                WHERE t.happened
+            ), """ + Events.write("job_events") + """
+            , unsure AS (
+                -- Batches this statement finished jobs of, whose completion someone subscribes to, and
+                -- with no witness that one of their jobs stays unfinished past this transaction: one
+                -- this statement queues again, or another running one locked here so that no one can
+                -- end it before this transaction commits (rows others are ending are locked: skipped).
+                -- For these the caller reads whether the batch is done, under the batch's lock (Events).
+                SELECT b.batch_id
+                FROM (SELECT DISTINCT batch_id, tenant FROM ending WHERE batch_id IS NOT NULL) b
+                WHERE EXISTS (SELECT 1 FROM subscribed s WHERE s.tenant = b.tenant
+                                                        AND s.events && ARRAY['batch.completed', 'schedule.run_completed'])
+                  AND NOT EXISTS (SELECT 1 FROM fenced f WHERE f.batch_id = b.batch_id AND f.end_state IS NULL)
+                  AND (SELECT q.job_id FROM fetchq.queue q
+                       WHERE q.batch_id = b.batch_id AND q.state = 'running'
+                         AND q.job_id <> ALL (ARRAY(SELECT job_id FROM fenced))
+                       LIMIT 1 FOR KEY SHARE OF q SKIP LOCKED) IS NULL
             ), tracked AS (
                 -- The URLs' new state, the latest job of each; in key order, so that statements
                 -- writing the same URLs cannot deadlock.
@@ -333,11 +359,13 @@ public class QueueQueries {
                     body = EXCLUDED.body
             ), """ + Counts.cte("results") + """
 
-            -- Written claims, then what finished, then nothing from counted (read so that it runs):
-            -- arms of a union, as a join of the CTEs would be planned as a loop over one of them.
-            SELECT job_id, NULL AS finished FROM fenced
-            UNION ALL SELECT NULL, finished FROM results
-            UNION ALL SELECT NULL, NULL FROM counted
+            -- Written claims, then what finished, then batches to settle, then nothing from counted
+            -- (read so that it runs): arms of a union, as a join of the CTEs would be planned as a
+            -- loop over one of them.
+            SELECT job_id, NULL AS finished, NULL::bigint AS unsure FROM fenced
+            UNION ALL SELECT NULL, finished, NULL FROM results
+            UNION ALL SELECT NULL, NULL, batch_id FROM unsure
+            UNION ALL SELECT NULL, NULL, NULL FROM counted
             """;
 
     /**
@@ -381,16 +409,26 @@ public class QueueQueries {
                 FROM expired e
                 WHERE j.id = e.job_id AND (e.attempt >= e.attempt_limit OR e.cancel_requested)
                 RETURNING CASE WHEN j.batch_id IS NULL THEN 'j' || j.id ELSE 'b' || j.batch_id END AS finished,
-                          j.batch_id, j.state, j.finished_at, 'queued' AS from_state
-            ), """ + Counts.cte("results") + """
+                          j.batch_id, j.state, j.finished_at, 'queued' AS from_state, j.tenant, j.id AS job_id
+            ), """ + Events.SUBSCRIBED + """
+            , job_events AS (
+                SELECT r.tenant, 'job.failed' AS type, r.batch_id, r.job_id, NULL::bigint AS schedule_id
+                FROM results r WHERE r.state = 'failed'
+            ), """ + Events.write("job_events") + ", " + Counts.cte("results") + """
 
             SELECT (SELECT count(*) FROM requeued) AS requeued, (SELECT count(*) FROM ended) AS ended,
-                   (SELECT array_agg(DISTINCT finished) FROM results) AS finished, """ + Counts.RUN;
+                   (SELECT array_agg(DISTINCT finished) FROM results) AS finished,
+                   (SELECT array_agg(DISTINCT batch_id) FROM results WHERE batch_id IS NOT NULL) AS batches, """
+            + Counts.RUN;
 
     private final JdbcTemplate jdbc;
+    private final JdbcClient client;
+    private final TransactionTemplate transactions;
 
     public QueueQueries(JdbcTemplate jdbc) {
         this.jdbc = jdbc;
+        this.client = JdbcClient.create(jdbc);
+        this.transactions = new TransactionTemplate(new DataSourceTransactionManager(jdbc.getDataSource()));
     }
 
     /**
@@ -583,6 +621,16 @@ public class QueueQueries {
     public List<Long> completeMany(Collection<? extends Completion> completions, String workerId,
             Collection<String> finished) {
         List<Completion> list = List.copyOf(completions);
+        return transactions.execute(status -> {
+            List<Long> unsure = new ArrayList<>();
+            List<Long> written = completeMany(list, workerId, finished, unsure);
+            Events.settleBatches(client, unsure);
+            return written;
+        });
+    }
+
+    private List<Long> completeMany(List<Completion> list, String workerId, Collection<String> finished,
+            Collection<Long> unsure) {
         return jdbc.execute((Connection c) -> {
             try (PreparedStatement ps = c.prepareStatement(COMPLETE_MANY)) {
                 int p = 1;
@@ -613,6 +661,10 @@ public class QueueQueries {
                         String key = rs.getString(2);
                         if (key != null) {
                             finished.add(key);
+                        }
+                        long batchId = rs.getLong(3);
+                        if (!rs.wasNull()) {
+                            unsure.add(batchId);
                         }
                     }
                 }
@@ -701,15 +753,27 @@ public class QueueQueries {
         return rescueExpired(limit, new ArrayList<>());
     }
 
-    /** As {@link #rescueExpired(int)}, adding to {@code finished} the {@link Finished} key of each job it ended. */
+    /**
+     * As {@link #rescueExpired(int)}, adding to {@code finished} the {@link Finished} key of each job
+     * it ended; in the same transaction, the completion events of the batches it finished.
+     */
     public Rescued rescueExpired(int limit, Collection<String> finished) {
-        return jdbc.queryForObject(RESCUE_EXPIRED, (rs, n) -> {
-            Array keys = rs.getArray("finished");
-            if (keys != null) {
-                finished.addAll(List.of((String[]) keys.getArray()));
-            }
-            return new Rescued(rs.getLong("requeued"), rs.getLong("ended"));
-        }, limit);
+        return transactions.execute(status -> {
+            List<Long> batches = new ArrayList<>();
+            Rescued rescued = jdbc.queryForObject(RESCUE_EXPIRED, (rs, n) -> {
+                Array keys = rs.getArray("finished");
+                if (keys != null) {
+                    finished.addAll(List.of((String[]) keys.getArray()));
+                }
+                Array ended = rs.getArray("batches");
+                if (ended != null) {
+                    batches.addAll(List.of((Long[]) ended.getArray()));
+                }
+                return new Rescued(rs.getLong("requeued"), rs.getLong("ended"));
+            }, limit);
+            Events.settleBatches(client, batches);
+            return rescued;
+        });
     }
 
     /** Binds a room map as two parameters from {@code p}: host names ({@code text[]}) and their room ({@code int4[]}), in step. */

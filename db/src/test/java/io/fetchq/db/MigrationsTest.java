@@ -32,6 +32,8 @@ class MigrationsTest {
             List.of("schedules", "schedule_id", "name", "cron", "every", "time_zone", "catch_up", "paused", "next_run_at",
                     "last_run_at", "last_batch_id", "created_at"),
             List.of("job_bodies", "job_id", "content_type", "body"),
+            List.of("webhook_deliveries", "delivery_id", "webhook_id", "event_type", "event_id", "attempt", "status_code",
+                    "error", "created_at", "delivered_at", "next_attempt_at"),
             List.of("workers", "worker_id", "hostname", "pid", "started_at", "last_seen_at", "in_flight", "state"),
             List.of("api_keys", "id", "tenant", "name", "scopes", "prefix", "created_at", "last_used_at", "revoked_at"));
 

@@ -225,6 +225,31 @@ class CliTest {
     }
 
     @Test
+    void webhooksAreCreatedListedAndTheirDeliveriesShown() throws IOException {
+        Run created = fetchq("webhooks", "create", site("/hooks/cli"), "--event=batch.completed,job.failed",
+                "--description=cli hooks");
+        assertThat(created.exit()).as(created.err()).isZero();
+        long id = Long.parseLong(created.out().strip());
+        assertThat(created.err()).contains("webhook " + id + ": signing secret whsec_").contains("never shown again");
+        assertThat(fetchq("webhooks", "list").out())
+                .contains(id + "\t" + site("/hooks/cli") + "\tbatch.completed,job.failed\tenabled");
+
+        Path urls = work.resolve("hooked.txt");
+        Files.writeString(urls, site("/hooked/1") + "\n");
+        assertThat(fetchq("submit", urls.toString(), "--wait").exit()).isZero();
+        Awaitility.await("the batch's completion delivered").atMost(Duration.ofSeconds(30)).until(() ->
+                fetchq("webhooks", "deliveries", String.valueOf(id)).out().contains("\tdelivered\t1 attempts\tHTTP 200"));
+        assertThat(fetchq("webhooks", "deliveries", String.valueOf(id)).out()).contains("\tbatch.completed evt_");
+
+        Run bad = fetchq("webhooks", "create", site("/hooks/bad"), "--event=job.exploded");
+        assertThat(bad.exit()).isEqualTo(Fetchq.REFUSED);
+        assertThat(bad.err()).contains("HTTP 400").contains("unknown event type");
+        Run missing = fetchq("webhooks", "deliveries", "999999");
+        assertThat(missing.exit()).isEqualTo(Fetchq.REFUSED);
+        assertThat(missing.err()).contains("HTTP 404");
+    }
+
+    @Test
     void keysAreCreatedUsedAndRevokedAndHeadersTravelInTheBody() throws IOException {
         Run created = fetchq("keys", "create", "--tenant=cli", "--scope=submit,read", "--name=cli test");
         assertThat(created.exit()).as(created.err()).isZero();

@@ -1,11 +1,14 @@
 package io.fetchq.worker;
 
+import io.fetchq.db.BatchQueries;
 import io.fetchq.db.DbConfiguration;
 import io.fetchq.db.DbConnections;
 import io.fetchq.db.Notifier;
 import io.fetchq.db.HostLedger;
+import io.fetchq.db.JobQueries;
 import io.fetchq.db.QueueQueries;
 import io.fetchq.db.RetentionQueries;
+import io.fetchq.db.WebhookQueries;
 import io.fetchq.db.WorkerQueries;
 import io.fetchq.url.FetchProperties;
 import io.fetchq.url.UrlConfiguration;
@@ -15,6 +18,8 @@ import io.fetchq.worker.fetch.HttpFetcher;
 import io.fetchq.worker.retention.Retention;
 import io.fetchq.worker.retention.RetentionProperties;
 import io.fetchq.worker.time.Ticker;
+import io.fetchq.worker.webhook.WebhookProperties;
+import io.fetchq.worker.webhook.WebhookSender;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import javax.sql.DataSource;
@@ -34,7 +39,7 @@ import org.springframework.context.annotation.Import;
  */
 @Configuration(proxyBeanMethods = false)
 @Import({DbConfiguration.class, UrlConfiguration.class})
-@EnableConfigurationProperties({WorkerProperties.class, RetentionProperties.class})
+@EnableConfigurationProperties({WorkerProperties.class, RetentionProperties.class, WebhookProperties.class})
 @ConditionalOnBooleanProperty(name = "fetchq.worker.enabled", matchIfMissing = true)
 public class WorkerConfiguration {
 
@@ -63,13 +68,20 @@ public class WorkerConfiguration {
         return new Retention(properties, queries, () -> metrics.loopFailed("retention"), worker.id());
     }
 
+    @Bean(destroyMethod = "")
+    WebhookSender fetchqWebhookSender(WebhookProperties properties, WebhookQueries webhooks, JobQueries jobs,
+            BatchQueries batches, UrlPolicy policy, FetchProperties fetch, WorkerProperties worker, WorkerMetrics metrics) {
+        return new WebhookSender(properties, webhooks, jobs, batches, policy, fetch, Dns.SYSTEM, Clock.systemUTC(),
+                metrics, worker.id(), () -> metrics.loopFailed("webhooks"));
+    }
+
     /**
      * Starts the worker (and its LISTEN connection) once the context is up, and stops both
      * gracefully before the database goes.
      */
     @Bean
-    SmartLifecycle fetchqWorkerLifecycle(Worker worker, Retention retention, DataSource dataSource,
-            WorkerMetrics metrics) {
+    SmartLifecycle fetchqWorkerLifecycle(Worker worker, Retention retention, WebhookSender webhooks,
+            DataSource dataSource, WorkerMetrics metrics) {
         return new SmartLifecycle() {
             private volatile boolean running;
             private NotificationListener listener;
@@ -81,11 +93,13 @@ public class WorkerConfiguration {
                         metrics);
                 listener.start();
                 retention.start();
+                webhooks.start();
                 running = true;
             }
 
             @Override
             public void stop() {
+                webhooks.close();
                 retention.close();
                 listener.close();
                 worker.close();

@@ -26,6 +26,7 @@ public final class WorkerMetrics {
     private final Counter leasesLost;
     private final Map<String, Counter> attempts = new ConcurrentHashMap<>();
     private final Map<String, Counter> loopFailures = new ConcurrentHashMap<>();
+    private final Map<String, Counter> webhookAttempts = new ConcurrentHashMap<>();
     private final Timer dns;
     private final Timer connect;
     private final Timer tls;
@@ -108,6 +109,15 @@ public final class WorkerMetrics {
     }
 
     /** A background loop's pass failed (it logs, waits and goes on): claim, heartbeat, complete. */
+    /** A webhook delivery attempt recorded: delivered, retry, gave_up or gone. */
+    public void webhookAttempt(String outcome) {
+        webhookAttempts.computeIfAbsent(outcome, o -> Counter.builder("fetchq.webhook.attempts")
+                .description("Webhook delivery attempts by outcome: delivered (2xx), retry (sent again later), "
+                        + "gave_up (the last attempt failed), gone (410: endpoint disabled)")
+                .tag("outcome", o)
+                .register(registry)).increment();
+    }
+
     public void loopFailed(String loop) {
         loopFailures.computeIfAbsent(loop, l -> loopFailures(registry, l)).increment();
     }

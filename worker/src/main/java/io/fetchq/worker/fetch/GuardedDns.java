@@ -13,12 +13,12 @@ import okhttp3.Dns;
  * refusing blocked ones closes the DNS-rebinding window: what is checked is what is dialled.
  * Blocked addresses are dropped; when none is left the lookup fails as {@code blocked}.
  */
-final class GuardedDns implements Dns {
+public final class GuardedDns implements Dns {
 
     private final UrlPolicy policy;
     private final Dns delegate;
 
-    GuardedDns(UrlPolicy policy, Dns delegate) {
+    public GuardedDns(UrlPolicy policy, Dns delegate) {
         this.policy = policy;
         this.delegate = delegate;
     }
