@@ -1,11 +1,12 @@
 -- Conditional requests, changes, and bodies stored once per tenant.
 --
--- Every GET that ends with a 200 leaves what it saw of its URL in fetchq.url_state, one row per
--- (tenant, URL): the validators (ETag, Last-Modified) and the body's SHA-256. The completion
--- statement reads the row it replaces to say whether the body changed, and a later conditional
--- job of that URL is claimed with the validators, sends them, and on a 304 keeps the earlier body
--- as the current one. Bodies are kept once per tenant and SHA-256 in fetchq.body_content; a job's
--- fetchq.body row points at its content.
+-- Every conditional GET (a schedule's, or one submitted with "conditional": true) that ends with a
+-- 200 leaves what it saw of its URL in fetchq.url_state, one row per (tenant, URL): the validators
+-- (ETag, Last-Modified) and the body's SHA-256. The completion statement reads the row it
+-- replaces to say whether the body changed, and the next conditional job of that URL is claimed
+-- with the validators, sends them, and on a 304 keeps the earlier body as the current one. Their
+-- bodies are kept once per tenant and SHA-256 in fetchq.body_content, a job's fetchq.body row
+-- pointing at its content; other jobs' bodies stay in their body row.
 
 -- Whether a GET sends the validators of its URL's last 200 (a schedule's jobs do by default).
 ALTER TABLE fetchq.job ADD COLUMN conditional boolean NOT NULL DEFAULT false;

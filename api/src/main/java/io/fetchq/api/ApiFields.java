@@ -36,9 +36,9 @@ final class ApiFields {
         field("store_body", "keep the response body; default true", true);
         field("follow_redirects", "follow up to 10 redirects, each checked; default true", true);
         field("extract", "what to extract from HTML: title, links", java.util.List.of("title"));
-        field("conditional", "a GET that sends If-None-Match (its URL's last ETag) or else If-Modified-Since from the "
-                + "last 200 of the URL in the tenant, and on a 304 keeps that body as the current one; default false, "
-                + "true for a schedule's GETs", true);
+        field("conditional", "a GET that watches its URL: it sends If-None-Match (the URL's last ETag) or else "
+                + "If-Modified-Since from the last conditional 200 of the URL in the tenant, keeps that body on a 304, "
+                + "and says whether the body changed; default false, true for a schedule's GETs", true);
         field("idempotency_key", "makes a submit safe to repeat: same key and request answer the same job", "page-42");
         field("metadata", "any JSON object up to 8 KiB, stored for your own queries", Map.of("crawl", "c1"));
         field("defaults", "fields applied to every job of the batch that does not set them", Map.of("max_attempts", 5));
@@ -75,7 +75,8 @@ final class ApiFields {
         field("not_modified", "the response was a 304: the URL's earlier body (and its hash, size and extracted fields) "
                 + "is the result's; null unless completed", false);
         field("changed", "the body's SHA-256 differs from the previous 200 of this URL in the tenant; false when "
-                + "equal or a 304, null on the first fetch and for responses other than 200 and 304", true);
+                + "equal or a 304, null on the first fetch, for responses other than 200 and 304, and for jobs that are "
+                + "not conditional", true);
         field("next_after_id", "pass as after_id for the next page; null on the last", 142);
         // A batch.
         field("total", "jobs in the batch", 100000);

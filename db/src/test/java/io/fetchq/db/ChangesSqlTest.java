@@ -25,7 +25,7 @@ class ChangesSqlTest extends SqlTestBase {
 
     @Test
     void theClaimOfAConditionalJobBringsTheValidatorsOfItsUrlsLast200() {
-        complete(claimNew(aJob(URL)), 200, "v1", "\"e1\"", MODIFIED);
+        complete(claimNew(aJob(URL).conditional()), 200, "v1", "\"e1\"", MODIFIED);
 
         assertThat(claimNew(aJob(URL).conditional()).validators())
                 .isEqualTo(new ClaimedJob.Validators("\"e1\"", MODIFIED));
@@ -35,26 +35,33 @@ class ChangesSqlTest extends SqlTestBase {
 
     @Test
     void aChangedBodyIsStoredAgainAnUnchangedOneIsNot() {
-        long first = complete(claimNew(aJob(URL)), 200, "v1", "\"e1\"", MODIFIED);
-        long same = complete(claimNew(aJob(URL)), 200, "v1", "\"e1\"", MODIFIED);
-        long other = complete(claimNew(aJob(URL)), 200, "v2", "\"e2\"", MODIFIED.plusSeconds(60));
-        long notFound = complete(claimNew(aJob(URL)), 404, "gone", null, null);
+        long first = complete(claimNew(aJob(URL).conditional()), 200, "v1", "\"e1\"", MODIFIED);
+        long same = complete(claimNew(aJob(URL).conditional()), 200, "v1", "\"e1\"", MODIFIED);
+        long other = complete(claimNew(aJob(URL).conditional()), 200, "v2", "\"e2\"", MODIFIED.plusSeconds(60));
+        long notFound = complete(claimNew(aJob(URL).conditional()), 404, "gone", null, null);
 
         assertThat(result(first).get("changed")).isNull();
         assertThat(result(same).get("changed")).isEqualTo(false);
         assertThat(result(other).get("changed")).isEqualTo(true);
         assertThat(result(other)).containsEntry("etag", "\"e2\"").containsEntry("not_modified", false);
         assertThat(result(notFound).get("changed")).as("only a 200 or a 304 compares").isNull();
-        assertThat(count("fetchq.body_content")).isEqualTo(3);
+        assertThat(count("fetchq.body_content")).as("v1 and v2; a 404 is not a version").isEqualTo(2);
         assertThat(new String(jobs.bodyOf(same).orElseThrow().body(), StandardCharsets.UTF_8)).isEqualTo("v1");
+        assertThat(new String(jobs.bodyOf(notFound).orElseThrow().body(), StandardCharsets.UTF_8)).isEqualTo("gone");
         // The 404 did not become the URL's version: the next 200 compares with the last 200.
-        long back = complete(claimNew(aJob(URL)), 200, "v2", "\"e2\"", null);
+        long back = complete(claimNew(aJob(URL).conditional()), 200, "v2", "\"e2\"", null);
         assertThat(result(back).get("changed")).isEqualTo(false);
+        // A job that is not conditional tracks nothing: no validators next time, no changed, its body inline.
+        long plain = complete(claimNew(aJob(URL)), 200, "v3", "\"e3\"", null);
+        assertThat(result(plain).get("changed")).isNull();
+        assertThat(result(plain)).containsEntry("etag", "\"e3\"");
+        assertThat(claimNew(aJob(URL).conditional()).validators()).isEqualTo(new ClaimedJob.Validators("\"e2\"", null));
+        assertThat(count("fetchq.body_content")).isEqualTo(2);
     }
 
     @Test
     void a304KeepsTheEarlierVersionWithItsBodyHashAndExtractedFields() {
-        long first = complete(claimNew(aJob(URL)), 200, "v1", "\"e1\"", MODIFIED);
+        long first = complete(claimNew(aJob(URL).conditional()), 200, "v1", "\"e1\"", MODIFIED);
         ClaimedJob conditional = claimNew(aJob(URL).conditional());
         long kept = complete(conditional, 304, "", null, null);
 
@@ -75,9 +82,9 @@ class ChangesSqlTest extends SqlTestBase {
 
     @Test
     void retentionForgetsAUrlWithTheJobHoldingItsVersionAndDeletesContentsNoJobPointsAt() {
-        long first = complete(claimNew(aJob(URL)), 200, "v1", "\"e1\"", MODIFIED);
+        long first = complete(claimNew(aJob(URL).conditional()), 200, "v1", "\"e1\"", MODIFIED);
         long kept = complete(claimNew(aJob(URL).conditional()), 304, "", null, null);
-        long elsewhere = complete(claimNew(aJob("http://example.com/other")), 200, "v9", null, null);
+        long elsewhere = complete(claimNew(aJob("http://example.com/other").conditional()), 200, "v9", null, null);
         age(first, Duration.ofDays(40));
 
         assertThat(retention.deleteFinishedBefore(Instant.now().minus(Duration.ofDays(30)), 100)).isEqualTo(1);
@@ -99,7 +106,7 @@ class ChangesSqlTest extends SqlTestBase {
 
     @Test
     void contentsAreNotDeletedWhileACompletionMayStillPointAtThem() throws Exception {
-        long first = complete(claimNew(aJob(URL)), 200, "v1", null, null);
+        long first = complete(claimNew(aJob(URL).conditional()), 200, "v1", null, null);
         age(first, Duration.ofDays(40));
         retention.deleteFinishedBefore(Instant.now().minus(Duration.ofDays(30)), 100);
         try (Connection completing = dataSource.getConnection()) {

@@ -211,6 +211,9 @@ class ClaimPlansTest {
         }
         List<ClaimedJob> mine = plain.claimDue("w3", 10, 20, 8, Map.of(), Duration.ofMinutes(5));
         assertThat(mine).hasSize(10);
+        // Conditional jobs: their results read and write their URLs' state.
+        JdbcClient.create(pool).sql("UPDATE fetchq.job SET conditional = true WHERE id IN (:ids)")
+                .param("ids", mine.stream().map(ClaimedJob::jobId).toList()).update();
         assertReadsAtMost("completion of 10 jobs with 5,010 running", 100, 1_000,
                 () -> assertThat(queue.completeMany(mine.stream().<Completion>map(SqlTestBase::completed).toList(), "w3"))
                         .hasSize(10));

@@ -86,24 +86,26 @@ class ConditionalRequestsTest extends WorkerTestBase {
     }
 
     @Test
-    void jobsNotConditionalSendNoValidatorsYetSayWhetherTheBodyChangedAndStoreItOnce() {
+    void jobsNotConditionalNeitherSendValidatorsNorKeepTheUrlsVersion() {
         startWorker(settings());
         server.version("c", html("C", "one"));
         String url = server.url("/versioned/c");
 
         Map<String, Object> first = fetch(url, false);
-        Map<String, Object> same = fetch(url, false);
-        server.version("c", html("C", "two"));
-        Map<String, Object> changed = fetch(url, false);
-
+        Map<String, Object> second = fetch(url, false);
         assertThat(server.validatorsSent("/versioned/c")).isEmpty();
-        assertThat(server.fullResponses("/versioned/c")).isEqualTo(3);
         assertThat(first.get("changed")).isNull();
-        assertThat(same.get("changed")).isEqualTo(false);
-        assertThat(changed.get("changed")).isEqualTo(true);
-        assertThat(same.get("not_modified")).isEqualTo(false);
-        assertThat(body(id(same))).isEqualTo(html("C", "one"));
-        assertThat(count("SELECT count(*) FROM fetchq.body_content")).isEqualTo(2);
+        assertThat(second.get("changed")).as("not tracked").isNull();
+        assertThat(second.get("etag")).as("the response's ETag is still shown").isEqualTo(server.etag("c"));
+        assertThat(body(id(second))).isEqualTo(html("C", "one"));
+        assertThat(count("SELECT count(*) FROM fetchq.url_state")).isZero();
+
+        // The first conditional job of the URL has no version to send: it fetches the page whole.
+        Map<String, Object> watched = fetch(url, true);
+        assertThat(server.validatorsSent("/versioned/c")).isEmpty();
+        assertThat(watched.get("changed")).isNull();
+        assertThat(fetch(url, true).get("not_modified")).isEqualTo(true);
+        assertThat(server.fullResponses("/versioned/c")).isEqualTo(3);
     }
 
     @Test
