@@ -63,6 +63,14 @@ final class Events {
     private Events() {
     }
 
+    /** Whether any enabled endpoint subscribes to a batch's completion (of a batch or of a schedule's run). */
+    static boolean batchEventsWanted(JdbcClient jdbc) {
+        return jdbc.sql("""
+                SELECT EXISTS (SELECT 1 FROM fetchq.webhook
+                               WHERE disabled_at IS NULL AND events && ARRAY['batch.completed', 'schedule.run_completed'])""")
+                .query(Boolean.class).single();
+    }
+
     /**
      * Writes the completion events of those of {@code batchIds} that are done, in the caller's
      * transaction, after the statement that finished their jobs: locks the batches (in id order),

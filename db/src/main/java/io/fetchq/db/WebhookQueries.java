@@ -269,11 +269,6 @@ public class WebhookQueries {
                 .query(Long.class).single() > 0;
     }
 
-    /** Deliveries not yet delivered or given up: what the workers have still to send. */
-    public long pending() {
-        return jdbc.sql("SELECT count(*) FROM fetchq.webhook_delivery WHERE state = 'pending'").query(Long.class).single();
-    }
-
     private static String describe(Duration d) {
         return d.toDays() > 0 && d.equals(Duration.ofDays(d.toDays())) ? d.toDays() + " days" : d.toString();
     }

@@ -87,6 +87,22 @@ class EventsSqlTest extends SqlTestBase {
     @Test
     void resultsEndingABatchsLastJobsAtOnceWriteItsCompletionExactlyOnce() throws Exception {
         webhooks.create(Tenants.DEFAULT, "https://hooks.example/done", List.of("batch.completed"), null);
+        // A worker that knows of the endpoint: each result's transaction settles its batches.
+        raceBatchesToTheirEnd(new QueueQueries(jdbc));
+    }
+
+    @Test
+    void resultsOfWorkersNotYetAwareOfTheEndpointWriteTheCompletionExactlyOnceToo() throws Exception {
+        // Workers that looked for endpoints just before there was one: their results commit on
+        // their own and settle their batches right after.
+        QueueQueries unaware = new QueueQueries(jdbc);
+        unaware.completeMany(List.of(), WORKER);
+        webhooks.create(Tenants.DEFAULT, "https://hooks.example/done", List.of("batch.completed"), null);
+        raceBatchesToTheirEnd(unaware);
+    }
+
+    /** 40 batches of four jobs, one per "worker"; the four end each batch's jobs at once. */
+    private static void raceBatchesToTheirEnd(QueueQueries results) throws Exception {
         int batchesOf4 = 40;
         List<Long> batches = new ArrayList<>();
         for (int b = 0; b < batchesOf4; b++) {
@@ -96,7 +112,6 @@ class EventsSqlTest extends SqlTestBase {
             }
             batches.add(jobs.insertBatch(four).id());
         }
-        // Four "workers", each holding one job of every batch, end them batch by batch, all at once.
         List<List<ClaimedJob>> held = new ArrayList<>();
         for (int w = 0; w < 4; w++) {
             held.add(queue.claimHosts("w" + w, Map.of("h" + w + ".example", batchesOf4), LEASE));
@@ -111,7 +126,7 @@ class EventsSqlTest extends SqlTestBase {
                 ends.add(workers.submit(() -> {
                     for (ClaimedJob job : mine) {
                         together.await();
-                        queue.completeMany(List.of(completed(job)), id);
+                        results.completeMany(List.of(completed(job)), id);
                     }
                     return null;
                 }));
@@ -165,6 +180,30 @@ class EventsSqlTest extends SqlTestBase {
         assertThat(endpoint.disabledReason()).contains("410");
         assertThat(sql.sql("SELECT attempt || ' ' || status_code FROM fetchq.webhook_deliveries ORDER BY attempt")
                 .query(String.class).list()).containsExactly("1 503", "2 410");
+    }
+
+    @Test
+    void anEndpointWhoseEveryAttemptFailedForTheWholeTimeAllowedIsDisabled() {
+        long hook = webhooks.create(Tenants.DEFAULT, "https://hooks.example/down", List.of("job.failed"), null).id();
+        for (int i = 0; i < 2; i++) {
+            aJob("http://a.example/" + i).submit();
+            queue.completeMany(List.of(new Completion.Failed(claimOne().claim(),
+                    record(500, "http_status", "HTTP 500", 1, null), Payload.NONE)), WORKER);
+        }
+        java.time.Instant now = java.time.Instant.now();
+        List<DueDelivery> due = webhooks.claimDue(10, Duration.ofSeconds(30));
+        assertThat(due).hasSize(2);
+        // Failing since six days ago, the limit five: the next failure disables it.
+        webhooks.record(due.get(0), WebhookQueries.Ending.RETRY, 503, "HTTP 503", now.minus(Duration.ofDays(6)), now,
+                Duration.ofDays(5));
+        assertThat(webhooks.find(hook, null).orElseThrow().disabled()).as("one failure, six days old").isTrue();
+        assertThat(webhooks.find(hook, null).orElseThrow().disabledReason()).isEqualTo("every delivery failed for 5 days");
+        // Enabled again: the run of failures starts over, and a success ends it.
+        webhooks.update(hook, null, new WebhookQueries.Change(null, null, null, false));
+        assertThat(sql.sql("SELECT failing_since IS NULL FROM fetchq.webhook WHERE id = :id").param("id", hook)
+                .query(Boolean.class).single()).isTrue();
+        webhooks.record(due.get(1), WebhookQueries.Ending.RETRY, 503, "HTTP 503", now, now, Duration.ofDays(5));
+        assertThat(webhooks.find(hook, null).orElseThrow().disabled()).isFalse();
     }
 
     private static BatchQueries batchQueries() {

@@ -156,6 +156,19 @@ class WebhookDeliveryTest extends WorkerTestBase {
         assertThat(count("SELECT count(*) FROM fetchq.webhook_delivery WHERE state = 'failed'")).isEqualTo(1);
     }
 
+    @Test
+    void anEndpointThePolicyBlocksIsNeverDialled() {
+        WebhookRow hook = webhooks.create("default", "http://10.0.0.7/hook", List.of("batch.completed"), null);
+        startWorker(settings());
+        startSender();
+        long batch = jobs.insertBatch(List.of(aJob(server.url("/page/a")).build())).id();
+        await("batch done", WAIT, () -> batchDone(batch));
+        await("delivery given up", WAIT,
+                () -> count("SELECT count(*) FROM fetchq.webhook_delivery WHERE state = 'failed'") == 1);
+        assertThat(sql.sql("SELECT error FROM fetchq.webhook_deliveries WHERE webhook_id = :id").param("id", hook.id())
+                .query(String.class).single()).startsWith("blocked: ");
+    }
+
     /** Standard Webhooks' v1 signature, computed here independently of fetchq's own code. */
     private static boolean signatureValid(String secret, Received request) throws Exception {
         String id = request.headers().get("webhook-id");
