@@ -37,6 +37,14 @@ class ValidatorsTest {
     }
 
     @Test
+    void lastModifiedIsReadAsAnHttpDate() {
+        assertThat(HttpFetcher.httpDate("Thu, 05 Mar 2026 07:08:09 GMT")).isEqualTo(Instant.parse("2026-03-05T07:08:09Z"));
+        assertThat(HttpFetcher.httpDate("Thu, 5 Mar 2026 07:08:09 GMT")).isEqualTo(Instant.parse("2026-03-05T07:08:09Z"));
+        assertThat(HttpFetcher.httpDate("yesterday")).isNull();
+        assertThat(HttpFetcher.httpDate(null)).isNull();
+    }
+
+    @Test
     void onlyEtagsARequestHeaderCanCarryAreKept() {
         assertThat(HttpFetcher.etag("\"33a64df5\"")).isEqualTo("\"33a64df5\"");
         assertThat(HttpFetcher.etag("W/\"a b\"")).isEqualTo("W/\"a b\"");
