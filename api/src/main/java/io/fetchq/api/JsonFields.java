@@ -25,6 +25,10 @@ final class JsonFields {
             return null;
         }
         String value = node.stringValue();
+        if (value.indexOf('\u0000') >= 0) {
+            errors.add(FieldError.atPointer("/" + field, "must not contain NUL characters"));
+            return null;
+        }
         if (value.length() > maxLength) {
             errors.add(FieldError.atPointer("/" + field, "must be at most " + maxLength + " characters"));
         }

@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.DeleteMapping;
@@ -64,6 +65,7 @@ class WebhookController {
     @Requires(Scope.SUBMIT)
     @PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE)
     ResponseEntity<WebhookRow> create(@Parameter(hidden = true) HttpServletRequest request, Caller caller) {
+        mayReceive(caller);
         JsonNode root = object(request);
         Errors errors = new Errors();
         unknown(root, FIELDS, errors);
@@ -104,6 +106,7 @@ class WebhookController {
     @Requires(Scope.SUBMIT)
     @PatchMapping(path = "/{id}", consumes = MediaType.APPLICATION_JSON_VALUE)
     WebhookRow update(@PathVariable long id, @Parameter(hidden = true) HttpServletRequest request, Caller caller) {
+        mayReceive(caller);
         webhooks.find(id, caller.visibleTenant()).orElseThrow(() -> notFound(id));
         JsonNode root = object(request);
         Errors errors = new Errors();
@@ -146,6 +149,17 @@ class WebhookController {
     DeliveryRow retry(@PathVariable long id, @PathVariable long deliveryId, Caller caller) {
         return webhooks.retry(id, deliveryId, caller.visibleTenant())
                 .orElseThrow(() -> ApiProblem.notFound("delivery " + deliveryId + " of webhook " + id));
+    }
+
+    /**
+     * An endpoint receives the tenant's jobs and batches as the API shows them to readers: whoever
+     * points one somewhere must be able to read them (submit to change endpoints, read as well).
+     */
+    private static void mayReceive(Caller caller) {
+        if (!caller.has(Scope.READ)) {
+            throw new ApiProblem(HttpStatus.FORBIDDEN, "Forbidden", "an endpoint receives the tenant's jobs and batches: "
+                    + "this call needs an API key with the read scope as well as submit");
+        }
     }
 
     private JsonNode object(HttpServletRequest request) {

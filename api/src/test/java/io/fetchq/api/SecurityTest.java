@@ -165,6 +165,7 @@ class SecurityTest {
         String acme = createKey("acme-hooks", "submit", "read");
         String globex = createKey("globex-hooks", "submit", "read");
         String readOnly = createKey("acme-hooks", "read");
+        String submitOnly = createKey("acme-hooks", "submit");
         Response created = call("POST", "/api/v1/webhooks", acme, "application/json",
                 "{\"url\": \"https://hooks.example/acme\", \"events\": [\"batch.completed\"]}");
         assertThat(created.status()).as(created.body()).isEqualTo(201);
@@ -178,6 +179,9 @@ class SecurityTest {
         assertThat(call("GET", "/api/v1/webhooks", acme, null, null).json()).hasSize(1);
         assertThat(call("POST", "/api/v1/webhooks", readOnly, "application/json",
                 "{\"url\": \"https://hooks.example/r\", \"events\": [\"job.failed\"]}").status()).isEqualTo(403);
+        assertThat(call("POST", "/api/v1/webhooks", submitOnly, "application/json",
+                "{\"url\": \"https://hooks.example/s\", \"events\": [\"job.failed\"]}").status())
+                .as("an endpoint would read the tenant's jobs").isEqualTo(403);
         assertThat(call("GET", "/api/v1/webhooks", ADMIN_KEY, null, null).json().size()).isGreaterThanOrEqualTo(1);
     }
 

@@ -55,6 +55,8 @@ class WebhookApiTest extends ApiTestBase {
         postJson("/api/v1/webhooks", "{\"events\": [\"job.failed\"]}").problem(400);
         postJson("/api/v1/webhooks", "{\"url\": \"ftp://hooks.example/\", \"events\": [\"job.failed\"]}").problem(400);
         postJson("/api/v1/webhooks", "[]").problem(400);
+        postJson("/api/v1/webhooks", "{\"url\": \"https://hooks.example/\", \"events\": [\"job.failed\"], "
+                + "\"description\": \"a\\u0000b\"}").problem(400);
         assertThat(sql.sql("SELECT count(*) FROM fetchq.webhook").query(Long.class).single()).isZero();
         get("/api/v1/webhooks?limit=0").problem(400);
         patchJson("/api/v1/webhooks/999", "{\"disabled\": true}").problem(404);

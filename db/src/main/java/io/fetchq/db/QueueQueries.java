@@ -328,16 +328,18 @@ public class QueueQueries {
                 -- writing the same URLs cannot deadlock.
                 INSERT INTO fetchq.url_state AS s (tenant, url_key, etag, last_modified, body_sha256, content_type,
                                                    body_bytes, body_truncated, job_id, fetched_at)
+                -- A response older than the version kept (a slow job's, written late) leaves it.
                 SELECT DISTINCT ON (e.tenant, e.url_key) e.tenant, e.url_key, e.etag_now,
                        timestamptz 'epoch' + e.last_modified_us_now * interval '1 microsecond', e.sha256_now,
-                       e.content_type_now, e.body_bytes_now, e.body_truncated_now, e.job_id, now()
+                       e.content_type_now, e.body_bytes_now, e.body_truncated_now, e.job_id, e.finished_at
                 FROM ending e
                 WHERE e.url_key IS NOT NULL AND (e.status_code = 200 OR e.kept)
-                ORDER BY e.tenant, e.url_key, e.job_id DESC
+                ORDER BY e.tenant, e.url_key, e.finished_at DESC, e.job_id DESC
                 ON CONFLICT (tenant, url_key) DO UPDATE
                 SET etag = EXCLUDED.etag, last_modified = EXCLUDED.last_modified, body_sha256 = EXCLUDED.body_sha256,
                     content_type = EXCLUDED.content_type, body_bytes = EXCLUDED.body_bytes,
                     body_truncated = EXCLUDED.body_truncated, job_id = EXCLUDED.job_id, fetched_at = EXCLUDED.fetched_at
+                WHERE s.fetched_at <= EXCLUDED.fetched_at
             ), attempts AS (
                 INSERT INTO fetchq.attempt (job_id, attempt, worker_id, started_at, finished_at, status_code,
                                             content_type, body_bytes, error_kind, error_message, dns_ms, connect_ms,

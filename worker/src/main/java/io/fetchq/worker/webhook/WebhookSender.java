@@ -81,6 +81,7 @@ public final class WebhookSender implements AutoCloseable {
     private final Semaphore slots;
     private final ExecutorService senders = Executors.newVirtualThreadPerTaskExecutor();
     private BackgroundLoop loop;
+    private volatile boolean closing;
 
     public WebhookSender(WebhookProperties properties, WebhookQueries queries, JobQueries jobs, BatchQueries batches,
             UrlPolicy policy, FetchProperties fetch, Dns dns, Clock clock, WorkerMetrics metrics, String workerId,
@@ -184,6 +185,11 @@ public final class WebhookSender implements AutoCloseable {
                 failed(delivery, status, "HTTP " + status, started, retryAfterMs);
             }
         } catch (IOException e) {
+            if (closing) {
+                // Cut by this worker's shutdown: says nothing of the endpoint. The claim runs out and
+                // another worker sends it again.
+                return;
+            }
             failed(delivery, null, clip(e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()), started,
                     null);
         }
@@ -200,8 +206,8 @@ public final class WebhookSender implements AutoCloseable {
 
     /**
      * When attempt {@code attempt + 1} is due after attempt {@code attempt} failed at {@code now}:
-     * its delay of {@link #RETRY_DELAYS} ±10%, and never before the answer's {@code Retry-After};
-     * null after the last.
+     * its delay of {@link #RETRY_DELAYS} ±10%, and never before the answer's {@code Retry-After}
+     * (up to {@link #MAX_RETRY_AFTER}); null after the last.
      */
     static Instant nextAttempt(int attempt, Instant now, Long retryAfterMs) {
         if (attempt > RETRY_DELAYS.size()) {
@@ -209,8 +215,12 @@ public final class WebhookSender implements AutoCloseable {
         }
         long delay = RETRY_DELAYS.get(attempt - 1).toMillis();
         long jittered = (long) (delay * (0.9 + 0.2 * ThreadLocalRandom.current().nextDouble()));
-        return now.plusMillis(Math.max(jittered, retryAfterMs == null ? 0 : retryAfterMs));
+        long asked = retryAfterMs == null ? 0 : Math.min(retryAfterMs, MAX_RETRY_AFTER.toMillis());
+        return now.plusMillis(Math.max(jittered, asked));
     }
+
+    /** The longest {@code Retry-After} obeyed: the schedule's longest delay (a longer one is read as this). */
+    static final Duration MAX_RETRY_AFTER = Duration.ofHours(10);
 
     private void record(DueDelivery delivery, Ending ending, Integer status, String error, Instant started,
             Instant next) {
@@ -261,6 +271,7 @@ public final class WebhookSender implements AutoCloseable {
 
     @Override
     public void close() {
+        closing = true;
         if (loop != null) {
             loop.interrupt();
         }
