@@ -136,6 +136,21 @@ public final class Fetchq {
         PrintWriter err() {
             return spec.commandLine().getErr();
         }
+
+        /** Every item of an id-ordered listing ({@code limit} and {@code after_id} paging), page by page. */
+        void eachListed(String path, java.util.function.Consumer<JsonNode> item) {
+            long after = 0;
+            while (true) {
+                JsonNode page = api().get(path + "?limit=1000&after_id=" + after);
+                for (JsonNode x : page) {
+                    after = x.path("id").asLong();
+                    item.accept(x);
+                }
+                if (page.size() < 1000) {
+                    return;
+                }
+            }
+        }
     }
 
     abstract static class ApiCommand extends Calling {

@@ -112,21 +112,13 @@ final class Schedules {
     static final class ListSchedules extends ScheduleCommand {
         @Override
         public Integer call() {
-            long after = 0;
-            while (true) {
-                JsonNode page = api().get("/api/v1/schedules?limit=1000&after_id=" + after);
-                for (JsonNode s : page) {
-                    after = s.path("id").asLong();
-                    out().printf("%d\t%s\t%s\t%s\t%s\t%s\t%s%n", after, s.path("name").asString(),
-                            s.path("cron").isNull() ? "every " + s.path("every").asString() : s.path("cron").asString(),
-                            s.path("time_zone").asString(), s.path("paused").asBoolean() ? "paused" : "active",
-                            s.path("next_run_at").isNull() ? "-" : s.path("next_run_at").asString(),
-                            s.path("last_batch_id").isNull() ? "-" : "batch " + s.path("last_batch_id").asLong());
-                }
-                if (page.size() < 1000) {
-                    return 0;
-                }
-            }
+            eachListed("/api/v1/schedules", s -> out().printf("%d\t%s\t%s\t%s\t%s\t%s\t%s%n", s.path("id").asLong(),
+                    s.path("name").asString(),
+                    s.path("cron").isNull() ? "every " + s.path("every").asString() : s.path("cron").asString(),
+                    s.path("time_zone").asString(), s.path("paused").asBoolean() ? "paused" : "active",
+                    s.path("next_run_at").isNull() ? "-" : s.path("next_run_at").asString(),
+                    s.path("last_batch_id").isNull() ? "-" : "batch " + s.path("last_batch_id").asLong()));
+            return 0;
         }
     }
 

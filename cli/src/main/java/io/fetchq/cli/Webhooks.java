@@ -61,20 +61,13 @@ final class Webhooks {
     static final class ListWebhooks extends WebhookCommand {
         @Override
         public Integer call() {
-            long after = 0;
-            while (true) {
-                JsonNode page = api().get("/api/v1/webhooks?limit=1000&after_id=" + after);
-                for (JsonNode w : page) {
-                    after = w.path("id").asLong();
-                    List<String> events = new ArrayList<>();
-                    w.path("events").forEach(e -> events.add(e.asString()));
-                    out().printf("%d\t%s\t%s\t%s%n", after, w.path("url").asString(), String.join(",", events),
-                            w.path("disabled").asBoolean() ? "disabled: " + w.path("disabled_reason").asString() : "enabled");
-                }
-                if (page.size() < 1000) {
-                    return 0;
-                }
-            }
+            eachListed("/api/v1/webhooks", w -> {
+                List<String> events = new ArrayList<>();
+                w.path("events").forEach(e -> events.add(e.asString()));
+                out().printf("%d\t%s\t%s\t%s%n", w.path("id").asLong(), w.path("url").asString(), String.join(",", events),
+                        w.path("disabled").asBoolean() ? "disabled: " + w.path("disabled_reason").asString() : "enabled");
+            });
+            return 0;
         }
     }
 

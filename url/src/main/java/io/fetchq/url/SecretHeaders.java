@@ -1,7 +1,9 @@
 package io.fetchq.url;
 
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -35,6 +37,16 @@ public final class SecretHeaders {
     /** Whether the header's value must never be shown (as configured). */
     public boolean isSecret(String name) {
         return configured != null && configured.matcher(name.toLowerCase(Locale.ROOT)).matches();
+    }
+
+    /** What is shown in place of a secret header's value. */
+    public static final String REDACTED = "[redacted]";
+
+    /** Headers as shown to anyone but the fetch itself: each secret value replaced by {@value #REDACTED}. */
+    public Map<String, String> shown(Map<String, String> headers) {
+        Map<String, String> shown = new LinkedHashMap<>();
+        headers.forEach((name, value) -> shown.put(name, isSecret(name) ? REDACTED : value));
+        return shown;
     }
 
     /** Whether a redirect to another origin must drop the header: configured secrets and credentials. */

@@ -16,7 +16,7 @@ import tools.jackson.databind.json.JsonMapper;
 public class HeaderRedaction {
 
     /** What the API shows in place of a secret header's value. */
-    public static final String REDACTED = "[redacted]";
+    public static final String REDACTED = SecretHeaders.REDACTED;
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
@@ -35,10 +35,10 @@ public class HeaderRedaction {
         if (headersJson == null) {
             return null;
         }
-        Map<String, String> shown = new LinkedHashMap<>();
+        Map<String, String> headers = new LinkedHashMap<>();
         for (Map.Entry<String, JsonNode> header : JSON.readTree(headersJson).properties()) {
-            shown.put(header.getKey(), isSecret(header.getKey()) ? REDACTED : header.getValue().asString());
+            headers.put(header.getKey(), header.getValue().asString());
         }
-        return shown;
+        return secrets.shown(headers);
     }
 }

@@ -253,12 +253,7 @@ public final class WebhookSender implements AutoCloseable {
 
     /** A job's headers as the API shows them: secret values replaced. */
     private Map<String, String> shownHeaders(String headersJson) {
-        if (headersJson == null) {
-            return null;
-        }
-        Map<String, String> shown = Json.headers(headersJson);
-        shown.replaceAll((name, value) -> secrets.isSecret(name) ? "[redacted]" : value);
-        return shown;
+        return headersJson == null ? null : secrets.shown(Json.headers(headersJson));
     }
 
     private static String subjectKind(DueDelivery delivery) {
