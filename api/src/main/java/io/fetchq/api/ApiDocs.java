@@ -48,6 +48,7 @@ final class ApiDocs {
             Boolean followRedirects,
             List<String> extract,
             Boolean conditional,
+            String robots,
             String idempotencyKey,
             Map<String, Object> metadata) {
     }

@@ -39,6 +39,8 @@ final class ApiFields {
         field("conditional", "a GET that watches its URL: it sends If-None-Match (the URL's last ETag) or else "
                 + "If-Modified-Since from the last conditional 200 of the URL in the tenant, keeps that body on a 304, "
                 + "and says whether the body changed; default false, true for a schedule's GETs", true);
+        field("robots", "obey: fetched only where its origin's robots.txt allows (else failed, error_kind robots); "
+                + "ignore: the default for a job, obey for a crawl", "obey");
         field("idempotency_key", "makes a submit safe to repeat: same key and request answer the same job", "page-42");
         field("metadata", "any JSON object up to 8 KiB, stored for your own queries", Map.of("crawl", "c1"));
         field("defaults", "fields applied to every job of the batch that does not set them", Map.of("max_attempts", 5));

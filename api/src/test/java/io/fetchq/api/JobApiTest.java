@@ -173,6 +173,28 @@ class JobApiTest extends ApiTestBase {
     }
 
     @Test
+    void aJobObeysRobotsTxtWhenItSaysSo() {
+        long obey = postJson("/api/v1/jobs", "{\"url\": \"http://example.com/a\", \"robots\": \"obey\"}")
+                .json().get("id").asLong();
+        long ignore = postJson("/api/v1/jobs", "{\"url\": \"http://example.com/b\", \"robots\": \"ignore\"}")
+                .json().get("id").asLong();
+        long plain = submit("http://example.com/c");
+        long batch = postJson("/api/v1/batches", """
+                {"defaults": {"robots": "obey"}, "urls": ["http://example.com/d"]}""").json().get("id").asLong();
+        assertThat(sql.sql("SELECT robots FROM fetchq.job WHERE id IN (:a, :b, :c) ORDER BY id")
+                .param("a", obey).param("b", ignore).param("c", plain).query(Boolean.class).list())
+                .containsExactly(true, false, false);
+        assertThat(sql.sql("SELECT robots FROM fetchq.job WHERE batch_id = :b").param("b", batch)
+                .query(Boolean.class).single()).isTrue();
+
+        JsonNode bad = postJson("/api/v1/jobs", "{\"url\": \"http://example.com/\", \"robots\": \"maybe\"}")
+                .problem(400);
+        assertThat(bad.get("errors").get(0).get("pointer").asString()).isEqualTo("/robots");
+        assertThat(bad.get("errors").get(0).get("detail").asString()).contains("obey or ignore");
+        assertThat(sql.sql("SELECT count(*) FROM fetchq.job").query(Long.class).single()).isEqualTo(4);
+    }
+
+    @Test
     void conditionalIsAGetsChoiceAndTheResultSaysWhetherThePageChanged() {
         long id = postJson("/api/v1/jobs", "{\"url\": \"http://example.com/watched\", \"conditional\": true}")
                 .json().get("id").asLong();

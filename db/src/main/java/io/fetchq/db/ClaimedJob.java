@@ -8,6 +8,7 @@ import java.util.List;
  *
  * @param attemptLimit the highest attempt number the current budget allows
  * @param validators what a conditional GET sends of its URL's last 200, or null
+ * @param obeyRobots whether the job is fetched only where its origin's robots.txt allows it
  */
 public record ClaimedJob(
         Claim claim,
@@ -23,7 +24,8 @@ public record ClaimedJob(
         boolean storeBody,
         boolean followRedirects,
         List<String> extract,
-        Validators validators) {
+        Validators validators,
+        boolean obeyRobots) {
 
     public long jobId() {
         return claim.jobId();
@@ -54,6 +56,6 @@ public record ClaimedJob(
     /** The same claim, making its next attempt. */
     public ClaimedJob nextAttempt() {
         return new ClaimedJob(claim.next(), attemptLimit, maxAttempts, url, host, method, headersJson, body,
-                timeoutMs, maxBodyBytes, storeBody, followRedirects, extract, validators);
+                timeoutMs, maxBodyBytes, storeBody, followRedirects, extract, validators, obeyRobots);
     }
 }

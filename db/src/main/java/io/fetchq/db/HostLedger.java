@@ -11,6 +11,7 @@ import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
 import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Repository;
 
 /**
@@ -25,9 +26,16 @@ public class HostLedger {
             FROM fetchq.take_host_shares(?, ?::text[], ?::int[], ?::int[], ?::float8[], ?::int[], ?::int[], ?)""";
 
     private final JdbcTemplate jdbc;
+    private final RobotsQueries robots;
 
     public HostLedger(JdbcTemplate jdbc) {
         this.jdbc = jdbc;
+        this.robots = new RobotsQueries(JdbcClient.create(jdbc));
+    }
+
+    /** The origins' robots.txt copies, which the fleet obeys as it obeys the ledger. */
+    public RobotsQueries robots() {
+        return robots;
     }
 
     /** What a worker asks of one host's share: see {@code fetchq.take_host_shares}. */
@@ -140,7 +148,7 @@ public class HostLedger {
     /** Hosts whose pause, breaker or limits changed after {@code since}, oldest change first, at most {@code limit}. */
     public List<HostState> changedSince(Instant since, int limit) {
         return jdbc.query("""
-                SELECT host, COALESCE(rate_per_s, default_rate_per_s, 0) AS rate_per_s,
+                SELECT host, COALESCE(fetchq.host_rate(rate_per_s, default_rate_per_s, crawl_delay_ms), 0) AS rate_per_s,
                        GREATEST(0, COALESCE(ceil(extract(epoch FROM paused_until - now()) * 1000), 0))::bigint AS paused_ms,
                        breaker,
                        CASE WHEN breaker = 'open'

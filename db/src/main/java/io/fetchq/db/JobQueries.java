@@ -44,20 +44,20 @@ public class JobQueries {
                 INSERT INTO fetchq.job (tenant, batch_id, url, host, method, headers, body, priority, run_at,
                                         max_attempts, timeout_ms, max_body_bytes, store_body,
                                         follow_redirects, extract, idempotency_key, request_hash, metadata,
-                                        conditional)
+                                        conditional, robots)
                 -- A run_at in the past is due now: in the order of submission, not ahead of every due job.
                 SELECT ?, ?, u.url, u.host, u.method, u.headers::jsonb, u.body, u.priority,
                        GREATEST(now(), COALESCE(u.run_at::timestamptz, now() + u.delay_ms * interval '1 millisecond')),
                        u.max_attempts, u.timeout_ms, u.max_body_bytes, u.store_body, u.follow_redirects,
                        string_to_array(u.extract, ','), u.idempotency_key, u.request_hash, u.metadata::jsonb,
-                       u.conditional
+                       u.conditional, u.robots
                 FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::bytea[], ?::int[], ?::text[],
                             ?::bigint[], ?::smallint[], ?::int[], ?::int[], ?::boolean[], ?::boolean[],
-                            ?::text[], ?::text[], ?::bytea[], ?::text[], ?::boolean[])
+                            ?::text[], ?::text[], ?::bytea[], ?::text[], ?::boolean[], ?::boolean[])
                      WITH ORDINALITY AS u(url, host, method, headers, body, priority, run_at, delay_ms,
                                           max_attempts, timeout_ms, max_body_bytes, store_body,
                                           follow_redirects, extract, idempotency_key, request_hash,
-                                          metadata, conditional, ord)
+                                          metadata, conditional, robots, ord)
                 ORDER BY u.ord
                 ON CONFLICT (tenant, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
                 RETURNING id, batch_id, priority, run_at, host, max_attempts
@@ -296,7 +296,8 @@ public class JobQueries {
             Integer[] priority = new Integer[n], timeout = new Integer[n], maxBody = new Integer[n];
             Long[] delay = new Long[n];
             Short[] maxAttempts = new Short[n];
-            Boolean[] storeBody = new Boolean[n], follow = new Boolean[n], conditional = new Boolean[n];
+            Boolean[] storeBody = new Boolean[n], follow = new Boolean[n], conditional = new Boolean[n],
+                    robots = new Boolean[n];
             for (int i = 0; i < n; i++) {
                 NewJob j = jobs.get(i);
                 url[i] = j.url();
@@ -317,6 +318,7 @@ public class JobQueries {
                 hash[i] = j.requestHash();
                 metadata[i] = j.metadataJson();
                 conditional[i] = j.conditional();
+                robots[i] = j.robots();
             }
             try (PreparedStatement ps = c.prepareStatement(INSERT_MANY)) {
                 int p = 1;
@@ -335,7 +337,7 @@ public class JobQueries {
                     c.createArrayOf("bool", storeBody), c.createArrayOf("bool", follow),
                     c.createArrayOf("text", extract), c.createArrayOf("text", key),
                     c.createArrayOf("bytea", hash), c.createArrayOf("text", metadata),
-                    c.createArrayOf("bool", conditional)
+                    c.createArrayOf("bool", conditional), c.createArrayOf("bool", robots)
                 };
                 for (Array array : arrays) {
                     ps.setArray(p++, array);

@@ -69,7 +69,7 @@ public class QueueQueries {
             )
             SELECT *, NULL AS unserved FROM claimed
             UNION ALL
-            SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, u.host
+            SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, u.host
             FROM (SELECT DISTINCT host FROM ranked WHERE host_free = 0) u
             """;
 
@@ -142,7 +142,7 @@ public class QueueQueries {
                 WHERE q.job_id = ANY (ARRAY(SELECT job_id FROM picked)) AND j.id = q.job_id
                 RETURNING q.job_id, q.attempt, q.attempt_limit, j.max_attempts, j.url, j.host, j.method,
                           j.headers::text AS headers, j.body, j.timeout_ms, j.max_body_bytes, j.store_body,
-                          j.follow_redirects, j.extract,
+                          j.follow_redirects, j.extract, j.robots,
                           CASE WHEN j.conditional THEN (
                               SELECT ARRAY[s.etag, (extract(epoch FROM s.last_modified) * 1000000)::bigint::text]
                               FROM fetchq.url_state s
@@ -577,7 +577,7 @@ public class QueueQueries {
                                 rs.getString("method"), rs.getString("headers"), rs.getBytes("body"),
                                 rs.getInt("timeout_ms"), rs.getInt("max_body_bytes"), rs.getBoolean("store_body"),
                                 rs.getBoolean("follow_redirects"), List.of((String[]) extract.getArray()),
-                                validators(rs.getArray("validators"))));
+                                validators(rs.getArray("validators")), rs.getBoolean("robots")));
                     }
                 }
                 return claimed;

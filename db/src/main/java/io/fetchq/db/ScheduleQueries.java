@@ -96,10 +96,10 @@ public class ScheduleQueries {
             ), j AS (
                 INSERT INTO fetchq.job (tenant, batch_id, url, host, method, headers, body, priority, run_at,
                                         max_attempts, timeout_ms, max_body_bytes, store_body, follow_redirects,
-                                        extract, metadata, conditional)
+                                        extract, metadata, conditional, robots)
                 SELECT b.tenant, b.id, sj.url, sj.host, sj.method, sj.headers, sj.body, sj.priority, now(),
                        sj.max_attempts, sj.timeout_ms, sj.max_body_bytes, sj.store_body, sj.follow_redirects,
-                       sj.extract, sj.metadata, sj.conditional
+                       sj.extract, sj.metadata, sj.conditional, sj.robots
                 FROM b CROSS JOIN fetchq.schedule_job sj
                 WHERE sj.schedule_id = :schedule
                 ORDER BY sj.position
@@ -187,13 +187,13 @@ public class ScheduleQueries {
             NewJob j = jobs.get(i);
             rows.add(new Object[] {scheduleId, i, j.url(), j.host(), j.method(), j.headersJson(), j.body(), j.priority(),
                 (short) j.maxAttempts(), j.timeoutMs(), j.maxBodyBytes(), j.storeBody(), j.followRedirects(),
-                String.join(",", j.extract()), j.metadataJson(), j.conditional()});
+                String.join(",", j.extract()), j.metadataJson(), j.conditional(), j.robots()});
         }
         template.batchUpdate("""
                 INSERT INTO fetchq.schedule_job (schedule_id, position, url, host, method, headers, body, priority,
                                                  max_attempts, timeout_ms, max_body_bytes, store_body,
-                                                 follow_redirects, extract, metadata, conditional)
-                VALUES (?, ?, ?, ?, ?, ?::jsonb, ?, ?, ?, ?, ?, ?, ?, string_to_array(?, ','), ?::jsonb, ?)""", rows);
+                                                 follow_redirects, extract, metadata, conditional, robots)
+                VALUES (?, ?, ?, ?, ?, ?::jsonb, ?, ?, ?, ?, ?, ?, ?, string_to_array(?, ','), ?::jsonb, ?, ?)""", rows);
     }
 
     /**

@@ -77,6 +77,8 @@ import org.springframework.validation.annotation.Validated;
  * @param metricsHosts hosts whose bulkhead, rate limiter and circuit breaker get metrics labelled
  *     with the host name. Default none: per-host series are opt-in, so that a crawl of a million
  *     hosts does not make a million series.
+ * @param robots how jobs that obey robots.txt get their origins' rules: {@code fetchq.worker.robots.*},
+ *     see {@link RobotsSettings}.
  */
 @Validated
 @ConfigurationProperties("fetchq.worker")
@@ -112,7 +114,41 @@ public record WorkerProperties(
         @DefaultValue("500ms") @NotNull Duration hostSyncInterval,
         @DefaultValue("20s") @NotNull Duration shutdownGrace,
         DataSize maxBodyMemory,
-        @DefaultValue List<String> metricsHosts) {
+        @DefaultValue List<String> metricsHosts,
+        @DefaultValue @NotNull RobotsSettings robots) {
+
+    /**
+     * robots.txt, fetched per origin by one worker at a time and kept in the database for the fleet.
+     * Every field is {@code fetchq.worker.robots.*}.
+     *
+     * @param freshness how long an answer (a 2xx's rules, or a 4xx: allow all) is used before the
+     *     origin's robots.txt is fetched again. Default 24h (RFC 9309).
+     * @param keepGood how long the last good copy serves while the origin answers 5xx or 429, or
+     *     nothing. Default 30d.
+     * @param retryUnreachable how soon an origin that gave no usable answer is tried again; doubles
+     *     with each failure in a row, up to an hour. Default 1m.
+     * @param maxWait how long jobs of an origin with no usable robots.txt (and no good copy) wait,
+     *     queued without spending attempts, before they fail with {@code error_kind = robots}.
+     *     Default 1h.
+     * @param timeout the whole fetch of one robots.txt, its redirects included. Default 30s.
+     * @param cachedOrigins origins whose rules a worker keeps in memory. Default 10,000.
+     */
+    public record RobotsSettings(
+            @DefaultValue("24h") @NotNull Duration freshness,
+            @DefaultValue("30d") @NotNull Duration keepGood,
+            @DefaultValue("1m") @NotNull Duration retryUnreachable,
+            @DefaultValue("1h") @NotNull Duration maxWait,
+            @DefaultValue("30s") @NotNull Duration timeout,
+            @DefaultValue("10000") @Min(1) @Max(10_000_000) int cachedOrigins) {
+
+        public RobotsSettings {
+            requirePositive("fetchq.worker.robots.freshness", freshness);
+            requirePositive("fetchq.worker.robots.keep-good", keepGood);
+            requirePositive("fetchq.worker.robots.retry-unreachable", retryUnreachable);
+            requirePositive("fetchq.worker.robots.max-wait", maxWait);
+            requirePositive("fetchq.worker.robots.timeout", timeout);
+        }
+    }
 
     /** The share of the heap that {@code max-body-memory} is by default. */
     public static final double DEFAULT_BODY_MEMORY_SHARE = 0.25;

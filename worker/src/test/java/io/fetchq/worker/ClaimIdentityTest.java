@@ -136,7 +136,9 @@ class ClaimIdentityTest extends WorkerTestBase {
         try (HttpFetcher fetcher = new HttpFetcher(
                 new UrlPolicy(false, fetch.allowedNetworks()), fetch, 4, TEST_DNS)) {
             AttemptRunner runner = new AttemptRunner(properties, queue,
-                    fetcher, new RetryPolicy(properties),
+                    fetcher, new io.fetchq.worker.robots.Robots(new io.fetchq.db.HostLedger(new org.springframework.jdbc.core.JdbcTemplate(dataSource)).robots(),
+                            fetcher, properties.robots(), properties.id(), java.time.Clock.systemUTC()),
+                    new RetryPolicy(properties),
                     new HostGuards(properties, Ticker.SYSTEM),
                     new Completer(queue, properties.id(), 10, 1), WorkerMetrics.none(),
                     new AttemptRunner.Freed() {

@@ -92,7 +92,7 @@ abstract class WorkerTestBase {
 
     @BeforeEach
     void startServer() throws Exception {
-        sql.sql("TRUNCATE fetchq.queue, fetchq.body, fetchq.body_content, fetchq.body_release, fetchq.url_state, fetchq.attempt, fetchq.job, fetchq.batch, fetchq.worker, fetchq.host, fetchq.host_share").update();
+        sql.sql("TRUNCATE fetchq.queue, fetchq.body, fetchq.body_content, fetchq.body_release, fetchq.url_state, fetchq.attempt, fetchq.job, fetchq.batch, fetchq.worker, fetchq.host, fetchq.host_share, fetchq.robots_txt").update();
         server = new ChaosServer();
     }
 

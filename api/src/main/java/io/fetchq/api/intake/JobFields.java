@@ -24,15 +24,16 @@ record JobFields(
         Boolean followRedirects,
         List<String> extract,
         Boolean conditional,
+        Boolean robots,
         String idempotencyKey,
         ObjectNode metadata) {
 
     static final JobFields NONE = new JobFields(
-            null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+            null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
 
     static JobFields url(String url) {
         return new JobFields(url, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-                null);
+                null, null);
     }
 
     boolean schedules() {

@@ -56,7 +56,7 @@ final class JobFieldsParser {
         Integer priority = null, maxAttempts = null, timeoutMs = null, maxBodyBytes = null;
         Instant runAt = null;
         Long delayMs = null;
-        Boolean storeBody = null, followRedirects = null, conditional = null;
+        Boolean storeBody = null, followRedirects = null, conditional = null, robots = null;
         List<String> extract = null;
         ObjectNode metadata = null;
         boolean sawBody = false;
@@ -96,6 +96,7 @@ final class JobFieldsParser {
                 case "follow_redirects" -> followRedirects = bool(value, where, name, errors);
                 case "extract" -> extract = extract(value, where, errors);
                 case "conditional" -> conditional = bool(value, where, name, errors);
+                case "robots" -> robots = robots(value, where, errors);
                 case "idempotency_key" -> {
                     if (isDefaults) {
                         errors.add(where.field(name, "a batch's defaults cannot set idempotency_key"));
@@ -111,7 +112,7 @@ final class JobFieldsParser {
             errors.add(where.field("delay_ms", "give either run_at or delay_ms, not both"));
         }
         return new JobFields(url, method, headers, body, priority, runAt, delayMs, maxAttempts, timeoutMs,
-                maxBodyBytes, storeBody, followRedirects, extract, conditional, idempotencyKey, metadata);
+                maxBodyBytes, storeBody, followRedirects, extract, conditional, robots, idempotencyKey, metadata);
     }
 
     private static String string(JsonNode value, Where where, String name, Errors errors) {
@@ -120,6 +121,22 @@ final class JobFieldsParser {
             return null;
         }
         return value.stringValue();
+    }
+
+    /** {@code "obey"} (true) or {@code "ignore"} (false). */
+    static Boolean robots(JsonNode value, Where where, Errors errors) {
+        String robots = string(value, where, "robots", errors);
+        if (robots == null) {
+            return null;
+        }
+        return switch (robots) {
+            case "obey" -> true;
+            case "ignore" -> false;
+            default -> {
+                errors.add(where.field("robots", "must be obey or ignore"));
+                yield null;
+            }
+        };
     }
 
     private static String method(JsonNode value, Where where, Errors errors) {

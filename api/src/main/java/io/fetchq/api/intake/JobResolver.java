@@ -93,14 +93,15 @@ final class JobResolver {
         boolean followRedirects = pick(job.followRedirects(), defaults.followRedirects(), true);
         List<String> extract = pick(job.extract(), defaults.extract(), List.of());
         boolean conditional = method.equals("GET") && pick(askedConditional, conditionalByDefault);
+        boolean robots = pick(job.robots(), defaults.robots(), false);
         String headersJson = headers.isEmpty() ? null : toJson(headers);
         String normalized = url.normalized();
         byte[] hash = job.idempotencyKey() == null ? null : hash(normalized, method, headers, body, priority, runAt,
                 schedule.delayMs(), maxAttempts, timeoutMs, maxBodyBytes, storeBody, followRedirects, extract, conditional,
-                metadata);
+                robots, metadata);
         return new NewJob(normalized, url.url().host(), method, headersJson, body, priority, runAt, delayMs,
                 maxAttempts, timeoutMs, maxBodyBytes, storeBody, followRedirects, extract, conditional,
-                job.idempotencyKey(), hash, metadataJson);
+                job.idempotencyKey(), hash, metadataJson, robots);
     }
 
     private static <T> T pick(T job, T defaults, T setting) {
@@ -150,7 +151,7 @@ final class JobResolver {
     /** SHA-256 over a canonical form of everything that defines the request. */
     private static byte[] hash(String url, String method, Map<String, String> headers, byte[] body, int priority,
             Instant runAt, Long delayMs, int maxAttempts, int timeoutMs, int maxBodyBytes, boolean storeBody,
-            boolean followRedirects, List<String> extract, boolean conditional, ObjectNode metadata) {
+            boolean followRedirects, List<String> extract, boolean conditional, boolean robots, ObjectNode metadata) {
         StringBuilder canonical = new StringBuilder();
         List<String> parts = new ArrayList<>();
         parts.add(url);
@@ -165,6 +166,9 @@ final class JobResolver {
         if (conditional) {
             // Only when set, so that keys used before the field existed still match their requests.
             parts.add("conditional");
+        }
+        if (robots) {
+            parts.add("robots");
         }
         canonicalJson(metadata, canonical);
         parts.add(canonical.toString());

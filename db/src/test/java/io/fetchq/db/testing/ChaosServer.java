@@ -52,6 +52,7 @@ import java.util.zip.GZIPOutputStream;
  *                              of its version; 304 to a request whose If-None-Match names the ETag or, without
  *                              If-None-Match, whose If-Modified-Since is not before the Last-Modified
  * /dated/{name}                as /versioned, with a Last-Modified only
+ * /robots.txt                  what {@link #robots} set for the request's host, else 404
  * </pre>
  */
 public final class ChaosServer implements AutoCloseable {
@@ -66,6 +67,23 @@ public final class ChaosServer implements AutoCloseable {
     private final Map<String, Set<Hanging>> hanging = new ConcurrentHashMap<>();
     private final ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
     public final Map<String, AtomicInteger> hits = new ConcurrentHashMap<>();
+    /** Requests per host (the Host header without its port) and path. */
+    private final Map<String, AtomicInteger> hitsByHost = new ConcurrentHashMap<>();
+    private final Map<String, Robots> robots = new ConcurrentHashMap<>();
+
+    private record Robots(int status, String body, String[] headers) {
+    }
+
+    /** What {@code /robots.txt} answers on {@code host}: a status, a body and any headers. */
+    public void robots(String host, int status, String body, String... headers) {
+        robots.put(host, new Robots(status, body, headers));
+    }
+
+    /** Requests for {@code path} that named {@code host}. */
+    public int hits(String host, String path) {
+        AtomicInteger n = hitsByHost.get(host + " " + path);
+        return n == null ? 0 : n.get();
+    }
     private final Map<String, AtomicInteger> activeByHost = new ConcurrentHashMap<>();
     public final Map<String, AtomicInteger> peakByHost = new ConcurrentHashMap<>();
     private final AtomicInteger active = new AtomicInteger();
@@ -207,6 +225,7 @@ public final class ChaosServer implements AutoCloseable {
             String target = requestLine.split(" ")[1];
             String path = target.contains("?") ? target.substring(0, target.indexOf('?')) : target;
             int nth = hits.computeIfAbsent(path, p -> new AtomicInteger()).incrementAndGet();
+            hitsByHost.computeIfAbsent(host + " " + path, p -> new AtomicInteger()).incrementAndGet();
             int onPath = activeByPath.computeIfAbsent(path, p -> new AtomicInteger()).incrementAndGet();
             peakByPath.computeIfAbsent(path, p -> new AtomicInteger()).accumulateAndGet(onPath, Math::max);
             hanging.getOrDefault(host, Set.of()).forEach(Hanging::ended);
@@ -251,6 +270,14 @@ public final class ChaosServer implements AutoCloseable {
         };
         switch (parts.length > 1 ? parts[1] : "") {
             case "page" -> send(out, 200, "text/html; charset=utf-8", page(parts.length > 2 ? parts[2] : "home"));
+            case "robots.txt" -> {
+                Robots answer = robots.get(host);
+                if (answer == null) {
+                    send(out, 404, "text/plain", "no robots.txt");
+                } else {
+                    send(out, answer.status(), "text/plain", answer.body(), answer.headers());
+                }
+            }
             case "status" -> send(out, Integer.parseInt(parts[2]), "text/plain", "status " + parts[2]);
             case "flaky" -> {
                 int n = hits(path);

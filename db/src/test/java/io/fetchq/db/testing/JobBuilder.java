@@ -15,6 +15,8 @@ import java.util.List;
  */
 public final class JobBuilder {
 
+    private boolean robots;
+
     private final String url;
     private final JobQueries jobs;
     private String method = "GET";
@@ -72,6 +74,12 @@ public final class JobBuilder {
         return this;
     }
 
+    /** The job obeys its origin's robots.txt. */
+    public JobBuilder obeyRobots() {
+        robots = true;
+        return this;
+    }
+
     public JobBuilder noRedirects() {
         follow = false;
         return this;
@@ -104,7 +112,7 @@ public final class JobBuilder {
     public NewJob build() {
         return new NewJob(url, URI.create(url).getHost(), method, headers, body, priority, runAt, delayMs, maxAttempts,
                 timeoutMs, maxBodyBytes, true, follow, List.of("title", "links"), conditional, idempotencyKey, requestHash,
-                metadata);
+                metadata, robots);
     }
 
     /** Inserts the job; its id. */

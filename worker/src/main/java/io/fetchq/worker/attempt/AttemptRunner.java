@@ -14,6 +14,7 @@ import io.fetchq.worker.host.HostGuard;
 import io.fetchq.worker.host.HostGuards;
 import io.fetchq.worker.process.Processor;
 import io.fetchq.worker.retry.RetryPolicy;
+import io.fetchq.worker.robots.Robots;
 import io.github.resilience4j.bulkhead.Bulkhead;
 import io.github.resilience4j.bulkhead.BulkheadConfig;
 import io.github.resilience4j.bulkhead.BulkheadRegistry;
@@ -65,6 +66,7 @@ public final class AttemptRunner implements AutoCloseable {
     private final WorkerProperties properties;
     private final QueueQueries queue;
     private final Fetcher fetcher;
+    private final Robots robots;
     private final Processor processor;
     private final RetryPolicy retryPolicy;
     private final HostGuards hosts;
@@ -86,11 +88,13 @@ public final class AttemptRunner implements AutoCloseable {
             Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("fetchq-fetch-", 0).factory());
     private volatile boolean stopping;
 
-    public AttemptRunner(WorkerProperties properties, QueueQueries queue, Fetcher fetcher, RetryPolicy retryPolicy,
-            HostGuards hosts, Completer completer, WorkerMetrics metrics, Freed freed, Clock clock) {
+    public AttemptRunner(WorkerProperties properties, QueueQueries queue, Fetcher fetcher, Robots robots,
+            RetryPolicy retryPolicy, HostGuards hosts, Completer completer, WorkerMetrics metrics, Freed freed,
+            Clock clock) {
         this.properties = properties;
         this.queue = queue;
         this.fetcher = fetcher;
+        this.robots = robots;
         this.processor = new Processor(properties.cpuThreads());
         this.retryPolicy = retryPolicy;
         this.hosts = hosts;
@@ -304,6 +308,26 @@ public final class AttemptRunner implements AutoCloseable {
     }
 
     private Attempt attempt(Held held, ClaimedJob job, HostGuard guard, long inProcessMs) {
+        if (job.obeyRobots()) {
+            Robots.Verdict verdict;
+            try {
+                verdict = robots.check(job.url());
+            } catch (RuntimeException databaseAway) {
+                // The rules are the fleet's, kept in the database: without them, no request.
+                log.debug("[{}] no robots.txt rules for job {}: {}", properties.id(), job.jobId(), databaseAway.toString());
+                return Attempt.last(job, endings.release(job, properties.retryBase().toMillis()));
+            }
+            switch (verdict) {
+                case Robots.Verdict.Refused refused -> {
+                    return Attempt.last(job, endings.refusedByRobots(job, refused.reason()));
+                }
+                case Robots.Verdict.Wait wait -> {
+                    return Attempt.last(job, endings.release(job, wait.ms()));
+                }
+                case Robots.Verdict.Allowed allowed -> {
+                }
+            }
+        }
         long paused = guard.pausedForMs();
         if (paused > inProcessMs) {
             return Attempt.last(job, endings.release(job, paused));

@@ -59,6 +59,13 @@ final class Endings {
         return failure(job, ErrorKind.CANCELLED, "cancelled: the worker stopped before the response arrived", 0);
     }
 
+    /** The job's URL is one its origin's robots.txt refuses: it fails, no request sent. */
+    Completion refusedByRobots(ClaimedJob job, String reason) {
+        Instant now = now();
+        FetchOutcome refused = new FetchOutcome.Failure(ErrorKind.ROBOTS, reason, List.of(), NO_TIMINGS);
+        return new Completion.Failed(job.claim(), record(refused, ErrorKind.ROBOTS, reason, now, now), Payload.NONE);
+    }
+
     /** Gives the claim back without counting the attempt: it never reached the host. */
     Completion.Released release(ClaimedJob job, long delayMs) {
         return new Completion.Released(job.claim(), delayMs);

@@ -14,6 +14,16 @@ public interface Fetcher extends AutoCloseable {
      */
     FetchOutcome fetch(ClaimedJob job, FetchCancellation cancellation);
 
+    /** As {@link #fetch(ClaimedJob, FetchCancellation)}, following at most {@code maxRedirects} redirects. */
+    default FetchOutcome fetch(ClaimedJob job, FetchCancellation cancellation, int maxRedirects) {
+        return fetch(job, cancellation);
+    }
+
+    /** The {@code User-Agent} sent unless a job sets its own: robots.txt groups are matched by its product token. */
+    default String userAgent() {
+        return "fetchq";
+    }
+
     @Override
     void close();
 }

@@ -152,6 +152,16 @@ public final class HttpFetcher implements Fetcher {
 
     @Override
     public FetchOutcome fetch(ClaimedJob job, FetchCancellation cancellation) {
+        return fetch(job, cancellation, properties.maxRedirects());
+    }
+
+    @Override
+    public String userAgent() {
+        return properties.userAgent();
+    }
+
+    @Override
+    public FetchOutcome fetch(ClaimedJob job, FetchCancellation cancellation, int maxRedirects) {
         long started = System.nanoTime();
         long deadline = started + TimeUnit.MILLISECONDS.toNanos(job.timeoutMs());
         List<FetchOutcome.Redirect> chain = new ArrayList<>();
@@ -196,9 +206,9 @@ public final class HttpFetcher implements Fetcher {
                 String location = response.header("Location");
                 if (job.followRedirects() && REDIRECTS.contains(status) && location != null) {
                     chain.add(new FetchOutcome.Redirect(url.toString(), status));
-                    if (++hops > properties.maxRedirects()) {
+                    if (++hops > maxRedirects) {
                         return failure(ErrorKind.TOO_MANY_REDIRECTS,
-                                "more than " + properties.maxRedirects() + " redirects", chain, timings, started);
+                                "more than " + maxRedirects + " redirects", chain, timings, started);
                     }
                     HttpUrl next = url.resolve(location);
                     if (next != null && !(next.scheme().equals(url.scheme()) && next.host().equals(url.host())
