@@ -69,7 +69,7 @@ final class ApiFields {
         field("links", "absolute links of the page, when extract has links", java.util.List.of("https://example.org/"));
         field("final_url", "the URL that answered, after redirects", "https://www.example.com/");
         field("error_kind", "why it failed: dns, connect, tls, timeout, reset, http_status, too_many_redirects, "
-                + "blocked, protocol, circuit_open, lease_expired, cancelled", "timeout");
+                + "blocked, protocol, circuit_open, lease_expired, cancelled, robots", "timeout");
         field("error_message", "the error in words", "timed out after 30000 ms");
         field("total_ms", "duration of the attempt, in milliseconds", 120);
         field("etag", "the response's ETag", "\"33a64df5\"");
@@ -88,6 +88,29 @@ final class ApiFields {
         field("failed", "jobs that gave up", 5);
         field("cancelled", "jobs cancelled", 0);
         field("done", "every job is final", false);
+        // A crawl.
+        field("seeds", "the URLs a crawl starts from (depth 0, not filtered), at most 10,000",
+                java.util.List.of("https://docs.example.com/"));
+        field("scope", "which links a crawl follows: same-origin, same-host (default) or same-site (registrable "
+                + "domain by the Public Suffix List, its private part included)", "same-host");
+        field("include", "regexes a link's normalised URL must match one of (searched), if any",
+                java.util.List.of("/docs/"));
+        field("exclude", "regexes a link's normalised URL must match none of", java.util.List.of("\\.pdf$"));
+        field("max_depth", "links of pages at this depth are not followed (seeds are 0); default 3", 3);
+        field("max_pages", "pages a crawl enqueues at most, seeds included; default 1,000, at most 1,000,000", 1000);
+        field("max_pages_per_host", "pages a crawl enqueues at most per host", 200);
+        field("sitemaps", "read the sitemaps robots.txt names (not yet: false)", false);
+        field("discovered", "links read (every link of every page read, and the seeds)", 5400);
+        field("enqueued", "pages enqueued, seeds included", 1000);
+        field("fetched", "pages with a response", 980);
+        field("skipped_scope", "links outside the scope, include or exclude, or refused by the URL policy", 2100);
+        field("skipped_robots", "links robots.txt refuses", 40);
+        field("skipped_duplicate", "links to a page already enqueued", 2000);
+        field("skipped_limit", "links past max_pages, max_pages_per_host or max_depth", 200);
+        field("skipped_nofollow", "links marked nofollow (rel, meta robots, X-Robots-Tag)", 60);
+        field("crawl_id", "the crawl the page belongs to, or null", 3);
+        field("depth", "the page's depth in its crawl (seeds are 0)", 1);
+        field("parent_job_id", "the page whose link enqueued it", 41);
         // An attempt.
         field("attempt", "the attempt's number over the job's whole life, from 1", 1);
         field("worker_id", "the worker that made it", "host-1234-ab");

@@ -53,6 +53,9 @@ final class ResultExport {
         field("last_modified", r -> r.result().lastModified());
         field("not_modified", r -> r.result().notModified());
         field("changed", r -> r.result().changed());
+        field("crawl_id", JobRow::crawlId);
+        field("depth", JobRow::depth);
+        field("parent_job_id", JobRow::parentJobId);
         field("created_at", JobRow::createdAt);
         field("started_at", JobRow::startedAt);
         field("finished_at", JobRow::finishedAt);

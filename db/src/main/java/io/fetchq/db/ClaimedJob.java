@@ -9,6 +9,7 @@ import java.util.List;
  * @param attemptLimit the highest attempt number the current budget allows
  * @param validators what a conditional GET sends of its URL's last 200, or null
  * @param obeyRobots whether the job is fetched only where its origin's robots.txt allows it
+ * @param crawl the crawl the job is a page of, or null
  */
 public record ClaimedJob(
         Claim claim,
@@ -25,7 +26,12 @@ public record ClaimedJob(
         boolean followRedirects,
         List<String> extract,
         Validators validators,
-        boolean obeyRobots) {
+        boolean obeyRobots,
+        CrawlPage crawl) {
+
+    /** A crawl's page: its links are read and enqueued with its result. */
+    public record CrawlPage(long crawlId, int depth) {
+    }
 
     public long jobId() {
         return claim.jobId();
@@ -56,6 +62,6 @@ public record ClaimedJob(
     /** The same claim, making its next attempt. */
     public ClaimedJob nextAttempt() {
         return new ClaimedJob(claim.next(), attemptLimit, maxAttempts, url, host, method, headersJson, body,
-                timeoutMs, maxBodyBytes, storeBody, followRedirects, extract, validators, obeyRobots);
+                timeoutMs, maxBodyBytes, storeBody, followRedirects, extract, validators, obeyRobots, crawl);
     }
 }

@@ -27,10 +27,17 @@ public class HostLedger {
 
     private final JdbcTemplate jdbc;
     private final RobotsQueries robots;
+    private final CrawlQueries crawls;
 
     public HostLedger(JdbcTemplate jdbc) {
         this.jdbc = jdbc;
         this.robots = new RobotsQueries(JdbcClient.create(jdbc));
+        this.crawls = new CrawlQueries(jdbc);
+    }
+
+    /** The crawls' settings, which workers read to judge their pages' links. */
+    public CrawlQueries crawls() {
+        return crawls;
     }
 
     /** The origins' robots.txt copies, which the fleet obeys as it obeys the ledger. */

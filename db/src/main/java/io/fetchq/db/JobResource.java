@@ -10,6 +10,8 @@ import java.util.Map;
  *
  * @param headers the request headers as shown: secret values already replaced
  * @param result the outcome of the final (or latest) attempt; null until there is one
+ * @param crawlId the crawl it is a page of, with its {@code depth} and the {@code parentJobId} whose
+ *     link enqueued it; null for other jobs
  */
 public record JobResource(
         long id,
@@ -28,13 +30,16 @@ public record JobResource(
         OffsetDateTime startedAt,
         OffsetDateTime finishedAt,
         @JsonRawValue String metadata,
-        JobResult result) {
+        JobResult result,
+        Long crawlId,
+        Integer depth,
+        Long parentJobId) {
 
     /** The job as shown, with {@code shownHeaders} (its headers, secret values replaced) for its headers. */
     public static JobResource of(JobRow row, Map<String, String> shownHeaders) {
         return new JobResource(row.jobId(), row.batchId(), row.tenant(), row.url(), row.host(), row.method(),
                 shownHeaders, row.state().code(), row.priority(), row.attempts(), row.maxAttempts(), row.nextAttemptAt(),
                 row.createdAt(), row.startedAt(), row.finishedAt(), row.metadata(),
-                row.result().present() ? row.result() : null);
+                row.result().present() ? row.result() : null, row.crawlId(), row.depth(), row.parentJobId());
     }
 }

@@ -26,7 +26,10 @@ public record JobRow(
         OffsetDateTime startedAt,
         OffsetDateTime finishedAt,
         String tenant,
-        String headers) {
+        String headers,
+        Long crawlId,
+        Integer depth,
+        Long parentJobId) {
 
     /** Reads a row of {@code fetchq.job_results} (plus {@code tenant} and {@code headers}). */
     static final RowMapper<JobRow> ROWS = JobRow::read;
@@ -45,6 +48,8 @@ public record JobRow(
                 rs.getInt("priority"), rs.getInt("attempts"), rs.getInt("max_attempts"), rs.getString("metadata"),
                 result, rs.getObject("created_at", OffsetDateTime.class),
                 rs.getObject("next_attempt_at", OffsetDateTime.class), rs.getObject("started_at", OffsetDateTime.class),
-                rs.getObject("finished_at", OffsetDateTime.class), rs.getString("tenant"), rs.getString("headers"));
+                rs.getObject("finished_at", OffsetDateTime.class), rs.getString("tenant"), rs.getString("headers"),
+                rs.getObject("crawl_id", Long.class), rs.getObject("depth", Integer.class),
+                rs.getObject("parent_job_id", Long.class));
     }
 }

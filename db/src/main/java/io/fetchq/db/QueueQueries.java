@@ -69,7 +69,8 @@ public class QueueQueries {
             )
             SELECT *, NULL AS unserved FROM claimed
             UNION ALL
-            SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, u.host
+            SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+                   u.host
             FROM (SELECT DISTINCT host FROM ranked WHERE host_free = 0) u
             """;
 
@@ -142,7 +143,7 @@ public class QueueQueries {
                 WHERE q.job_id = ANY (ARRAY(SELECT job_id FROM picked)) AND j.id = q.job_id
                 RETURNING q.job_id, q.attempt, q.attempt_limit, j.max_attempts, j.url, j.host, j.method,
                           j.headers::text AS headers, j.body, j.timeout_ms, j.max_body_bytes, j.store_body,
-                          j.follow_redirects, j.extract, j.robots,
+                          j.follow_redirects, j.extract, j.robots, j.crawl_id, j.depth,
                           CASE WHEN j.conditional THEN (
                               SELECT ARRAY[s.etag, (extract(epoch FROM s.last_modified) * 1000000)::bigint::text]
                               FROM fetchq.url_state s
@@ -440,10 +441,12 @@ public class QueueQueries {
     private final JdbcTemplate jdbc;
     private final JdbcClient client;
     private final TransactionTemplate transactions;
+    private final CrawlQueries crawls;
 
     public QueueQueries(JdbcTemplate jdbc) {
         this.jdbc = jdbc;
         this.client = JdbcClient.create(jdbc);
+        this.crawls = new CrawlQueries(jdbc);
         this.transactions = new TransactionTemplate(new DataSourceTransactionManager(jdbc.getDataSource()));
     }
 
@@ -577,7 +580,8 @@ public class QueueQueries {
                                 rs.getString("method"), rs.getString("headers"), rs.getBytes("body"),
                                 rs.getInt("timeout_ms"), rs.getInt("max_body_bytes"), rs.getBoolean("store_body"),
                                 rs.getBoolean("follow_redirects"), List.of((String[]) extract.getArray()),
-                                validators(rs.getArray("validators")), rs.getBoolean("robots")));
+                                validators(rs.getArray("validators")), rs.getBoolean("robots"),
+                                crawlPage(rs.getObject("crawl_id", Long.class), rs.getInt("depth"))));
                     }
                 }
                 return claimed;
@@ -586,6 +590,10 @@ public class QueueQueries {
     }
 
     /** A claimed job's validators from {@code ARRAY[etag, last_modified µs]}, or null when it has none to send. */
+    private static ClaimedJob.CrawlPage crawlPage(Long crawlId, int depth) {
+        return crawlId == null ? null : new ClaimedJob.CrawlPage(crawlId, depth);
+    }
+
     private static ClaimedJob.Validators validators(Array array) throws SQLException {
         if (array == null) {
             return null;
@@ -637,6 +645,30 @@ public class QueueQueries {
     public List<Long> completeMany(Collection<? extends Completion> completions, String workerId,
             Collection<String> finished) {
         List<Completion> list = List.copyOf(completions);
+        if (list.stream().anyMatch(c -> !payload(c).crawlLinks().isEmpty())) {
+            // Crawl pages: their links are enqueued in the transaction that writes them, so that
+            // neither is ever without the other and their batch is never seen done in between.
+            List<Long> enqueued = new ArrayList<>(1);
+            List<Long> written = transactions.execute(status -> {
+                List<Long> unsure = new ArrayList<>();
+                List<Long> ids = completeMany(list, workerId, finished, unsure);
+                Set<Long> held = new HashSet<>(ids);
+                List<CrawlLink> links = new ArrayList<>();
+                for (Completion c : list) {
+                    if (held.contains(c.claim().jobId())) {
+                        links.addAll(payload(c).crawlLinks());
+                    }
+                }
+                crawls.lockCrawls(links.stream().map(CrawlLink::crawlId).toList());
+                enqueued.add(crawls.enqueue(links));
+                Events.settleBatches(client, unsure);
+                return ids;
+            });
+            if (enqueued.getFirst() > 0) {
+                crawls.announce();
+            }
+            return written;
+        }
         if (batchEventsWanted()) {
             return transactions.execute(status -> {
                 List<Long> unsure = new ArrayList<>();

@@ -14,6 +14,7 @@ import io.fetchq.worker.lease.Heartbeat;
 import io.fetchq.worker.lease.Rescuer;
 import io.fetchq.worker.loop.BackgroundLoop;
 import io.fetchq.worker.retry.RetryPolicy;
+import io.fetchq.worker.crawl.CrawlLinks;
 import io.fetchq.worker.robots.Robots;
 import io.fetchq.worker.time.Ticker;
 import io.micrometer.core.instrument.Gauge;
@@ -99,8 +100,9 @@ public final class Worker implements AutoCloseable {
         this.claimer = new Claimer(properties, queue, hosts, completer, metrics, link, () -> Worker.this.runner.freeSlots(),
                 job -> Worker.this.runner.start(job));
         Robots robots = new Robots(ledger.robots(), fetcher, properties.robots(), properties.id(), clock);
-        this.runner = new AttemptRunner(properties, queue, fetcher, robots, new RetryPolicy(properties), hosts,
-                completer, metrics, claimer, clock);
+        CrawlLinks crawlLinks = new CrawlLinks(ledger.crawls(), fetcher.policy(), robots, fetcher.userAgent());
+        this.runner = new AttemptRunner(properties, queue, fetcher, robots, crawlLinks, new RetryPolicy(properties),
+                hosts, completer, metrics, claimer, clock);
         this.heartbeat = new Heartbeat(properties, queue, workers, hosts, metrics, runner::claims, runner::held,
                 claimer::claiming, runner::cancelLost, link);
         this.rescuer = new Rescuer(properties, queue, metrics, claimer::wake, finished, link);

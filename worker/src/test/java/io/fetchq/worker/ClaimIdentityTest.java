@@ -138,6 +138,7 @@ class ClaimIdentityTest extends WorkerTestBase {
             AttemptRunner runner = new AttemptRunner(properties, queue,
                     fetcher, new io.fetchq.worker.robots.Robots(new io.fetchq.db.HostLedger(new org.springframework.jdbc.core.JdbcTemplate(dataSource)).robots(),
                             fetcher, properties.robots(), properties.id(), java.time.Clock.systemUTC()),
+                    null,
                     new RetryPolicy(properties),
                     new HostGuards(properties, Ticker.SYSTEM),
                     new Completer(queue, properties.id(), 10, 1), WorkerMetrics.none(),

@@ -40,7 +40,7 @@ class HttpFetcherTest {
 
     private ClaimedJob job(String url, int cap) {
         return new ClaimedJob(new Claim(1, UUID.randomUUID(), 1), 1, 1, url, "127.0.0.1", "GET", null, null, 30_000, cap, true,
-                true, List.of(), null, false);
+                true, List.of(), null, false, null);
     }
 
     @Test

@@ -184,6 +184,74 @@ public class Intake {
         return resolved;
     }
 
+    /** The most seeds of a crawl. */
+    public static final int MAX_SEEDS = 10_000;
+
+    /**
+     * A crawl's seeds, resolved with its defaults, and the request every one of its pages makes.
+     *
+     * @param template the request of every page (its URL the first seed's)
+     */
+    public record CrawlPages(List<NewJob> seeds, NewJob template) {
+    }
+
+    /**
+     * The seeds and pages of a crawl from {@code root}'s {@code seeds} (URL strings) and
+     * {@code defaults} (job fields without what a crawl decides itself: a crawl's pages are GETs
+     * due now, with no body, idempotency key or conditional request, and robots.txt is the crawl's
+     * {@code robots}). Pages extract title and links unless the defaults say otherwise. Adds what is
+     * wrong to {@code errors}; null when the seeds cannot be read.
+     */
+    public CrawlPages crawlPages(JsonNode root, Errors errors) {
+        JobFields defaults = fields.parse(root.get("defaults"), Where.json("/defaults"), true, errors);
+        String[] notForCrawls = {"method", "body", "body_base64", "run_at", "delay_ms", "idempotency_key",
+            "conditional", "robots"};
+        JsonNode given = root.get("defaults");
+        if (given != null && given.isObject()) {
+            for (String field : notForCrawls) {
+                if (given.has(field)) {
+                    errors.add(FieldError.atPointer("/defaults/" + field, field.equals("robots")
+                            ? "a crawl's robots is its own field, beside defaults"
+                            : "not allowed in a crawl: its pages are GETs due now"));
+                }
+            }
+        }
+        if (defaults.extract() == null) {
+            defaults = new JobFields(null, null, defaults.headers(), null, defaults.priority(), null, null,
+                    defaults.maxAttempts(), defaults.timeoutMs(), defaults.maxBodyBytes(), defaults.storeBody(),
+                    defaults.followRedirects(), List.of("title", "links"), null, null, null, defaults.metadata());
+        }
+        JsonNode seeds = root.get("seeds");
+        if (seeds == null || seeds.isNull()) {
+            errors.add(FieldError.atPointer("/seeds", "is required: the URLs the crawl starts from"));
+            return null;
+        }
+        if (!seeds.isArray() || seeds.isEmpty()) {
+            errors.add(FieldError.atPointer("/seeds", "must be a non-empty array of URLs"));
+            return null;
+        }
+        if (seeds.size() > MAX_SEEDS) {
+            errors.add(FieldError.atPointer("/seeds", "a crawl has at most " + MAX_SEEDS + " seeds, found " + seeds.size()));
+            return null;
+        }
+        List<NewJob> resolved = new ArrayList<>(seeds.size());
+        for (int i = 0; i < seeds.size(); i++) {
+            String pointer = "/seeds/" + i;
+            if (!seeds.get(i).isString()) {
+                errors.add(FieldError.atPointer(pointer, "must be a URL string"));
+                continue;
+            }
+            NewJob seed = resolver.resolve(JobFields.url(seeds.get(i).stringValue()), defaults, Where.item(pointer), errors);
+            if (seed != null) {
+                resolved.add(seed);
+            }
+        }
+        if (resolved.size() < seeds.size()) {
+            return null;
+        }
+        return new CrawlPages(resolved, resolved.getFirst());
+    }
+
     /** A schedule's jobs run at the schedule's times, each run with jobs of its own. */
     private static void rejectPerRunFields(JobFields job, String pointer, Errors errors) {
         if (job.idempotencyKey() != null) {

@@ -3,6 +3,7 @@ package io.fetchq.worker.attempt;
 import io.fetchq.db.Claim;
 import io.fetchq.db.ClaimedJob;
 import io.fetchq.db.Completion;
+import io.fetchq.db.CrawlLink;
 import io.fetchq.db.QueueQueries;
 import io.fetchq.worker.WorkerMetrics;
 import io.fetchq.worker.WorkerProperties;
@@ -14,6 +15,7 @@ import io.fetchq.worker.host.HostGuard;
 import io.fetchq.worker.host.HostGuards;
 import io.fetchq.worker.process.Processor;
 import io.fetchq.worker.retry.RetryPolicy;
+import io.fetchq.worker.crawl.CrawlLinks;
 import io.fetchq.worker.robots.Robots;
 import io.github.resilience4j.bulkhead.Bulkhead;
 import io.github.resilience4j.bulkhead.BulkheadConfig;
@@ -67,6 +69,7 @@ public final class AttemptRunner implements AutoCloseable {
     private final QueueQueries queue;
     private final Fetcher fetcher;
     private final Robots robots;
+    private final CrawlLinks crawlLinks;
     private final Processor processor;
     private final RetryPolicy retryPolicy;
     private final HostGuards hosts;
@@ -89,12 +92,13 @@ public final class AttemptRunner implements AutoCloseable {
     private volatile boolean stopping;
 
     public AttemptRunner(WorkerProperties properties, QueueQueries queue, Fetcher fetcher, Robots robots,
-            RetryPolicy retryPolicy, HostGuards hosts, Completer completer, WorkerMetrics metrics, Freed freed,
+            CrawlLinks crawlLinks, RetryPolicy retryPolicy, HostGuards hosts, Completer completer, WorkerMetrics metrics, Freed freed,
             Clock clock) {
         this.properties = properties;
         this.queue = queue;
         this.fetcher = fetcher;
         this.robots = robots;
+        this.crawlLinks = crawlLinks;
         this.processor = new Processor(properties.cpuThreads());
         this.retryPolicy = retryPolicy;
         this.hosts = hosts;
@@ -415,10 +419,14 @@ public final class AttemptRunner implements AutoCloseable {
         RetryPolicy.Decision decision = retryPolicy.decide(outcome, job.attemptInBudget(), job.hasAttemptsLeft());
         return switch (decision) {
             case RetryPolicy.Decision.Final f -> {
-                Processor.Processed processed = outcome instanceof FetchOutcome.Response r
-                        ? processor.process(r.body(), r.contentType(), r.finalUrl(), job.extract())
-                        : null;
-                yield Attempt.last(job, endings.ended(job, outcome, f, processed, startedAt));
+                FetchOutcome.Response response = outcome instanceof FetchOutcome.Response r ? r : null;
+                // A crawl's page is read for links when it answered with a page (2xx).
+                boolean crawled = job.crawl() != null && response != null && response.status() >= 200
+                        && response.status() < 300;
+                Processor.Processed processed = response == null ? null : processor.process(response.body(),
+                        response.contentType(), response.finalUrl(), job.extract(), crawled ? crawlLinks.token() : null);
+                List<CrawlLink> links = crawled ? crawlLinks.of(job, processed, response.robotsTag()) : List.of();
+                yield Attempt.last(job, endings.ended(job, outcome, f, processed, startedAt, links));
             }
             case RetryPolicy.Decision.Retry r -> {
                 if (r.hostPauseMs() > 0) {

@@ -3,6 +3,7 @@ package io.fetchq.worker.attempt;
 import io.fetchq.db.AttemptRecord;
 import io.fetchq.db.ClaimedJob;
 import io.fetchq.db.Completion;
+import io.fetchq.db.CrawlLink;
 import io.fetchq.db.Payload;
 import io.fetchq.worker.fetch.ErrorKind;
 import io.fetchq.worker.fetch.FetchOutcome;
@@ -31,10 +32,10 @@ final class Endings {
 
     /** A final decision: the job completed or failed with this outcome. */
     Completion ended(ClaimedJob job, FetchOutcome outcome, RetryPolicy.Decision.Final decision,
-            Processor.Processed processed, Instant startedAt) {
+            Processor.Processed processed, Instant startedAt, List<CrawlLink> crawlLinks) {
         AttemptRecord attempt = record(outcome, decision.errorKind(), decision.errorMessage(), startedAt, now());
         boolean completed = "completed".equals(decision.state());
-        Payload payload = payload(outcome, processed, completed && job.storeBody());
+        Payload payload = payload(outcome, processed, completed && job.storeBody(), crawlLinks);
         return completed ? new Completion.Completed(job.claim(), attempt, payload)
                 : new Completion.Failed(job.claim(), attempt, payload);
     }
@@ -43,7 +44,7 @@ final class Endings {
     Completion.RetryAt retry(ClaimedJob job, FetchOutcome outcome, RetryPolicy.Decision.Retry decision,
             Instant startedAt) {
         return new Completion.RetryAt(job.claim(), record(outcome, decision.errorKind(), decision.errorMessage(),
-                startedAt, now()), payload(outcome, null, false), decision.delayMs());
+                startedAt, now()), payload(outcome, null, false, List.of()), decision.delayMs());
     }
 
     /** An attempt that ended in a failure of our own: it counts, and the job is retried after {@code delayMs} or fails. */
@@ -88,13 +89,14 @@ final class Endings {
                 t.ttfbMs(), t.totalMs(), t.remoteIp(), Json.redirects(outcome.redirects()));
     }
 
-    private static Payload payload(FetchOutcome outcome, Processor.Processed processed, boolean keepBody) {
+    private static Payload payload(FetchOutcome outcome, Processor.Processed processed, boolean keepBody,
+            List<CrawlLink> crawlLinks) {
         if (!(outcome instanceof FetchOutcome.Response r)) {
             return Payload.NONE;
         }
         return new Payload(r.contentType(), (long) r.body().length, r.truncated(), r.finalUrl(),
                 processed == null ? null : processed.sha256(), processed == null ? null : processed.title(),
                 processed == null ? null : processed.linksJson(), keepBody && processed != null ? r.body() : null,
-                r.etag(), r.lastModified());
+                r.etag(), r.lastModified(), crawlLinks);
     }
 }

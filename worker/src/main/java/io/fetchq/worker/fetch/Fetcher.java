@@ -1,5 +1,7 @@
 package io.fetchq.worker.fetch;
 
+import io.fetchq.url.UrlPolicy;
+
 import io.fetchq.db.ClaimedJob;
 
 /**
@@ -17,6 +19,11 @@ public interface Fetcher extends AutoCloseable {
     /** As {@link #fetch(ClaimedJob, FetchCancellation)}, following at most {@code maxRedirects} redirects. */
     default FetchOutcome fetch(ClaimedJob job, FetchCancellation cancellation, int maxRedirects) {
         return fetch(job, cancellation);
+    }
+
+    /** The URL policy every request is judged by. */
+    default UrlPolicy policy() {
+        return new UrlPolicy(false);
     }
 
     /** The {@code User-Agent} sent unless a job sets its own: robots.txt groups are matched by its product token. */

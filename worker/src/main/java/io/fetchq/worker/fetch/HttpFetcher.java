@@ -156,6 +156,11 @@ public final class HttpFetcher implements Fetcher {
     }
 
     @Override
+    public UrlPolicy policy() {
+        return policy;
+    }
+
+    @Override
     public String userAgent() {
         return properties.userAgent();
     }
@@ -372,7 +377,11 @@ public final class HttpFetcher implements Fetcher {
                 bytes, truncated, response.request().url().toString(),
                 retryAfterMs(response.header("Retry-After"), clock), List.copyOf(chain),
                 timings(timings, started, ttfbNanos), memory, etag(response.header("ETag")),
-                httpDate(response.header("Last-Modified")));
+                httpDate(response.header("Last-Modified")), robotsTag(response.headers("X-Robots-Tag")));
+    }
+
+    private static String robotsTag(List<String> values) {
+        return values.isEmpty() ? null : String.join(", ", values);
     }
 
     /** Bytes read from the socket at a time, when the body's length is not announced. */

@@ -1,5 +1,10 @@
 package io.fetchq.worker.process;
 
+import io.fetchq.db.CrawlQueries;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
 import io.fetchq.worker.fetch.Json;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -31,8 +36,20 @@ public final class Processor implements AutoCloseable {
     /** Links kept per page: enough for crawling, bounded for the row size. */
     public static final int MAX_LINKS = 1000;
 
-    /** What the CPU pool made of a body. */
-    public record Processed(String sha256, String title, String linksJson) {
+    /**
+     * What the CPU pool made of a body.
+     *
+     * @param found a crawl page's links, in page order, each once (followable if any link to it is)
+     * @param nofollow the page asks, by its meta robots tag, that none of its links be followed
+     */
+    public record Processed(String sha256, String title, String linksJson, List<Found> found, boolean nofollow) {
+        public Processed(String sha256, String title, String linksJson) {
+            this(sha256, title, linksJson, List.of(), false);
+        }
+    }
+
+    /** A link of a crawl page: absolute ({@code <base>} honoured), without its fragment. */
+    public record Found(String url, boolean nofollow) {
     }
 
     private final ExecutorService pool;
@@ -51,15 +68,28 @@ public final class Processor implements AutoCloseable {
     static final int INLINE_BYTES = 16 * 1024;
 
     public Processed process(byte[] body, String contentType, String url, List<String> extract) {
-        if (body.length <= INLINE_BYTES && extract.isEmpty()) {
+        return process(body, contentType, url, extract, null);
+    }
+
+    /**
+     * As above; {@code crawlToken} non-null for a crawl's page: its links are read for the crawl,
+     * with their {@code rel=nofollow}, and the page's meta robots tags ({@code robots}, or named
+     * by the product token) for {@code nofollow} or {@code none}.
+     */
+    public Processed process(byte[] body, String contentType, String url, List<String> extract, String crawlToken) {
+        if (body.length <= INLINE_BYTES && extract.isEmpty() && crawlToken == null) {
             return new Processed(sha256(body), null, null);
         }
-        return CompletableFuture.supplyAsync(() -> compute(body, contentType, url, extract), pool).join();
+        return CompletableFuture.supplyAsync(() -> compute(body, contentType, url, extract, crawlToken), pool).join();
     }
 
     static Processed compute(byte[] body, String contentType, String url, List<String> extract) {
+        return compute(body, contentType, url, extract, null);
+    }
+
+    static Processed compute(byte[] body, String contentType, String url, List<String> extract, String crawlToken) {
         String sha = sha256(body);
-        if (extract.isEmpty() || !looksLikeHtml(contentType, body)) {
+        if ((extract.isEmpty() && crawlToken == null) || !looksLikeHtml(contentType, body)) {
             return new Processed(sha, null, null);
         }
         Document doc;
@@ -85,7 +115,55 @@ public final class Processor implements AutoCloseable {
             }
             links = Json.strings(List.copyOf(found));
         }
-        return new Processed(sha, title, links);
+        if (crawlToken == null) {
+            return new Processed(sha, title, links);
+        }
+        return new Processed(sha, title, links, crawlLinks(doc), metaNofollow(doc, crawlToken));
+    }
+
+    /** A crawl page's links, each once, at most {@link CrawlQueries#MAX_LINKS_PER_PAGE}. */
+    private static List<Found> crawlLinks(Document doc) {
+        Map<String, Boolean> followable = new LinkedHashMap<>();
+        for (Element a : doc.select("a[href], area[href]")) {
+            String href = a.absUrl("href");
+            if (!(href.startsWith("http://") || href.startsWith("https://"))) {
+                continue;
+            }
+            int hash = href.indexOf('#');
+            String link = hash >= 0 ? href.substring(0, hash) : href;
+            boolean follow = !hasToken(a.attr("rel"), "nofollow");
+            if (followable.containsKey(link)) {
+                followable.merge(link, follow, Boolean::logicalOr);
+            } else if (followable.size() < CrawlQueries.MAX_LINKS_PER_PAGE) {
+                followable.put(link, follow);
+            }
+        }
+        List<Found> found = new ArrayList<>(followable.size());
+        followable.forEach((link, follow) -> found.add(new Found(link, !follow)));
+        return found;
+    }
+
+    private static boolean metaNofollow(Document doc, String token) {
+        for (Element meta : doc.select("meta[name][content]")) {
+            String name = meta.attr("name").toLowerCase(Locale.ROOT);
+            if (name.equals("robots") || name.equals(token)) {
+                String content = meta.attr("content");
+                if (hasToken(content, "nofollow") || hasToken(content, "none")) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /** Whether a list of tokens (separated by spaces or commas) has {@code token}, in any case. */
+    static boolean hasToken(String list, String token) {
+        for (String t : list.split("[\\s,]+")) {
+            if (t.equalsIgnoreCase(token)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static boolean looksLikeHtml(String contentType, byte[] body) {

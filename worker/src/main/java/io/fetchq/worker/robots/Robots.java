@@ -5,6 +5,7 @@ import crawlercommons.robots.SimpleRobotRulesParser;
 import io.fetchq.db.Claim;
 import io.fetchq.db.ClaimedJob;
 import io.fetchq.db.RobotsQueries;
+import io.fetchq.url.CrawlUrls;
 import io.fetchq.worker.WorkerProperties;
 import io.fetchq.worker.fetch.ErrorKind;
 import io.fetchq.worker.fetch.FetchCancellation;
@@ -116,8 +117,7 @@ public final class Robots {
 
     /** The origin whose robots.txt governs {@code url}: {@code scheme://host:port}, the port always written. */
     public static String origin(HttpUrl url) {
-        String host = url.host().indexOf(':') >= 0 ? "[" + url.host() + "]" : url.host();
-        return url.scheme() + "://" + host + ":" + url.port();
+        return CrawlUrls.origin(url);
     }
 
     /** What the rules of {@code url}'s origin say of it, fetching them first when this worker has none fresh. */
@@ -238,7 +238,7 @@ public final class Robots {
         HttpUrl parsed = HttpUrl.parse(url);
         Instant started = clock.instant();
         ClaimedJob request = new ClaimedJob(new Claim(0, UUID.randomUUID(), 1), 1, 1, url, parsed.host(), "GET", null,
-                null, (int) settings.timeout().toMillis(), MAX_BYTES, false, true, List.of(), null, false);
+                null, (int) settings.timeout().toMillis(), MAX_BYTES, false, true, List.of(), null, false, null);
         FetchOutcome outcome;
         try {
             outcome = fetcher.fetch(request, new FetchCancellation(), MAX_REDIRECTS);

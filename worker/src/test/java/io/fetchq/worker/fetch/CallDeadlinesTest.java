@@ -69,7 +69,7 @@ class CallDeadlinesTest {
                         host -> List.of(InetAddress.getLoopbackAddress()), Clock.systemUTC())) {
             fetcher.deadlines.close();
             ClaimedJob job = new ClaimedJob(new Claim(1, UUID.randomUUID(), 1), 1, 1, server.url("/hang/forever"),
-                    "127.0.0.1", "GET", null, null, 500, 1000, true, true, List.of(), null, false);
+                    "127.0.0.1", "GET", null, null, 500, 1000, true, true, List.of(), null, false, null);
 
             FetchOutcome outcome = assertTimeoutPreemptively(Duration.ofSeconds(20),
                     () -> fetcher.fetch(job, new FetchCancellation()));
