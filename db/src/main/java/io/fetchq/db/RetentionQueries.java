@@ -31,8 +31,8 @@ public class RetentionQueries {
 
     /**
      * Deletes up to {@code limit} jobs that finished before {@code cutoff}, oldest first, with their
-     * attempt rows, (by cascade) their body rows, and the state of URLs whose current version they
-     * held; returns how many jobs went. The contents their bodies pointed at are left to
+     * attempt rows, (by cascade) their body rows, the state of URLs whose current version they held,
+     * and the links read on them (a crawl's pages); returns how many jobs went. The contents their bodies pointed at are left to
      * {@link #deleteUnusedContents}.
      */
     public int deleteFinishedBefore(Instant cutoff, int limit) {
@@ -54,6 +54,9 @@ public class RetentionQueries {
                     DELETE FROM fetchq.url_state s USING jobs j
                     WHERE j.method = 'GET' AND j.status_code IN (200, 304)
                       AND s.tenant = j.tenant AND s.url_key = sha256(convert_to(j.url, 'UTF8')) AND s.job_id = j.id
+                ), links AS (
+                    -- A crawl page's links go with it (its crawl's frontier stays: the page was crawled).
+                    DELETE FROM fetchq.crawl_link l USING jobs j WHERE l.from_job_id = j.id
                 )
                 SELECT count(*) FROM jobs""")
                 .param("cutoff", OffsetDateTime.ofInstant(cutoff, ZoneOffset.UTC)).param("limit", limit)

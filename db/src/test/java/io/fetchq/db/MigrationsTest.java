@@ -23,7 +23,7 @@ class MigrationsTest {
                     "max_attempts", "metadata", "status_code", "content_type", "body_bytes", "body_truncated",
                     "body_sha256", "title", "links", "final_url", "error_kind", "error_message", "created_at",
                     "next_attempt_at", "started_at", "finished_at", "total_ms", "etag", "last_modified", "not_modified",
-                    "changed"),
+                    "changed", "crawl_id", "depth", "parent_job_id"),
             List.of("attempts", "job_id", "attempt", "worker_id", "started_at", "finished_at", "status_code",
                     "error_kind", "error_message", "dns_ms", "connect_ms", "tls_ms", "ttfb_ms", "total_ms",
                     "remote_ip", "redirects"),
@@ -34,6 +34,9 @@ class MigrationsTest {
             List.of("job_bodies", "job_id", "content_type", "body"),
             List.of("webhook_deliveries", "delivery_id", "webhook_id", "event_type", "event_id", "attempt", "status_code",
                     "error", "created_at", "delivered_at", "next_attempt_at"),
+            List.of("crawl_links", "crawl_id", "from_job_id", "to_url", "to_job_id", "skipped"),
+            List.of("robots", "origin", "fetched_at", "status_code", "expires_at", "crawl_delay_ms", "body_bytes",
+                    "good_at", "error", "unreachable_since"),
             List.of("workers", "worker_id", "hostname", "pid", "started_at", "last_seen_at", "in_flight", "state"),
             List.of("api_keys", "id", "tenant", "name", "scopes", "prefix", "created_at", "last_used_at", "revoked_at"));
 

@@ -53,7 +53,8 @@ abstract class SqlTestBase {
     void emptyTables() {
         sql.sql("""
                 TRUNCATE fetchq.queue, fetchq.body, fetchq.body_content, fetchq.body_release, fetchq.url_state, fetchq.attempt, fetchq.job, fetchq.batch, fetchq.worker,
-                         fetchq.api_key, fetchq.host, fetchq.host_share, fetchq.schedule CASCADE""").update();
+                         fetchq.api_key, fetchq.host, fetchq.host_share, fetchq.schedule, fetchq.robots_txt, fetchq.crawl,
+                         fetchq.crawl_host, fetchq.crawl_frontier, fetchq.crawl_link CASCADE""").update();
     }
 
     /** A job as the API would store it (GET, 3 attempts, due now, host from the URL), with overrides. */
