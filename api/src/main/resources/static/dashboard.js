@@ -356,13 +356,98 @@ async function createSchedule(event) {
   }
 }
 
+// ---- crawls --------------------------------------------------------------------------------------
+
+const CRAWL_COUNTS = ['discovered', 'enqueued', 'fetched', 'failed', 'queued', 'running', 'skipped_duplicate',
+  'skipped_scope', 'skipped_robots', 'skipped_nofollow', 'skipped_limit'];
+
+async function crawlsPage() {
+  const render = async () => {
+    const crawls = await api('/api/v1/crawls?limit=100');
+    document.getElementById('crawls').replaceChildren(...crawls.map(c => el('tr', {'data-crawl': c.id, 'data-state': c.state},
+      el('td', {}, el('a', {href: `#/crawls/${c.id}`}, `#${c.id}`)), el('td', {class: 'state-' + c.state}, c.state),
+      el('td', {}, c.scope), el('td', {}, fmt(c.fetched)), el('td', {}, fmt(c.failed)), el('td', {}, fmt(c.enqueued)),
+      el('td', {}, fmt(c.max_pages)), el('td', {}, fmt(c.discovered)), el('td', {}, time(c.created_at)))));
+  };
+  view.replaceChildren(
+    el('section', {},
+      el('h2', {}, 'Crawls ', el('small', {}, 'each page once, within the scope, obeying robots.txt')),
+      el('table', {}, el('thead', {}, el('tr', {}, ...['crawl', 'state', 'scope', 'fetched', 'failed', 'enqueued', 'max pages',
+        'links', 'created'].map(h => el('th', {}, h)))), el('tbody', {id: 'crawls'}))),
+    el('section', {},
+      el('h2', {}, 'New crawl'),
+      el('form', {id: 'crawl-form', onsubmit: startCrawl},
+        el('textarea', {id: 'crawl-seeds', rows: 3, placeholder: 'seed URLs, one per line', required: true}),
+        el('label', {}, 'scope ', el('select', {id: 'crawl-scope'},
+          ...['same-host', 'same-origin', 'same-site'].map(c => el('option', {value: c}, c)))),
+        el('label', {}, 'max pages ', el('input', {id: 'crawl-max-pages', type: 'number', min: 1, value: 1000})),
+        el('label', {}, 'max depth ', el('input', {id: 'crawl-max-depth', type: 'number', min: 0, value: 3})),
+        el('button', {id: 'crawl-button', type: 'submit'}, 'Start crawl'),
+        el('p', {id: 'crawl-result', role: 'status'}))));
+  await render();
+  timer = setInterval(() => render().catch(e => console.warn('refresh failed', e)), 2000);
+}
+
+async function startCrawl(event) {
+  event.preventDefault();
+  const out = document.getElementById('crawl-result');
+  const request = {seeds: document.getElementById('crawl-seeds').value.split('\n').map(u => u.trim()).filter(u => u),
+    scope: document.getElementById('crawl-scope').value,
+    max_pages: Number(document.getElementById('crawl-max-pages').value),
+    max_depth: Number(document.getElementById('crawl-max-depth').value)};
+  try {
+    const c = await api('/api/v1/crawls', {method: 'POST', headers: {'Content-Type': 'application/json'},
+      body: JSON.stringify(request)});
+    location.hash = `#/crawls/${c.id}`;
+  } catch (e) {
+    out.className = 'error';
+    out.textContent = e.message;
+  }
+}
+
+async function crawlPage(id) {
+  const render = async () => {
+    const c = await api(`/api/v1/crawls/${id}`);
+    const page = await api(`/api/v1/jobs?batch_id=${c.batch_id}&limit=200`);
+    view.replaceChildren(el('section', {},
+      el('h2', {}, `Crawl #${c.id} `, el('small', {}, `${c.scope}, robots.txt ${c.robots === 'obey' ? 'obeyed' : 'ignored'}, `
+        + `created ${time(c.created_at)}`), ' ', el('a', {href: `#/batches/${c.batch_id}`}, `batch #${c.batch_id}`)),
+      progressBar({...c, total: c.enqueued, completed: c.fetched, cancelled: 0}),
+      el('p', {id: 'crawl-state', 'data-done': c.done, class: 'state-' + c.state}, c.state),
+      el('table', {id: 'crawl-counts'}, el('tbody', {}, ...CRAWL_COUNTS.map(k => el('tr', {'data-count': k},
+        el('th', {}, k.replace('_', ' ')), el('td', {}, fmt(c[k])))))),
+      c.done ? '' : el('button', {id: 'crawl-cancel', onclick: async () => {
+        await api(`/api/v1/crawls/${id}/cancel`, {method: 'POST'});
+        render();
+      }}, 'Cancel'),
+      el('table', {}, el('thead', {}, el('tr', {}, ...['page', 'depth', 'url', 'state', 'status', 'title'].map(h => el('th', {}, h)))),
+        el('tbody', {id: 'crawl-pages'}, ...page.jobs.map(j => el('tr', {'data-job': j.id, 'data-state': j.state},
+          el('td', {}, el('a', {href: `#/jobs/${j.id}`}, `#${j.id}`)), el('td', {}, j.depth), el('td', {}, j.url),
+          el('td', {class: 'state-' + j.state}, j.state), el('td', {}, j.result && (j.result.status_code || j.result.error_kind)),
+          el('td', {}, j.result && j.result.title)))))));
+    return c.done;
+  };
+  if (!(await render())) {
+    timer = setInterval(async () => {
+      try {
+        if (await render()) clearInterval(timer);
+      } catch (e) {
+        clearInterval(timer);
+        if (e.status === 401) askForKey(e.message);
+      }
+    }, 1000);
+  }
+}
+
 // ---- routing ------------------------------------------------------------------------------------
 
 async function route() {
   clearInterval(timer);
-  const [, kind, id] = location.hash.match(/^#\/(batches|jobs)\/(\d+)/) || [];
+  const [, kind, id] = location.hash.match(/^#\/(batches|jobs|crawls)\/(\d+)/) || [];
   try {
     if (location.hash === '#/schedules') await schedulesPage();
+    else if (location.hash === '#/crawls') await crawlsPage();
+    else if (kind === 'crawls') await crawlPage(id);
     else if (kind === 'batches') await batchPage(id);
     else if (kind === 'jobs') await jobPage(id);
     else await overview();

@@ -70,7 +70,9 @@ CREATE INDEX crawl_link_to ON fetchq.crawl_link (to_job_id) WHERE to_job_id IS N
 -- A crawl's batch starts empty and grows by its seeds and links (in its creating transaction first).
 ALTER TABLE fetchq.batch DROP CONSTRAINT batch_total_check, ADD CONSTRAINT batch_total_check CHECK (total >= 0);
 
-ALTER TABLE fetchq.job ADD COLUMN crawl_id bigint, ADD COLUMN depth integer, ADD COLUMN parent_job_id bigint;
+-- A crawl's jobs: its pages, and the sitemaps it reads (sitemap: its URLs are the job's links).
+ALTER TABLE fetchq.job ADD COLUMN crawl_id bigint, ADD COLUMN depth integer, ADD COLUMN parent_job_id bigint,
+                       ADD COLUMN sitemap boolean NOT NULL DEFAULT false;
 
 CREATE VIEW fetchq.crawl_links AS
 SELECT crawl_id, from_job_id, to_url, to_job_id, skipped FROM fetchq.crawl_link;

@@ -99,10 +99,11 @@ final class ApiFields {
         field("max_depth", "links of pages at this depth are not followed (seeds are 0); default 3", 3);
         field("max_pages", "pages a crawl enqueues at most, seeds included; default 1,000, at most 1,000,000", 1000);
         field("max_pages_per_host", "pages a crawl enqueues at most per host", 200);
-        field("sitemaps", "read the sitemaps robots.txt names (not yet: false)", false);
+        field("sitemaps", "read the sitemaps the seeds' robots.txt names (and the sitemaps they list): their URLs "
+                + "are links of depth 1; default false", true);
         field("discovered", "links read (every link of every page read, and the seeds)", 5400);
         field("enqueued", "pages enqueued, seeds included", 1000);
-        field("fetched", "pages with a response", 980);
+        field("fetched", "pages (and sitemaps) with a response", 980);
         field("skipped_scope", "links outside the scope, include or exclude, or refused by the URL policy", 2100);
         field("skipped_robots", "links robots.txt refuses", 40);
         field("skipped_duplicate", "links to a page already enqueued", 2000);

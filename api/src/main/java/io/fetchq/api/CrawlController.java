@@ -97,7 +97,8 @@ class CrawlController {
     @Operation(summary = "Start a crawl", description = "{\"seeds\": [URLs], \"scope\" (same-origin, same-host "
             + "(default) or same-site), \"include\" and \"exclude\" (regexes searched in each link's normalised URL), "
             + "\"max_depth\" (default 3), \"max_pages\" (default 1,000, at most 1,000,000; seeds count), "
-            + "\"max_pages_per_host\", \"robots\" (obey (default) or ignore), \"defaults\" (job fields of every page)}. "
+            + "\"max_pages_per_host\", \"sitemaps\" (read the sitemaps robots.txt names, default false), \"robots\" "
+            + "(obey (default) or ignore), \"defaults\" (job fields of every page)}. "
             + "Seeds are depth 0 and are not filtered; each page's links are followed once per crawl.")
     @Requires(Scope.SUBMIT)
     @PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE)
@@ -129,9 +130,6 @@ class CrawlController {
         Integer maxPerHost = absent(root, "max_pages_per_host") ? null
                 : number(root, "max_pages_per_host", 0, 1, MAX_PAGES, errors);
         Boolean sitemaps = flag(root, "sitemaps", errors);
-        if (Boolean.TRUE.equals(sitemaps)) {
-            errors.add(FieldError.atPointer("/sitemaps", "sitemaps are not read yet: leave it false"));
-        }
         boolean robots = true;
         if (!absent(root, "robots")) {
             String value = root.get("robots").asString("");
@@ -154,7 +152,7 @@ class CrawlController {
             seeds.add(new CrawlLink(0, null, 0, seed.url(), CrawlUrls.keyHash(url), seed.host(), null));
         }
         CrawlRow created = crawls.create(caller.tenant(), new CrawlQueries.NewCrawl(scope.code(), List.copyOf(scopeKeys),
-                include, exclude, maxDepth, maxPages, maxPerHost, false, robots, page.headersJson(), page.priority(),
+                include, exclude, maxDepth, maxPages, maxPerHost, Boolean.TRUE.equals(sitemaps), robots, page.headersJson(), page.priority(),
                 page.maxAttempts(), page.timeoutMs(), page.maxBodyBytes(), page.storeBody(), page.followRedirects(),
                 page.extract(), page.metadataJson(), seeds));
         events.publishEvent(new InProcessWorker.JobsSubmitted());

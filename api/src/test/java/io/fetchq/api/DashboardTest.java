@@ -78,8 +78,11 @@ class DashboardTest {
                 "needs chromium and chromedriver (apt-get install chromium chromium-driver; .ci/run does)");
         site = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64);
         site.createContext("/", exchange -> {
-            byte[] body = ("<html><head><title>Page " + exchange.getRequestURI().getPath()
-                    + "</title></head><body>hello</body></html>").getBytes(StandardCharsets.UTF_8);
+            String path = exchange.getRequestURI().getPath();
+            // /crawl/0 links to /crawl/1 and /crawl/2, for a crawl.
+            String links = path.equals("/crawl/0") ? "<a href=\"/crawl/1\">1</a> <a href=\"/crawl/2\">2</a>" : "hello";
+            byte[] body = ("<html><head><title>Page " + path + "</title></head><body>" + links + "</body></html>")
+                    .getBytes(StandardCharsets.UTF_8);
             exchange.getResponseHeaders().set("Content-Type", "text/html; charset=utf-8");
             exchange.sendResponseHeaders(200, body.length);
             exchange.getResponseBody().write(body);
@@ -239,6 +242,19 @@ class DashboardTest {
         awaitText(By.id("batch-schedule"), "run of schedule #");
         assertThat(sql.sql("SELECT count(*) FROM fetchq.batch b JOIN fetchq.schedule s ON s.id = b.schedule_id"
                 + " WHERE s.name = 'dashboard uptime'").query(Long.class).single()).isEqualTo(2);
+
+        // A crawl started from its page, followed to the end.
+        browser.get("http://127.0.0.1:" + port + "/#/crawls");
+        await(By.id("crawl-form"));
+        browser.findElement(By.id("crawl-seeds")).sendKeys("http://127.0.0.1:" + site.getAddress().getPort() + "/crawl/0");
+        browser.findElement(By.id("crawl-button")).click();
+        await(By.cssSelector("#crawl-state[data-done='true']"));
+        assertThat(browser.findElement(By.id("crawl-state")).getText()).isEqualTo("completed");
+        assertThat(browser.findElement(By.cssSelector("#crawl-counts tr[data-count='fetched'] td")).getText()).isEqualTo("3");
+        assertThat(browser.findElements(By.cssSelector("#crawl-pages tr[data-state='completed']"))).hasSize(3);
+        screenshot("8-crawl");
+        browser.get("http://127.0.0.1:" + port + "/#/crawls");
+        await(By.cssSelector("#crawls tr[data-state='completed']"));
 
         // Forgetting the key asks for one again.
         browser.findElement(By.id("forget-key")).click();

@@ -33,7 +33,7 @@ class ReadmeExamplesTest extends ApiTestBase {
 
     @Test
     void curlExamplesAndSqlQueriesWork() throws Exception {
-        sql.sql("TRUNCATE fetchq.queue, fetchq.body, fetchq.body_content, fetchq.body_release, fetchq.url_state, fetchq.attempt, fetchq.job, fetchq.batch, fetchq.api_key, fetchq.schedule, fetchq.schedule_job, fetchq.webhook, fetchq.event, fetchq.webhook_delivery, fetchq.webhook_attempt RESTART IDENTITY")
+        sql.sql("TRUNCATE fetchq.queue, fetchq.body, fetchq.body_content, fetchq.body_release, fetchq.url_state, fetchq.attempt, fetchq.job, fetchq.batch, fetchq.api_key, fetchq.schedule, fetchq.schedule_job, fetchq.webhook, fetchq.event, fetchq.webhook_delivery, fetchq.webhook_attempt, fetchq.crawl, fetchq.crawl_host, fetchq.crawl_frontier, fetchq.crawl_link RESTART IDENTITY")
                 .update();
         // The examples that manage keys use an admin key, made as the README says (key 1).
         String adminKey = sql.sql("SELECT key FROM fetchq.create_api_key('default', '{admin}', 'first admin')")
@@ -51,8 +51,10 @@ class ReadmeExamplesTest extends ApiTestBase {
             String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             assertThat(process.exitValue()).as("README example:\n%s\noutput:\n%s", block, output).isZero();
         }
-        // Three submitted, one run of the README's schedule made by "run".
-        assertThat(sql.sql("SELECT count(*) FROM fetchq.batch").query(Long.class).single()).isEqualTo(4);
+        // Three submitted, one run of the README's schedule made by "run", one crawl's.
+        assertThat(sql.sql("SELECT count(*) FROM fetchq.batch").query(Long.class).single()).isEqualTo(5);
+        assertThat(sql.sql("SELECT state FROM fetchq.crawls WHERE crawl_id = 1").query(String.class).single())
+                .as("the README's crawl, cancelled").isEqualTo("cancelled");
         assertThat(sql.sql("SELECT every || ' ' || paused FROM fetchq.schedules WHERE schedule_id = 1")
                 .query(String.class).single()).as("the README's schedule, changed and paused").isEqualTo("PT10M true");
         assertThat(sql.sql("SELECT tenant || ' ' || (revoked_at IS NOT NULL) FROM fetchq.api_keys WHERE id = 2")
@@ -75,6 +77,14 @@ class ReadmeExamplesTest extends ApiTestBase {
         sql.sql("""
                 UPDATE fetchq.job SET url = (SELECT url FROM fetchq.job WHERE batch_id = 1 ORDER BY id LIMIT 1)
                 WHERE id = (SELECT min(id) FROM fetchq.job WHERE batch_id = 2)""").update();
+
+        // The README's crawl: its seed links to a page (of batch 1) that answered 404.
+        sql.sql("""
+                INSERT INTO fetchq.crawl_link (crawl_id, from_job_id, to_url, to_job_id)
+                SELECT 1, (SELECT min(id) FROM fetchq.job WHERE crawl_id = 1), j.url, j.id
+                FROM fetchq.job j WHERE j.id = (SELECT min(id) FROM fetchq.job WHERE batch_id = 1)""").update();
+        sql.sql("UPDATE fetchq.job SET status_code = 404 WHERE id = (SELECT min(id) FROM fetchq.job WHERE batch_id = 1)")
+                .update();
 
         List<String> queries = blocks("sql");
         assertThat(queries).hasSizeGreaterThanOrEqualTo(3);

@@ -98,6 +98,11 @@ public final class Bench {
                 same kind of URLs, when a python3 with aiohttp is here. Variants: one worker at the defaults (8 \
                 per host); one with `per-host=64`; two workers over two hosts (127.0.0.1, 127.0.0.2); four \
                 workers over four hosts, at the defaults and with `per-host=64`.""");
+        scenario("crawl-e2e", CrawlBench::crawlE2e, """
+                A generated site of four loopback hosts (-Dbench.crawl-pages, default 100,000 pages) crawled from one \
+                seed per host, same-host, obeying robots.txt: by the jars (one worker, 16 in flight per host) and by \
+                Scrapy with ROBOTSTXT_OBEY=True at the same concurrency. Pages/s from the POST to done; links recorded/s.\
+                """);
         scenario("history", Scenarios::history, """
                 drain-noop in a database that already holds `--history` finished jobs with their attempts, one \
                 in ten with a 2 KiB body (built once, vacuumed); ratio to drain-noop.""");
@@ -253,6 +258,7 @@ public final class Bench {
             case "submit-concurrent" -> options.submits();
             case "memory" -> options.inFlight();
             case "drain-http-e2e" -> options.urls();
+            case "crawl-e2e" -> CrawlBench.PAGES;
             case "schedules" -> Scenarios.scheduleCount(options);
             default -> options.n();
         };

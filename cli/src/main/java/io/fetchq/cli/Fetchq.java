@@ -28,7 +28,7 @@ import tools.jackson.databind.JsonNode;
 @Command(name = "fetchq", mixinStandardHelpOptions = true, versionProvider = Fetchq.Version.class,
         description = "Submit URLs to fetchq, follow them, export their results.",
         subcommands = {Fetchq.Submit.class, Fetchq.Status.class, Fetchq.Results.class, Fetchq.Get.class, Keys.class,
-            Schedules.class, Webhooks.class})
+            Schedules.class, Webhooks.class, Crawl.class})
 public final class Fetchq {
 
     static final int FAILED = 1;

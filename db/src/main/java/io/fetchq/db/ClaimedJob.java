@@ -29,8 +29,8 @@ public record ClaimedJob(
         boolean obeyRobots,
         CrawlPage crawl) {
 
-    /** A crawl's page: its links are read and enqueued with its result. */
-    public record CrawlPage(long crawlId, int depth) {
+    /** A crawl's page (or sitemap): its links (or URLs) are read and enqueued with its result. */
+    public record CrawlPage(long crawlId, int depth, boolean sitemap) {
     }
 
     public long jobId() {

@@ -12,6 +12,14 @@ package io.fetchq.db;
  * @param skipped why it is not followed ({@code scope}, {@code robots}, {@code depth},
  *     {@code nofollow}, {@code blocked}), or null: a candidate, enqueued unless it is a duplicate or
  *     over a limit
+ * @param sitemap a sitemap to read (from robots.txt or a sitemap index): enqueued once, outside the
+ *     crawl's page limits, and not recorded as a link
  */
-public record CrawlLink(long crawlId, Long fromJobId, int depth, String url, byte[] key, String host, String skipped) {
+public record CrawlLink(long crawlId, Long fromJobId, int depth, String url, byte[] key, String host, String skipped,
+        boolean sitemap) {
+
+    /** A link to a page. */
+    public CrawlLink(long crawlId, Long fromJobId, int depth, String url, byte[] key, String host, String skipped) {
+        this(crawlId, fromJobId, depth, url, key, host, skipped, false);
+    }
 }

@@ -28,6 +28,9 @@ public class CrawlQueries {
 
     /** The most links a crawl reads from one page. */
     public static final int MAX_LINKS_PER_PAGE = 1000;
+    /** The most URLs read from one sitemap, and its largest size (the sitemaps protocol's limits). */
+    public static final int MAX_SITEMAP_URLS = 50_000;
+    public static final int MAX_SITEMAP_BYTES = 50 * 1024 * 1024;
 
     /**
      * Enqueues links of crawls whose rows the caller's transaction has locked ({@link #lockCrawls}):
@@ -41,8 +44,8 @@ public class CrawlQueries {
     private static final String ENQUEUE = """
             WITH input AS (
                 SELECT * FROM unnest((SELECT ?::bigint[]), (SELECT ?::bigint[]), (SELECT ?::int[]), (SELECT ?::text[]),
-                                     (SELECT ?::bytea[]), (SELECT ?::text[]), (SELECT ?::text[]))
-                    WITH ORDINALITY AS u(crawl_id, from_job, depth, url, url_key, host, reason, ord)
+                                     (SELECT ?::bytea[]), (SELECT ?::text[]), (SELECT ?::text[]), (SELECT ?::boolean[]))
+                    WITH ORDINALITY AS u(crawl_id, from_job, depth, url, url_key, host, reason, sitemap, ord)
             ), fresh AS (
                 SELECT DISTINCT ON (i.crawl_id, i.url_key) i.*
                 FROM input i
@@ -53,23 +56,30 @@ public class CrawlQueries {
             ), host_room AS (
                 SELECT f.*
                 FROM (SELECT f.*, row_number() OVER (PARTITION BY f.crawl_id, f.host ORDER BY f.ord) AS host_rank
-                      FROM fresh f) f
+                      FROM fresh f WHERE NOT f.sitemap) f
                 JOIN fetchq.crawl c ON c.id = f.crawl_id
                 LEFT JOIN fetchq.crawl_host h ON h.crawl_id = f.crawl_id AND h.host = f.host
                 WHERE NOT c.cancelled
                   AND (c.max_pages_per_host IS NULL OR f.host_rank <= c.max_pages_per_host - COALESCE(h.enqueued, 0))
             ), admitted AS (
-                SELECT r.*
+                SELECT r.crawl_id, r.from_job, r.depth, r.url, r.url_key, r.host, r.sitemap, r.ord
                 FROM (SELECT r.*, row_number() OVER (PARTITION BY r.crawl_id ORDER BY r.ord) AS rank FROM host_room r) r
                 JOIN fetchq.crawl c ON c.id = r.crawl_id
                 WHERE r.rank <= c.max_pages - c.enqueued
+                UNION ALL
+                -- Sitemaps are read whatever the page limits (their URLs are judged as links).
+                SELECT f.crawl_id, f.from_job, f.depth, f.url, f.url_key, f.host, f.sitemap, f.ord
+                FROM fresh f
+                JOIN fetchq.crawl c ON c.id = f.crawl_id
+                WHERE f.sitemap AND NOT c.cancelled
             ), jobs AS (
                 INSERT INTO fetchq.job (tenant, batch_id, url, host, method, headers, priority, run_at, max_attempts,
                                         timeout_ms, max_body_bytes, store_body, follow_redirects, extract, metadata,
-                                        robots, crawl_id, depth, parent_job_id)
+                                        robots, crawl_id, depth, parent_job_id, sitemap)
                 SELECT c.tenant, c.batch_id, a.url, a.host, 'GET', c.headers, c.priority, now(), c.max_attempts,
-                       c.timeout_ms, c.max_body_bytes, c.store_body, c.follow_redirects, c.extract, c.metadata,
-                       c.robots, a.crawl_id, a.depth, a.from_job
+                       c.timeout_ms, CASE WHEN a.sitemap THEN ? ELSE c.max_body_bytes END, c.store_body AND NOT a.sitemap,
+                       c.follow_redirects, CASE WHEN a.sitemap THEN '{}' ELSE c.extract END, c.metadata,
+                       c.robots, a.crawl_id, a.depth, a.from_job, a.sitemap
                 FROM admitted a
                 JOIN fetchq.crawl c ON c.id = a.crawl_id
                 ORDER BY a.ord
@@ -78,7 +88,7 @@ public class CrawlQueries {
                 INSERT INTO fetchq.queue (job_id, batch_id, priority, run_at, host, attempt_limit, state)
                 SELECT id, batch_id, priority, run_at, host, max_attempts, 'queued' FROM jobs
             ), new_pages AS (
-                SELECT a.crawl_id, a.url_key, a.ord, a.host, j.id AS job_id, j.batch_id
+                SELECT a.crawl_id, a.url_key, a.ord, a.host, a.sitemap, j.id AS job_id, j.batch_id
                 FROM admitted a
                 JOIN jobs j ON j.crawl_id = a.crawl_id AND j.url = a.url
             ), frontier AS (
@@ -93,6 +103,7 @@ public class CrawlQueries {
                 FROM input i
                 LEFT JOIN fetchq.crawl_frontier p ON p.crawl_id = i.crawl_id AND p.url_key = i.url_key
                 LEFT JOIN new_pages n ON n.crawl_id = i.crawl_id AND n.url_key = i.url_key
+                WHERE NOT i.sitemap
             ), links AS (
                 INSERT INTO fetchq.crawl_link (crawl_id, from_job_id, to_url, to_job_id, skipped)
                 SELECT crawl_id, from_job, url, to_job, skipped FROM outcome ORDER BY crawl_id
@@ -112,7 +123,8 @@ public class CrawlQueries {
                 WHERE c.id = o.crawl_id
             ), hosts AS (
                 INSERT INTO fetchq.crawl_host AS h (crawl_id, host, enqueued)
-                SELECT crawl_id, host, count(*) FROM new_pages GROUP BY crawl_id, host ORDER BY crawl_id, host
+                SELECT crawl_id, host, count(*) FROM new_pages WHERE NOT sitemap GROUP BY crawl_id, host
+                ORDER BY crawl_id, host
                 ON CONFLICT (crawl_id, host) DO UPDATE SET enqueued = h.enqueued + EXCLUDED.enqueued
             ), totals AS (
                 UPDATE fetchq.batch b SET total = b.total + n.n
@@ -149,7 +161,7 @@ public class CrawlQueries {
 
     /** What a crawl's pages are fetched with and its links checked against. */
     public record Settings(long id, String tenant, String scope, List<String> scopeKeys, List<String> include,
-            List<String> exclude, int maxDepth, boolean robots, boolean cancelled) {
+            List<String> exclude, int maxDepth, boolean robots, boolean sitemaps, boolean cancelled) {
     }
 
     /** A crawl to create: its settings, the request of every page, and its seeds. */
@@ -247,6 +259,8 @@ public class CrawlQueries {
                 ps.setArray(5, SqlArrays.array(c, "bytea", links, CrawlLink::key, byte[][]::new));
                 ps.setArray(6, SqlArrays.array(c, "text", links, CrawlLink::host, String[]::new));
                 ps.setArray(7, SqlArrays.array(c, "text", links, CrawlLink::skipped, String[]::new));
+                ps.setArray(8, SqlArrays.array(c, "bool", links, CrawlLink::sitemap, Boolean[]::new));
+                ps.setInt(9, MAX_SITEMAP_BYTES);
                 try (ResultSet rs = ps.executeQuery()) {
                     rs.next();
                     return rs.getLong(1);
@@ -258,12 +272,13 @@ public class CrawlQueries {
     /** The settings of a crawl, for a worker reading its pages' links; empty when it is gone. */
     public Optional<Settings> settings(long id) {
         return jdbc.sql("""
-                SELECT id, tenant, scope, scope_keys, include, exclude, max_depth, robots, cancelled
+                SELECT id, tenant, scope, scope_keys, include, exclude, max_depth, robots, sitemaps, cancelled
                 FROM fetchq.crawl WHERE id = :id""")
                 .param("id", id)
                 .query((rs, n) -> new Settings(rs.getLong("id"), rs.getString("tenant"), rs.getString("scope"),
                         strings(rs, "scope_keys"), strings(rs, "include"), strings(rs, "exclude"),
-                        rs.getInt("max_depth"), rs.getBoolean("robots"), rs.getBoolean("cancelled")))
+                        rs.getInt("max_depth"), rs.getBoolean("robots"), rs.getBoolean("sitemaps"),
+                        rs.getBoolean("cancelled")))
                 .optional();
     }
 

@@ -70,7 +70,7 @@ public class QueueQueries {
             SELECT *, NULL AS unserved FROM claimed
             UNION ALL
             SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-                   u.host
+                   NULL, u.host
             FROM (SELECT DISTINCT host FROM ranked WHERE host_free = 0) u
             """;
 
@@ -143,7 +143,7 @@ public class QueueQueries {
                 WHERE q.job_id = ANY (ARRAY(SELECT job_id FROM picked)) AND j.id = q.job_id
                 RETURNING q.job_id, q.attempt, q.attempt_limit, j.max_attempts, j.url, j.host, j.method,
                           j.headers::text AS headers, j.body, j.timeout_ms, j.max_body_bytes, j.store_body,
-                          j.follow_redirects, j.extract, j.robots, j.crawl_id, j.depth,
+                          j.follow_redirects, j.extract, j.robots, j.crawl_id, j.depth, j.sitemap,
                           CASE WHEN j.conditional THEN (
                               SELECT ARRAY[s.etag, (extract(epoch FROM s.last_modified) * 1000000)::bigint::text]
                               FROM fetchq.url_state s
@@ -581,7 +581,7 @@ public class QueueQueries {
                                 rs.getInt("timeout_ms"), rs.getInt("max_body_bytes"), rs.getBoolean("store_body"),
                                 rs.getBoolean("follow_redirects"), List.of((String[]) extract.getArray()),
                                 validators(rs.getArray("validators")), rs.getBoolean("robots"),
-                                crawlPage(rs.getObject("crawl_id", Long.class), rs.getInt("depth"))));
+                                crawlPage(rs.getObject("crawl_id", Long.class), rs.getInt("depth"), rs.getBoolean("sitemap"))));
                     }
                 }
                 return claimed;
@@ -590,8 +590,8 @@ public class QueueQueries {
     }
 
     /** A claimed job's validators from {@code ARRAY[etag, last_modified µs]}, or null when it has none to send. */
-    private static ClaimedJob.CrawlPage crawlPage(Long crawlId, int depth) {
-        return crawlId == null ? null : new ClaimedJob.CrawlPage(crawlId, depth);
+    private static ClaimedJob.CrawlPage crawlPage(Long crawlId, int depth, boolean sitemap) {
+        return crawlId == null ? null : new ClaimedJob.CrawlPage(crawlId, depth, sitemap);
     }
 
     private static ClaimedJob.Validators validators(Array array) throws SQLException {

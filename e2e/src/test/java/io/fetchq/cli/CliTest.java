@@ -55,7 +55,14 @@ class CliTest {
             String path = exchange.getRequestURI().getPath();
             int status = path.startsWith("/missing") ? 404 : 200;
             String title = path.startsWith("/unicode/") ? unicodeTitle(path.substring(9)) : "page " + path;
-            byte[] body = ("<html><head><title>" + title + "</title></head></html>").getBytes(StandardCharsets.UTF_8);
+            String links = "";
+            if (path.startsWith("/tree/")) {
+                // A binary tree of pages for crawls: /tree/n links to /tree/2n and /tree/2n+1, up to 63.
+                int n = Integer.parseInt(path.substring(6));
+                links = n < 32 ? "<a href=\"/tree/" + 2 * n + "\">l</a><a href=\"/tree/" + (2 * n + 1) + "\">r</a>" : "";
+            }
+            byte[] body = ("<html><head><title>" + title + "</title></head><body>" + links + "</body></html>")
+                    .getBytes(StandardCharsets.UTF_8);
             exchange.getResponseHeaders().set("Content-Type", "text/html");
             exchange.sendResponseHeaders(status, body.length);
             exchange.getResponseBody().write(body);
@@ -222,6 +229,20 @@ class CliTest {
         Run missing = fetchq("schedules", "pause", "999999");
         assertThat(missing.exit()).isEqualTo(Fetchq.REFUSED);
         assertThat(missing.err()).contains("HTTP 404");
+    }
+
+    @Test
+    void aCrawlFollowsLinksWithAProgressBarUntilItIsDone() {
+        Run run = fetchq("crawl", site("/tree/1"), "--max-pages=20", "--max-depth=10", "--wait");
+
+        assertThat(run.exit()).as(run.err()).isZero();
+        assertThat(run.out()).containsPattern("crawl \\d+: 1 seeds, at most 20 pages")
+                .contains("20 fetched, 0 failed, 20 enqueued").contains("(completed)");
+        assertThat(run.err()).contains("20/20 pages").contains("pages/s");
+
+        Run bad = fetchq("crawl", site("/tree/1"), "--scope=everywhere");
+        assertThat(bad.exit()).isEqualTo(2);
+        assertThat(bad.err()).contains("/scope");
     }
 
     @Test

@@ -33,6 +33,20 @@ final class Net {
     }
 
     /** A field's value in a flat JSON answer, as text (without quotes). */
+    /** The first column of every row, as text. */
+    static java.util.List<String> strings(String jdbcUrl, String sql) {
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection(jdbcUrl);
+                java.sql.ResultSet rs = c.createStatement().executeQuery(sql)) {
+            java.util.List<String> values = new java.util.ArrayList<>();
+            while (rs.next()) {
+                values.add(rs.getString(1));
+            }
+            return values;
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     static String field(String json, String name) {
         java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"" + name + "\":\\s*\"?([^,\"}]*)").matcher(json);
         org.assertj.core.api.Assertions.assertThat(m.find()).as("%s in %s", name, json).isTrue();

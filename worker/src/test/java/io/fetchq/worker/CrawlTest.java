@@ -41,6 +41,10 @@ class CrawlTest extends WorkerTestBase {
     }
 
     private long crawl(List<CrawlSite.Page> seeds, int maxDepth, int maxPages, Integer perHost) {
+        return crawl(seeds, maxDepth, maxPages, perHost, false);
+    }
+
+    private long crawl(List<CrawlSite.Page> seeds, int maxDepth, int maxPages, Integer perHost, boolean sitemaps) {
         Set<String> keys = new HashSet<>();
         List<CrawlLink> links = seeds.stream().map(p -> {
             HttpUrl url = HttpUrl.get(site.url(p.host(), p.path()));
@@ -48,7 +52,7 @@ class CrawlTest extends WorkerTestBase {
             return new CrawlLink(0, null, 0, url.toString(), CrawlUrls.keyHash(url), url.host(), null);
         }).toList();
         return crawls.create("default", new CrawlQueries.NewCrawl("same-host", List.copyOf(keys), List.of(), List.of(),
-                maxDepth, maxPages, perHost, false, true, null, 0, 3, 10_000, 1 << 20, true, true,
+                maxDepth, maxPages, perHost, sitemaps, true, null, 0, 3, 10_000, 1 << 20, true, true,
                 List.of("title", "links"), null, links)).id();
     }
 
@@ -123,6 +127,43 @@ class CrawlTest extends WorkerTestBase {
                 .query(Integer.class).single()).isEqualTo(2);
         assertThat(sql.sql("SELECT count(*) FROM fetchq.crawl_links WHERE crawl_id = :id AND skipped = 'depth'")
                 .param("id", id).query(Long.class).single()).isPositive();
+    }
+
+    @Test
+    void sitemapsNamedByRobotsTxtBringPagesNoLinkLeadsTo() {
+        site.sitemaps("a.site.test", 5);
+        List<CrawlSite.Page> seeds = List.of(new CrawlSite.Page("a.site.test", "/p/0"));
+        long id = crawl(seeds, 1, 10_000, null, true);
+        startWorker(settings());
+
+        Map<String, Object> crawl = awaitCrawl(id);
+
+        for (int i = 0; i < 5; i++) {
+            assertThat(site.hits("a.site.test", "/orphan/" + i)).as("orphan %d", i).isEqualTo(1);
+        }
+        assertThat(site.hits("a.site.test", "/sitemap-index.xml")).isEqualTo(1);
+        assertThat(site.hits("a.site.test", "/sitemap-1.xml")).isEqualTo(1);
+        // Orphans are depth 1, found by the sitemap; /p/1 also linked by the seed is fetched once.
+        assertThat(sql.sql("""
+                SELECT DISTINCT r.depth || ' ' || s.url FROM fetchq.job_results r JOIN fetchq.job s ON s.id = r.parent_job_id
+                WHERE r.crawl_id = :id AND r.url LIKE '%/orphan/%'""").param("id", id).query(String.class).list())
+                .containsExactly("1 " + site.url("a.site.test", "/sitemap-1.xml"));
+        assertThat(site.hits("a.site.test", "/p/1")).isEqualTo(1);
+        // Sitemaps are not pages: the crawl's page counts leave them out.
+        Set<CrawlSite.Page> pages = site.expected(seeds, 1, Set.of());
+        assertThat(crawl.get("enqueued")).isEqualTo((long) pages.size() + 5);
+    }
+
+    @Test
+    void withoutSitemapsNoSitemapIsRead() {
+        site.sitemaps("a.site.test", 5);
+        long id = crawl(List.of(new CrawlSite.Page("a.site.test", "/p/0")), 1, 10_000, null, false);
+        startWorker(settings());
+
+        awaitCrawl(id);
+
+        assertThat(site.hits("a.site.test", "/sitemap-index.xml")).isZero();
+        assertThat(site.hits("a.site.test", "/orphan/0")).isZero();
     }
 
     @Test

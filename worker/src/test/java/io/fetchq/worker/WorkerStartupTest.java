@@ -24,6 +24,6 @@ class WorkerStartupTest {
     @Test
     void workerMigratesTheSchemaWhenItStarts() {
         assertThat(sql.sql("SELECT count(*) FROM information_schema.views WHERE table_schema = 'fetchq'")
-                .query(Long.class).single()).isEqualTo(9);
+                .query(Long.class).single()).isEqualTo(12);
     }
 }

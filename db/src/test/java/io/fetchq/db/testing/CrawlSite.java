@@ -73,6 +73,17 @@ public final class CrawlSite implements AutoCloseable {
         robots.put(host, new String[] {Integer.toString(status), body});
     }
 
+    private final Map<String, Integer> orphans = new ConcurrentHashMap<>();
+
+    /**
+     * Gives {@code host} sitemaps: its robots.txt names {@code /sitemap-index.xml}, an index of
+     * {@code /sitemap-1.xml}, which lists {@code /p/1} and {@code n} pages no page links to
+     * ({@code /orphan/0} to {@code /orphan/(n-1)}).
+     */
+    public void sitemaps(String host, int n) {
+        orphans.put(host, n);
+    }
+
     /** Requests for a page (its path with query). */
     public int hits(String host, String path) {
         AtomicInteger n = hits.get(new Page(host, path));
@@ -242,7 +253,22 @@ public final class CrawlSite implements AutoCloseable {
             OutputStream out = socket.getOutputStream();
             if (path.equals("/robots.txt")) {
                 String[] answer = robots.getOrDefault(host, new String[] {"200", "User-agent: *\nDisallow: /private/\n"});
-                send(out, Integer.parseInt(answer[0]), "text/plain", answer[1]);
+                String body = answer[1] + (orphans.containsKey(host) ? "Sitemap: " + url(host, "/sitemap-index.xml") + "\n" : "");
+                send(out, Integer.parseInt(answer[0]), "text/plain", body);
+            } else if (path.equals("/sitemap-index.xml") && orphans.containsKey(host)) {
+                send(out, 200, "application/xml", "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+                        + "<sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\"><sitemap><loc>"
+                        + url(host, "/sitemap-1.xml") + "</loc></sitemap></sitemapindex>");
+            } else if (path.equals("/sitemap-1.xml") && orphans.containsKey(host)) {
+                StringBuilder xml = new StringBuilder("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+                        + "<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">");
+                xml.append("<url><loc>").append(url(host, "/p/1")).append("</loc></url>");
+                for (int i = 0; i < orphans.get(host); i++) {
+                    xml.append("<url><loc>").append(url(host, "/orphan/" + i)).append("</loc></url>");
+                }
+                send(out, 200, "application/xml", xml.append("</urlset>").toString());
+            } else if (path.startsWith("/orphan/")) {
+                send(out, 200, "text/html", "<html><title>orphan</title></html>");
             } else if (path.startsWith("/p/") && pages.containsKey(host)) {
                 int i = number(path);
                 if (i < 0 || i >= pages.get(host)) {

@@ -423,9 +423,13 @@ public final class AttemptRunner implements AutoCloseable {
                 // A crawl's page is read for links when it answered with a page (2xx).
                 boolean crawled = job.crawl() != null && response != null && response.status() >= 200
                         && response.status() < 300;
+                boolean sitemap = crawled && job.crawl().sitemap();
                 Processor.Processed processed = response == null ? null : processor.process(response.body(),
-                        response.contentType(), response.finalUrl(), job.extract(), crawled ? crawlLinks.token() : null);
-                List<CrawlLink> links = crawled ? crawlLinks.of(job, processed, response.robotsTag()) : List.of();
+                        response.contentType(), response.finalUrl(), job.extract(),
+                        crawled && !sitemap ? crawlLinks.token() : null);
+                List<CrawlLink> links = !crawled ? List.of()
+                        : sitemap ? crawlLinks.ofSitemap(job, response)
+                        : crawlLinks.of(job, response.finalUrl(), processed, response.robotsTag());
                 yield Attempt.last(job, endings.ended(job, outcome, f, processed, startedAt, links));
             }
             case RetryPolicy.Decision.Retry r -> {

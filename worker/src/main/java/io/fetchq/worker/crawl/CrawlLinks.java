@@ -16,6 +16,12 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
+import java.net.URI;
+import crawlercommons.sitemaps.AbstractSiteMap;
+import crawlercommons.sitemaps.SiteMap;
+import crawlercommons.sitemaps.SiteMapIndex;
+import crawlercommons.sitemaps.SiteMapParser;
+import io.fetchq.worker.fetch.FetchOutcome;
 
 /**
  * Judges a crawl page's links for its crawl, on the fetch thread: each is normalised and checked
@@ -38,7 +44,7 @@ public final class CrawlLinks {
 
     /** A crawl's settings as the checks use them. */
     private record Crawl(CrawlUrls.Scope scope, Set<String> scopeKeys, List<Pattern> include, List<Pattern> exclude,
-            int maxDepth, boolean robots) {
+            int maxDepth, boolean robots, boolean sitemaps) {
     }
 
     public CrawlLinks(CrawlQueries queries, UrlPolicy policy, Robots robots, String userAgent) {
@@ -53,32 +59,81 @@ public final class CrawlLinks {
         return token;
     }
 
-    /** The page's links as the crawl takes them; none when the crawl is gone. */
-    public List<CrawlLink> of(ClaimedJob job, Processor.Processed page, String robotsTag) {
+    /**
+     * The page's links as the crawl takes them; none when the crawl is gone. A seed of a crawl that
+     * reads sitemaps adds the sitemaps its origin's robots.txt names.
+     */
+    public List<CrawlLink> of(ClaimedJob job, String pageUrl, Processor.Processed page, String robotsTag) {
         ClaimedJob.CrawlPage at = job.crawl();
         Crawl crawl = crawl(at.crawlId());
-        if (crawl == null || page.found().isEmpty()) {
+        if (crawl == null) {
             return List.of();
         }
         boolean pageNofollow = page.nofollow() || headerNofollow(robotsTag, token);
-        int depth = at.depth() + 1;
         Set<String> seen = new HashSet<>();
         List<CrawlLink> links = new ArrayList<>(page.found().size());
         for (Processor.Found found : page.found()) {
-            UrlCheck check = policy.check(found.url());
-            if (!check.valid()) {
-                continue;
+            add(crawl, job, found.url(), pageNofollow || found.nofollow(), seen, links);
+        }
+        if (crawl.sitemaps() && at.depth() == 0) {
+            for (String sitemap : robots.sitemaps(pageUrl)) {
+                sitemap(job, sitemap, links);
             }
-            String url = check.normalized();
-            String key = CrawlUrls.key(check.url());
-            if (!seen.add(key)) {
-                continue;
-            }
-            String skipped = judge(crawl, at, check, url, pageNofollow || found.nofollow());
-            links.add(new CrawlLink(at.crawlId(), job.jobId(), depth, url, CrawlUrls.hash(key), check.url().host(),
-                    skipped));
         }
         return links;
+    }
+
+    /**
+     * A sitemap's URLs as the crawl takes them (links of depth one more than the sitemap's), or, for
+     * a sitemap index, the sitemaps it lists; at most {@link CrawlQueries#MAX_SITEMAP_URLS}. What is
+     * not a sitemap gives nothing.
+     */
+    public List<CrawlLink> ofSitemap(ClaimedJob job, FetchOutcome.Response response) {
+        Crawl crawl = crawl(job.crawl().crawlId());
+        if (crawl == null) {
+            return List.of();
+        }
+        AbstractSiteMap parsed;
+        try {
+            parsed = new SiteMapParser(false).parseSiteMap(response.contentType(), response.body(),
+                    URI.create(response.finalUrl()).toURL());
+        } catch (Exception notASitemap) {
+            return List.of();
+        }
+        List<CrawlLink> links = new ArrayList<>();
+        if (parsed instanceof SiteMapIndex index) {
+            index.getSitemaps().stream().limit(CrawlQueries.MAX_SITEMAP_URLS)
+                    .forEach(s -> sitemap(job, s.getUrl().toString(), links));
+        } else if (parsed instanceof SiteMap sitemap) {
+            Set<String> seen = new HashSet<>();
+            sitemap.getSiteMapUrls().stream().limit(CrawlQueries.MAX_SITEMAP_URLS)
+                    .forEach(u -> add(crawl, job, u.getUrl().toString(), false, seen, links));
+        }
+        return links;
+    }
+
+    private void add(Crawl crawl, ClaimedJob job, String link, boolean nofollow, Set<String> seen, List<CrawlLink> links) {
+        UrlCheck check = policy.check(link);
+        if (!check.valid()) {
+            return;
+        }
+        String url = check.normalized();
+        String key = CrawlUrls.key(check.url());
+        if (!seen.add(key)) {
+            return;
+        }
+        String skipped = judge(crawl, job.crawl(), check, url, nofollow);
+        links.add(new CrawlLink(job.crawl().crawlId(), job.jobId(), job.crawl().depth() + 1, url, CrawlUrls.hash(key),
+                check.url().host(), skipped));
+    }
+
+    /** A sitemap to read, at the depth of the job that names it (its URLs are one deeper). */
+    private void sitemap(ClaimedJob job, String url, List<CrawlLink> links) {
+        UrlCheck check = policy.check(url);
+        if (check.allowed()) {
+            links.add(new CrawlLink(job.crawl().crawlId(), job.jobId(), job.crawl().depth(), check.normalized(),
+                    CrawlUrls.keyHash(check.url()), check.url().host(), null, true));
+        }
     }
 
     private String judge(Crawl crawl, ClaimedJob.CrawlPage at, UrlCheck check, String url, boolean nofollow) {
@@ -109,7 +164,7 @@ public final class CrawlLinks {
         }
         Crawl crawl = queries.settings(id).map(s -> new Crawl(CrawlUrls.Scope.of(s.scope()), Set.copyOf(s.scopeKeys()),
                 s.include().stream().map(Pattern::compile).toList(), s.exclude().stream().map(Pattern::compile).toList(),
-                s.maxDepth(), s.robots())).orElse(null);
+                s.maxDepth(), s.robots(), s.sitemaps())).orElse(null);
         if (crawl != null) {
             if (crawls.size() >= CACHED_CRAWLS) {
                 crawls.clear();

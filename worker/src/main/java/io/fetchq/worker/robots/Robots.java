@@ -139,6 +139,16 @@ public final class Robots {
         return new Verdict.Wait(Math.max(100, Duration.between(now, rules.until()).toMillis()), rules.why());
     }
 
+    /** The sitemaps the robots.txt of {@code url}'s origin names (fetching it when this worker has none fresh). */
+    public List<String> sitemaps(String url) {
+        HttpUrl parsed = HttpUrl.parse(url);
+        if (parsed == null) {
+            return List.of();
+        }
+        Rules rules = rules(origin(parsed));
+        return rules.none() ? List.of() : rules.rules().getSitemaps();
+    }
+
     private Rules rules(String origin) {
         Rules cached = cache.get(origin);
         if (cached != null && clock.instant().isBefore(cached.until())) {
