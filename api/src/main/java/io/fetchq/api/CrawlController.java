@@ -53,7 +53,7 @@ class CrawlController {
     /** The most pages a crawl may enqueue. */
     static final int MAX_PAGES = 1_000_000;
     /** The deepest a crawl may go. */
-    static final int MAX_DEPTH = 100;
+    static final int MAX_DEPTH = 10_000;
     /** The most include or exclude patterns, and the longest of them. */
     static final int MAX_PATTERNS = 100;
     static final int MAX_PATTERN_LENGTH = 1000;
