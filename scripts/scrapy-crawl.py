@@ -26,7 +26,8 @@ class Site(scrapy.Spider):
     name = "site"
     allowed_domains = HOSTS
     start_urls = SEEDS
-    links = LinkExtractor(allow_domains=HOSTS, tags=("a", "area"), attrs=("href",))
+    # Off-site links are dropped by allowed_domains (the extractor's own domain filter compares host:port).
+    links = LinkExtractor(tags=("a", "area"), attrs=("href",))
 
     def parse(self, response):
         global pages

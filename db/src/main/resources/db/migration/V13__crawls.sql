@@ -17,6 +17,8 @@ CREATE TABLE fetchq.crawl (
     max_pages          integer     NOT NULL,
     max_pages_per_host integer,
     sitemaps           boolean     NOT NULL,
+    -- Sitemaps enqueued (at most CrawlQueries.MAX_SITEMAPS per crawl).
+    sitemaps_enqueued  integer     NOT NULL DEFAULT 0,
     robots             boolean     NOT NULL,
     -- Every page's request, from the crawl's defaults.
     headers            jsonb,

@@ -138,6 +138,11 @@ class CrawlController {
             }
             robots = !value.equals("ignore");
         }
+        if (pages != null && pages.secretHeaders() && scope != CrawlUrls.Scope.SAME_ORIGIN) {
+            // Every page gets the crawl's headers: credentials go only where the seeds' origins are.
+            errors.add(FieldError.atPointer("/defaults/headers", "a crawl that sends credentials (a secret header) "
+                    + "must have scope same-origin, so that they go to no other origin"));
+        }
         if (pages != null && pages.seeds().size() > maxPages) {
             errors.add(FieldError.atPointer("/seeds", "more seeds (" + pages.seeds().size() + ") than max_pages ("
                     + maxPages + "): seeds count as pages"));

@@ -57,6 +57,13 @@ class CrawlApiTest extends ApiTestBase {
     }
 
     @Test
+    void aCrawlWithCredentialsKeepsToItsSeedsOrigins() {
+        assertThat(postJson("/api/v1/crawls", """
+                {"seeds": ["https://a.example/"], "scope": "same-origin",
+                 "defaults": {"headers": {"Authorization": "Bearer x"}}}""").status()).isEqualTo(201);
+    }
+
+    @Test
     void aCancelledCrawlCancelsItsPages() {
         long id = postJson("/api/v1/crawls", "{\"seeds\": [\"https://example.com/\"], \"robots\": \"ignore\"}")
                 .json().get("id").asLong();
@@ -85,6 +92,10 @@ class CrawlApiTest extends ApiTestBase {
                 .problem(400);
         postJson("/api/v1/crawls", "{\"seeds\": [\"https://a.example/\"], \"max_pages\": 1000001}").problem(400);
         postJson("/api/v1/crawls", "[]").problem(400);
+        // Every page gets the crawl's headers: credentials only with scope same-origin.
+        JsonNode credentials = postJson("/api/v1/crawls", """
+                {"seeds": ["https://a.example/"], "defaults": {"headers": {"Authorization": "Bearer x"}}}""").problem(400);
+        assertThat(credentials.get("errors").findValuesAsString("pointer")).containsExactly("/defaults/headers");
         assertThat(sql.sql("SELECT count(*) FROM fetchq.crawl").query(Long.class).single()).isZero();
         assertThat(sql.sql("SELECT count(*) FROM fetchq.job WHERE crawl_id IS NOT NULL").query(Long.class).single())
                 .isZero();

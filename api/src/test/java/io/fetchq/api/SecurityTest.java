@@ -186,6 +186,29 @@ class SecurityTest {
     }
 
     @Test
+    void aCrawlIsItsTenantsOwn() {
+        String acme = createKey("acme-crawls", "submit", "read");
+        String globex = createKey("globex-crawls", "submit", "read");
+        String readOnly = createKey("acme-crawls", "read");
+        Response created = call("POST", "/api/v1/crawls", acme, "application/json",
+                "{\"seeds\": [\"https://docs.example/\"], \"max_pages\": 5}");
+        assertThat(created.status()).as(created.body()).isEqualTo(201);
+        long id = created.json().get("id").asLong();
+        assertThat(sql.sql("SELECT DISTINCT tenant FROM fetchq.job WHERE crawl_id = :id").param("id", id)
+                .query(String.class).list()).containsExactly("acme-crawls");
+
+        assertThat(call("GET", "/api/v1/crawls/" + id, globex, null, null).status()).isEqualTo(404);
+        assertThat(call("POST", "/api/v1/crawls/" + id + "/cancel", globex, null, null).status()).isEqualTo(404);
+        assertThat(call("GET", "/api/v1/crawls", globex, null, null).json()).isEmpty();
+        assertThat(call("GET", "/api/v1/crawls", acme, null, null).json()).hasSize(1);
+        assertThat(call("POST", "/api/v1/crawls", readOnly, "application/json",
+                "{\"seeds\": [\"https://docs.example/\"]}").status()).isEqualTo(403);
+        assertThat(call("GET", "/api/v1/crawls/" + id, ADMIN_KEY, null, null).status()).isEqualTo(200);
+        assertThat(call("POST", "/api/v1/crawls/" + id + "/cancel", acme, null, null).json().get("state").asString())
+                .isEqualTo("cancelled");
+    }
+
+    @Test
     void aKeySeesOnlyItsOwnTenantsJobsAndBatchesAndAnAdminSeesAll() {
         String alice = createKey("alice", "submit", "read");
         String bob = createKey("bob", "submit", "read");

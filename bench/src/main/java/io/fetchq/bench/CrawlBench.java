@@ -122,13 +122,18 @@ final class CrawlBench {
 
     /** A python3 that has Scrapy, or null. */
     private static String python() throws InterruptedException {
-        try {
-            Process p = new ProcessBuilder("python3", "-c", "import scrapy").redirectErrorStream(true).start();
-            p.getInputStream().readAllBytes();
-            return p.waitFor() == 0 ? "python3" : null;
-        } catch (IOException notHere) {
-            return null;
+        for (String candidate : List.of("python3", "/usr/bin/python3")) {
+            try {
+                Process p = new ProcessBuilder(candidate, "-c", "import scrapy").redirectErrorStream(true).start();
+                p.getInputStream().readAllBytes();
+                if (p.waitFor() == 0) {
+                    return candidate;
+                }
+            } catch (IOException notHere) {
+                // try the next
+            }
         }
+        return null;
     }
 
     private static String field(String json, String name) {

@@ -31,6 +31,8 @@ public class CrawlQueries {
     /** The most URLs read from one sitemap, and its largest size (the sitemaps protocol's limits). */
     public static final int MAX_SITEMAP_URLS = 50_000;
     public static final int MAX_SITEMAP_BYTES = 50 * 1024 * 1024;
+    /** The most sitemaps one crawl reads (sitemap indexes included). */
+    public static final int MAX_SITEMAPS = 1000;
 
     /**
      * Enqueues links of crawls whose rows the caller's transaction has locked ({@link #lockCrawls}):
@@ -67,11 +69,13 @@ public class CrawlQueries {
                 JOIN fetchq.crawl c ON c.id = r.crawl_id
                 WHERE r.rank <= c.max_pages - c.enqueued
                 UNION ALL
-                -- Sitemaps are read whatever the page limits (their URLs are judged as links).
+                -- Sitemaps are read whatever the page limits (their URLs are judged as links), at most
+                -- MAX_SITEMAPS per crawl.
                 SELECT f.crawl_id, f.from_job, f.depth, f.url, f.url_key, f.host, f.sitemap, f.ord
-                FROM fresh f
+                FROM (SELECT f.*, row_number() OVER (PARTITION BY f.crawl_id ORDER BY f.ord) AS rank
+                      FROM fresh f WHERE f.sitemap) f
                 JOIN fetchq.crawl c ON c.id = f.crawl_id
-                WHERE f.sitemap AND NOT c.cancelled
+                WHERE NOT c.cancelled AND f.rank <= ? - c.sitemaps_enqueued
             ), jobs AS (
                 INSERT INTO fetchq.job (tenant, batch_id, url, host, method, headers, priority, run_at, max_attempts,
                                         timeout_ms, max_body_bytes, store_body, follow_redirects, extract, metadata,
@@ -112,14 +116,18 @@ public class CrawlQueries {
                 SET discovered = c.discovered + o.n, enqueued = c.enqueued + o.enqueued,
                     skipped_scope = c.skipped_scope + o.scope, skipped_robots = c.skipped_robots + o.robots,
                     skipped_duplicate = c.skipped_duplicate + o.duplicate, skipped_limit = c.skipped_limit + o.lim,
-                    skipped_nofollow = c.skipped_nofollow + o.nofollow
-                FROM (SELECT crawl_id, count(*) AS n, count(*) FILTER (WHERE skipped IS NULL) AS enqueued,
-                             count(*) FILTER (WHERE skipped IN ('scope', 'blocked')) AS scope,
-                             count(*) FILTER (WHERE skipped = 'robots') AS robots,
-                             count(*) FILTER (WHERE skipped = 'duplicate') AS duplicate,
-                             count(*) FILTER (WHERE skipped IN ('limit', 'depth')) AS lim,
-                             count(*) FILTER (WHERE skipped = 'nofollow') AS nofollow
-                      FROM outcome GROUP BY crawl_id) o
+                    skipped_nofollow = c.skipped_nofollow + o.nofollow,
+                    sitemaps_enqueued = c.sitemaps_enqueued + (SELECT count(*) FROM new_pages n
+                                                               WHERE n.crawl_id = c.id AND n.sitemap)
+                FROM (SELECT x.crawl_id, count(o.url) AS n, count(o.url) FILTER (WHERE o.skipped IS NULL) AS enqueued,
+                             count(o.url) FILTER (WHERE o.skipped IN ('scope', 'blocked')) AS scope,
+                             count(o.url) FILTER (WHERE o.skipped = 'robots') AS robots,
+                             count(o.url) FILTER (WHERE o.skipped = 'duplicate') AS duplicate,
+                             count(o.url) FILTER (WHERE o.skipped IN ('limit', 'depth')) AS lim,
+                             count(o.url) FILTER (WHERE o.skipped = 'nofollow') AS nofollow
+                      FROM (SELECT DISTINCT crawl_id FROM input) x
+                      LEFT JOIN outcome o ON o.crawl_id = x.crawl_id
+                      GROUP BY x.crawl_id) o
                 WHERE c.id = o.crawl_id
             ), hosts AS (
                 INSERT INTO fetchq.crawl_host AS h (crawl_id, host, enqueued)
@@ -260,7 +268,8 @@ public class CrawlQueries {
                 ps.setArray(6, SqlArrays.array(c, "text", links, CrawlLink::host, String[]::new));
                 ps.setArray(7, SqlArrays.array(c, "text", links, CrawlLink::skipped, String[]::new));
                 ps.setArray(8, SqlArrays.array(c, "bool", links, CrawlLink::sitemap, Boolean[]::new));
-                ps.setInt(9, MAX_SITEMAP_BYTES);
+                ps.setInt(9, MAX_SITEMAPS);
+                ps.setInt(10, MAX_SITEMAP_BYTES);
                 try (ResultSet rs = ps.executeQuery()) {
                     rs.next();
                     return rs.getLong(1);

@@ -27,16 +27,18 @@ public class HostLedger {
 
     private final JdbcTemplate jdbc;
     private final RobotsQueries robots;
-    private final CrawlQueries crawls;
+    private CrawlQueries crawls;
 
     public HostLedger(JdbcTemplate jdbc) {
         this.jdbc = jdbc;
         this.robots = new RobotsQueries(JdbcClient.create(jdbc));
-        this.crawls = new CrawlQueries(jdbc);
     }
 
-    /** The crawls' settings, which workers read to judge their pages' links. */
-    public CrawlQueries crawls() {
+    /** The crawls' settings, which workers read to judge their pages' links (made at the first call). */
+    public synchronized CrawlQueries crawls() {
+        if (crawls == null) {
+            crawls = new CrawlQueries(jdbc);
+        }
         return crawls;
     }
 

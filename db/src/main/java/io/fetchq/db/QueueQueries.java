@@ -441,12 +441,12 @@ public class QueueQueries {
     private final JdbcTemplate jdbc;
     private final JdbcClient client;
     private final TransactionTemplate transactions;
-    private final CrawlQueries crawls;
+    /** Made at the first crawl page written (it starts a notifier thread). */
+    private volatile CrawlQueries crawls;
 
     public QueueQueries(JdbcTemplate jdbc) {
         this.jdbc = jdbc;
         this.client = JdbcClient.create(jdbc);
-        this.crawls = new CrawlQueries(jdbc);
         this.transactions = new TransactionTemplate(new DataSourceTransactionManager(jdbc.getDataSource()));
     }
 
@@ -648,6 +648,7 @@ public class QueueQueries {
         if (list.stream().anyMatch(c -> !payload(c).crawlLinks().isEmpty())) {
             // Crawl pages: their links are enqueued in the transaction that writes them, so that
             // neither is ever without the other and their batch is never seen done in between.
+            CrawlQueries crawls = crawls();
             List<Long> enqueued = new ArrayList<>(1);
             List<Long> written = transactions.execute(status -> {
                 List<Long> unsure = new ArrayList<>();
@@ -687,6 +688,19 @@ public class QueueQueries {
             transactions.executeWithoutResult(status -> Events.settleBatches(client, unsure));
         }
         return written;
+    }
+
+    private CrawlQueries crawls() {
+        CrawlQueries made = crawls;
+        if (made == null) {
+            synchronized (this) {
+                made = crawls;
+                if (made == null) {
+                    crawls = made = new CrawlQueries(jdbc);
+                }
+            }
+        }
+        return made;
     }
 
     /** How long whether any endpoint wants batch events is remembered. */

@@ -192,7 +192,7 @@ public class Intake {
      *
      * @param template the request of every page (its URL the first seed's)
      */
-    public record CrawlPages(List<NewJob> seeds, NewJob template) {
+    public record CrawlPages(List<NewJob> seeds, NewJob template, boolean secretHeaders) {
     }
 
     /**
@@ -249,7 +249,8 @@ public class Intake {
         if (resolved.size() < seeds.size()) {
             return null;
         }
-        return new CrawlPages(resolved, resolved.getFirst());
+        boolean secret = defaults.headers() != null && defaults.headers().keySet().stream().anyMatch(secrets::isSecret);
+        return new CrawlPages(resolved, resolved.getFirst(), secret);
     }
 
     /** A schedule's jobs run at the schedule's times, each run with jobs of its own. */

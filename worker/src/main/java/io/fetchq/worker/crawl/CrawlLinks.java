@@ -1,27 +1,31 @@
 package io.fetchq.worker.crawl;
 
+import crawlercommons.sitemaps.AbstractSiteMap;
+import crawlercommons.sitemaps.SiteMap;
+import crawlercommons.sitemaps.SiteMapIndex;
+import crawlercommons.sitemaps.SiteMapParser;
 import io.fetchq.db.ClaimedJob;
 import io.fetchq.db.CrawlLink;
 import io.fetchq.db.CrawlQueries;
 import io.fetchq.url.CrawlUrls;
 import io.fetchq.url.UrlCheck;
 import io.fetchq.url.UrlPolicy;
+import io.fetchq.worker.fetch.FetchOutcome;
 import io.fetchq.worker.process.Processor;
 import io.fetchq.worker.robots.Robots;
+import java.io.ByteArrayInputStream;
+import java.io.InputStream;
+import java.net.URI;
 import java.util.ArrayList;
-import java.util.HashSet;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
-import java.net.URI;
-import crawlercommons.sitemaps.AbstractSiteMap;
-import crawlercommons.sitemaps.SiteMap;
-import crawlercommons.sitemaps.SiteMapIndex;
-import crawlercommons.sitemaps.SiteMapParser;
-import io.fetchq.worker.fetch.FetchOutcome;
+import java.util.zip.GZIPInputStream;
 
 /**
  * Judges a crawl page's links for its crawl, on the fetch thread: each is normalised and checked
@@ -70,14 +74,14 @@ public final class CrawlLinks {
             return List.of();
         }
         boolean pageNofollow = page.nofollow() || headerNofollow(robotsTag, token);
-        Set<String> seen = new HashSet<>();
+        Map<String, Integer> seen = new HashMap<>();
         List<CrawlLink> links = new ArrayList<>(page.found().size());
         for (Processor.Found found : page.found()) {
             add(crawl, job, found.url(), pageNofollow || found.nofollow(), seen, links);
         }
         if (crawl.sitemaps() && at.depth() == 0) {
             for (String sitemap : robots.sitemaps(pageUrl)) {
-                sitemap(job, sitemap, links);
+                sitemap(crawl, job, sitemap, links);
             }
         }
         return links;
@@ -95,42 +99,65 @@ public final class CrawlLinks {
         }
         AbstractSiteMap parsed;
         try {
-            parsed = new SiteMapParser(false).parseSiteMap(response.contentType(), response.body(),
-                    URI.create(response.finalUrl()).toURL());
+            byte[] body = response.body();
+            String type = response.contentType();
+            if (body.length > 1 && (body[0] & 0xff) == 0x1f && (body[1] & 0xff) == 0x8b) {
+                // Gzipped (sitemap.xml.gz): unpacked here, to the protocol's 50 MiB at most.
+                try (InputStream in = new GZIPInputStream(new ByteArrayInputStream(body))) {
+                    body = in.readNBytes(CrawlQueries.MAX_SITEMAP_BYTES);
+                }
+                type = "application/xml";
+            }
+            parsed = new SiteMapParser(false).parseSiteMap(type, body, URI.create(response.finalUrl()).toURL());
         } catch (Exception notASitemap) {
             return List.of();
         }
         List<CrawlLink> links = new ArrayList<>();
         if (parsed instanceof SiteMapIndex index) {
             index.getSitemaps().stream().limit(CrawlQueries.MAX_SITEMAP_URLS)
-                    .forEach(s -> sitemap(job, s.getUrl().toString(), links));
+                    .forEach(s -> sitemap(crawl, job, s.getUrl().toString(), links));
         } else if (parsed instanceof SiteMap sitemap) {
-            Set<String> seen = new HashSet<>();
+            Map<String, Integer> seen = new HashMap<>();
             sitemap.getSiteMapUrls().stream().limit(CrawlQueries.MAX_SITEMAP_URLS)
                     .forEach(u -> add(crawl, job, u.getUrl().toString(), false, seen, links));
         }
         return links;
     }
 
-    private void add(Crawl crawl, ClaimedJob job, String link, boolean nofollow, Set<String> seen, List<CrawlLink> links) {
+    /**
+     * Adds a link once per key: a URL is followed if any link to it is followable, so a later
+     * followable spelling of a URL first seen as nofollow is judged again.
+     */
+    private void add(Crawl crawl, ClaimedJob job, String link, boolean nofollow, Map<String, Integer> seen,
+            List<CrawlLink> links) {
         UrlCheck check = policy.check(link);
         if (!check.valid()) {
             return;
         }
-        String url = check.normalized();
         String key = CrawlUrls.key(check.url());
-        if (!seen.add(key)) {
+        Integer earlier = seen.get(key);
+        if (earlier != null && (nofollow || !"nofollow".equals(links.get(earlier).skipped()))) {
             return;
         }
-        String skipped = judge(crawl, job.crawl(), check, url, nofollow);
-        links.add(new CrawlLink(job.crawl().crawlId(), job.jobId(), job.crawl().depth() + 1, url, CrawlUrls.hash(key),
-                check.url().host(), skipped));
+        String url = check.normalized();
+        CrawlLink judged = new CrawlLink(job.crawl().crawlId(), job.jobId(), job.crawl().depth() + 1,
+                earlier != null ? links.get(earlier).url() : url, CrawlUrls.hash(key), check.url().host(),
+                judge(crawl, job.crawl(), check, url, nofollow));
+        if (earlier != null) {
+            links.set(earlier, judged);
+        } else {
+            seen.put(key, links.size());
+            links.add(judged);
+        }
     }
 
-    /** A sitemap to read, at the depth of the job that names it (its URLs are one deeper). */
-    private void sitemap(ClaimedJob job, String url, List<CrawlLink> links) {
+    /**
+     * A sitemap to read, at the depth of the job that names it (its URLs are one deeper), when it is
+     * in the crawl's scope.
+     */
+    private void sitemap(Crawl crawl, ClaimedJob job, String url, List<CrawlLink> links) {
         UrlCheck check = policy.check(url);
-        if (check.allowed()) {
+        if (check.allowed() && crawl.scopeKeys().contains(CrawlUrls.scopeKey(crawl.scope(), check.url()))) {
             links.add(new CrawlLink(job.crawl().crawlId(), job.jobId(), job.crawl().depth(), check.normalized(),
                     CrawlUrls.keyHash(check.url()), check.url().host(), null, true));
         }
@@ -143,9 +170,7 @@ public final class CrawlLinks {
         if (at.depth() >= crawl.maxDepth()) {
             return "depth";
         }
-        if (!crawl.scopeKeys().contains(CrawlUrls.scopeKey(crawl.scope(), check.url()))
-                || (!crawl.include().isEmpty() && crawl.include().stream().noneMatch(p -> p.matcher(url).find()))
-                || crawl.exclude().stream().anyMatch(p -> p.matcher(url).find())) {
+        if (!crawl.scopeKeys().contains(CrawlUrls.scopeKey(crawl.scope(), check.url())) || !matches(crawl, url)) {
             return "scope";
         }
         if (!check.allowed()) {
@@ -155,6 +180,59 @@ public final class CrawlLinks {
             return "robots";
         }
         return null;
+    }
+
+    /** The longest the include and exclude patterns may take over one link. */
+    static final long MATCH_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+
+    /**
+     * Whether {@code url} matches one include pattern (if any) and no exclude pattern. A pattern that
+     * backtracks past {@link #MATCH_NANOS} on it (a catastrophic regex) does not hold the thread: the
+     * link counts as out of scope.
+     */
+    private static boolean matches(Crawl crawl, String url) {
+        if (crawl.include().isEmpty() && crawl.exclude().isEmpty()) {
+            return true;
+        }
+        CharSequence bounded = new Bounded(url, System.nanoTime() + MATCH_NANOS);
+        try {
+            return (crawl.include().isEmpty() || crawl.include().stream().anyMatch(p -> p.matcher(bounded).find()))
+                    && crawl.exclude().stream().noneMatch(p -> p.matcher(bounded).find());
+        } catch (TooLong e) {
+            return false;
+        }
+    }
+
+    private static final class TooLong extends RuntimeException {
+        TooLong() {
+            super(null, null, false, false);
+        }
+    }
+
+    /** Text whose reads fail past a deadline: what a regex reads while it matches. */
+    private record Bounded(String text, long deadline) implements CharSequence {
+        @Override
+        public char charAt(int index) {
+            if (System.nanoTime() - deadline > 0) {
+                throw new TooLong();
+            }
+            return text.charAt(index);
+        }
+
+        @Override
+        public int length() {
+            return text.length();
+        }
+
+        @Override
+        public CharSequence subSequence(int start, int end) {
+            return new Bounded(text.substring(start, end), deadline);
+        }
+
+        @Override
+        public String toString() {
+            return text;
+        }
     }
 
     private Crawl crawl(long id) {
@@ -183,16 +261,19 @@ public final class CrawlLinks {
         if (robotsTag == null) {
             return false;
         }
-        String agent = null;
-        for (String part : robotsTag.toLowerCase(Locale.ROOT).split(",")) {
-            String directive = part.strip();
-            int colon = directive.indexOf(':');
-            if (colon > 0 && !directive.startsWith("unavailable_after") && !directive.startsWith("max-")) {
-                agent = directive.substring(0, colon).strip();
-                directive = directive.substring(colon + 1).strip();
-            }
-            if ((agent == null || agent.equals(token)) && (directive.equals("nofollow") || directive.equals("none"))) {
-                return true;
+        for (String header : robotsTag.toLowerCase(Locale.ROOT).split("\n")) {
+            // A crawler's name applies to the directives after it, in its own header.
+            String agent = null;
+            for (String part : header.split(",")) {
+                String directive = part.strip();
+                int colon = directive.indexOf(':');
+                if (colon > 0 && !directive.startsWith("unavailable_after") && !directive.startsWith("max-")) {
+                    agent = directive.substring(0, colon).strip();
+                    directive = directive.substring(colon + 1).strip();
+                }
+                if ((agent == null || agent.equals(token)) && (directive.equals("nofollow") || directive.equals("none"))) {
+                    return true;
+                }
             }
         }
         return false;

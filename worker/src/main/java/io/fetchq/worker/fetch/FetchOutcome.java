@@ -22,7 +22,7 @@ public sealed interface FetchOutcome {
      *     releases it
      * @param etag the {@code ETag}, when it could be sent back in a request header; else null
      * @param lastModified the {@code Last-Modified}, when it is an HTTP date; else null
-     * @param robotsTag the {@code X-Robots-Tag} headers, joined by commas; else null
+     * @param robotsTag the {@code X-Robots-Tag} headers, one per line; else null
      */
     record Response(int status, String contentType, byte[] body, boolean truncated, String finalUrl,
             Long retryAfterMs, List<Redirect> redirects, Timings timings, BodyBudget.Reservation memory,

@@ -381,7 +381,7 @@ public final class HttpFetcher implements Fetcher {
     }
 
     private static String robotsTag(List<String> values) {
-        return values.isEmpty() ? null : String.join(", ", values);
+        return values.isEmpty() ? null : String.join("\n", values);
     }
 
     /** Bytes read from the socket at a time, when the body's length is not announced. */
