@@ -206,6 +206,19 @@ async function submit(event) {
   }
 }
 
+/** Renders a page now and every second until render says it is done (a batch's, a crawl's). */
+async function follow(render) {
+  if (await render()) return;
+  timer = setInterval(async () => {
+    try {
+      if (await render()) clearInterval(timer);
+    } catch (e) {
+      clearInterval(timer);
+      if (e.status === 401) askForKey(e.message);
+    }
+  }, 1000);
+}
+
 // ---- a batch ----------------------------------------------------------------------------------
 
 async function batchPage(id) {
@@ -228,16 +241,7 @@ async function batchPage(id) {
           el('td', {}, j.result && j.result.total_ms)))))));
     return b.done;
   };
-  if (!(await render())) {
-    timer = setInterval(async () => {
-      try {
-        if (await render()) clearInterval(timer);
-      } catch (e) {
-        clearInterval(timer);
-        if (e.status === 401) askForKey(e.message);
-      }
-    }, 1000);
-  }
+  await follow(render);
 }
 
 // ---- a job ------------------------------------------------------------------------------------
@@ -427,16 +431,7 @@ async function crawlPage(id) {
           el('td', {}, j.result && j.result.title)))))));
     return c.done;
   };
-  if (!(await render())) {
-    timer = setInterval(async () => {
-      try {
-        if (await render()) clearInterval(timer);
-      } catch (e) {
-        clearInterval(timer);
-        if (e.status === 401) askForKey(e.message);
-      }
-    }, 1000);
-  }
+  await follow(render);
 }
 
 // ---- routing ------------------------------------------------------------------------------------

@@ -117,9 +117,7 @@ class BatchController {
     List<BatchRow> list(Caller caller, @Parameter(description = "batches to list, 1 to 1000 (default 20)")
             @RequestParam(required = false, defaultValue = "20") int limit,
             @RequestParam(name = "before_id", required = false, defaultValue = "9223372036854775807") long beforeId) {
-        if (limit < 1 || limit > 1000) {
-            throw ApiProblem.invalid(List.of(FieldError.atParameter("limit", "must be between 1 and 1000")), 1);
-        }
+        Listings.checkLimit(limit);
         return batches.listRecent(beforeId, limit, caller.visibleTenant());
     }
 

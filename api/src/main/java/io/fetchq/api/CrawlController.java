@@ -171,9 +171,7 @@ class CrawlController {
             @Parameter(description = "crawls to list, 1 to 1000 (default 100)")
             @RequestParam(required = false, defaultValue = "100") int limit,
             @RequestParam(name = "before_id", required = false, defaultValue = "" + Long.MAX_VALUE) long beforeId) {
-        if (limit < 1 || limit > 1000) {
-            throw ApiProblem.invalid(List.of(FieldError.atParameter("limit", "must be between 1 and 1000")), 1);
-        }
+        Listings.checkLimit(limit);
         return crawls.list(beforeId, limit, caller.visibleTenant()).stream().map(CrawlResource::of).toList();
     }
 

@@ -28,7 +28,6 @@ import java.util.List;
 import java.util.Set;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.context.ApplicationEventPublisher;
-import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.DeleteMapping;
@@ -120,9 +119,7 @@ class ScheduleController {
             @Parameter(description = "schedules to list, 1 to 1000 (default 100)")
             @RequestParam(required = false, defaultValue = "100") int limit,
             @RequestParam(name = "after_id", required = false, defaultValue = "0") long afterId) {
-        if (limit < 1 || limit > 1000) {
-            throw ApiProblem.invalid(List.of(FieldError.atParameter("limit", "must be between 1 and 1000")), 1);
-        }
+        Listings.checkLimit(limit);
         return schedules.list(caller.visibleTenant(), afterId, limit).stream().map(ScheduleResource::of).toList();
     }
 

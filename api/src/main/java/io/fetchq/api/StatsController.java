@@ -1,7 +1,5 @@
 package io.fetchq.api;
 
-import io.fetchq.api.problem.ApiProblem;
-import io.fetchq.api.problem.FieldError;
 import io.fetchq.api.security.Caller;
 import io.fetchq.api.security.Requires;
 import io.fetchq.api.security.Scope;
@@ -105,9 +103,7 @@ class StatsController {
     @GetMapping("/api/v1/hosts")
     List<StatsQueries.HostRow> hosts(@Parameter(description = "hosts to list, 1 to 1000 (default 50)")
             @RequestParam(required = false, defaultValue = "50") int limit, Caller caller) {
-        if (limit < 1 || limit > 1000) {
-            throw ApiProblem.invalid(List.of(FieldError.atParameter("limit", "must be between 1 and 1000")), 1);
-        }
+        Listings.checkLimit(limit);
         return queries.hosts(limit, caller.visibleTenant(), stuckAfter);
     }
 

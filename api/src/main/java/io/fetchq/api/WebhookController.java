@@ -90,7 +90,7 @@ class WebhookController {
             @Parameter(description = "endpoints to list, 1 to 1000 (default 100)")
             @RequestParam(required = false, defaultValue = "100") int limit,
             @RequestParam(name = "after_id", required = false, defaultValue = "0") long afterId) {
-        checkLimit(limit);
+        Listings.checkLimit(limit);
         return webhooks.list(caller.visibleTenant(), afterId, limit);
     }
 
@@ -138,7 +138,7 @@ class WebhookController {
             @Parameter(description = "deliveries to list, 1 to 1000 (default 100)")
             @RequestParam(required = false, defaultValue = "100") int limit,
             @RequestParam(name = "before_id", required = false, defaultValue = "" + Long.MAX_VALUE) long beforeId) {
-        checkLimit(limit);
+        Listings.checkLimit(limit);
         return webhooks.deliveries(id, caller.visibleTenant(), beforeId, limit).orElseThrow(() -> notFound(id));
     }
 
@@ -220,11 +220,6 @@ class WebhookController {
         return wrong.isEmpty() ? List.copyOf(types) : null;
     }
 
-    private static void checkLimit(int limit) {
-        if (limit < 1 || limit > 1000) {
-            throw ApiProblem.invalid(List.of(FieldError.atParameter("limit", "must be between 1 and 1000")), 1);
-        }
-    }
 
     private static ApiProblem notFound(long id) {
         return ApiProblem.notFound("webhook " + id);

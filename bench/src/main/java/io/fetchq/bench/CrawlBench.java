@@ -13,8 +13,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * {@code crawl-e2e}: a generated site of four hosts on loopback ({@link CrawlSite}, {@code
@@ -41,7 +39,7 @@ final class CrawlBench {
         CrawlSite site = new CrawlSite(hosts, InetAddress.getByName("0.0.0.0"), 0);
         int port = Launched.freePort();
         Launched api = Launched.api(db.url, port);
-        String python = python();
+        String python = EndToEnd.python("scrapy");
         System.out.println("    crawl site: " + PAGES + " pages on 4 hosts; scrapy: " + (python == null ? "none here" : python));
         HttpClient http = HttpClient.newHttpClient();
         int[] runs = {0};
@@ -67,14 +65,14 @@ final class CrawlBench {
                             + "/api/v1/crawls")).header("Content-Type", "application/json")
                             .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
                     Scenarios.check(created.statusCode() == 201, "the crawl was refused: " + created.body());
-                    String id = field(created.body(), "id");
+                    String id = EndToEnd.field(created.body(), "id");
                     String crawl;
                     do {
                         crawl = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/v1/crawls/"
                                 + id + "?wait_ms=60000")).build(), HttpResponse.BodyHandlers.ofString()).body();
-                    } while (!field(crawl, "done").equals("true"));
+                    } while (!EndToEnd.field(crawl, "done").equals("true"));
                     double seconds = (System.nanoTime() - started) / 1e9;
-                    long fetched = Long.parseLong(field(crawl, "fetched"));
+                    long fetched = Long.parseLong(EndToEnd.field(crawl, "fetched"));
                     long links = db.count("SELECT count(*) FROM fetchq.crawl_link WHERE crawl_id = " + id);
                     run.put("fetchq pages/s", fetched / seconds);
                     run.put("fetchq pages", (double) fetched);
@@ -118,27 +116,5 @@ final class CrawlBench {
         run.put("scrapy pages/s", pages / Double.parseDouble(parts[1]));
         run.put("scrapy pages", pages);
         run.put("scrapy CPU µs/page", Double.parseDouble(parts[2]) * 1e6 / pages);
-    }
-
-    /** A python3 that has Scrapy, or null. */
-    private static String python() throws InterruptedException {
-        for (String candidate : List.of("python3", "/usr/bin/python3")) {
-            try {
-                Process p = new ProcessBuilder(candidate, "-c", "import scrapy").redirectErrorStream(true).start();
-                p.getInputStream().readAllBytes();
-                if (p.waitFor() == 0) {
-                    return candidate;
-                }
-            } catch (IOException notHere) {
-                // try the next
-            }
-        }
-        return null;
-    }
-
-    private static String field(String json, String name) {
-        Matcher m = Pattern.compile("\"" + name + "\":\\s*\"?([^,\"}]*)").matcher(json);
-        Scenarios.check(m.find(), "no " + name + " in " + json);
-        return m.group(1);
     }
 }

@@ -79,7 +79,7 @@ final class EndToEnd {
         TargetSite site = TargetSite.start();
         int port = Launched.freePort();
         Launched api = Launched.api(db.url, port);
-        String python = python();
+        String python = python("aiohttp");
         System.out.println("    site: " + site.kind() + "; aiohttp: " + (python == null ? "none here" : python));
         HttpClient http = HttpClient.newHttpClient();
         int[] next = {0};
@@ -245,11 +245,11 @@ final class EndToEnd {
         }
     }
 
-    /** A python3 that has aiohttp, or null. */
-    private static String python() throws InterruptedException {
+    /** A python3 that has {@code module} (the first on the path, else the system's), or null. */
+    static String python(String module) throws InterruptedException {
         for (String candidate : List.of("python3", "/usr/bin/python3")) {
             try {
-                Process p = new ProcessBuilder(candidate, "-c", "import aiohttp").redirectErrorStream(true).start();
+                Process p = new ProcessBuilder(candidate, "-c", "import " + module).redirectErrorStream(true).start();
                 p.getInputStream().readAllBytes();
                 if (p.waitFor() == 0) {
                     return candidate;
@@ -261,7 +261,8 @@ final class EndToEnd {
         return null;
     }
 
-    private static String field(String json, String name) {
+    /** A field's value in a flat JSON answer, as text. */
+    static String field(String json, String name) {
         Matcher m = Pattern.compile("\"" + name + "\":\\s*\"?([^,\"}]*)").matcher(json);
         Scenarios.check(m.find(), "no " + name + " in " + json);
         return m.group(1);

@@ -645,38 +645,25 @@ public class QueueQueries {
     public List<Long> completeMany(Collection<? extends Completion> completions, String workerId,
             Collection<String> finished) {
         List<Completion> list = List.copyOf(completions);
-        if (list.stream().anyMatch(c -> !payload(c).crawlLinks().isEmpty())) {
-            // Crawl pages: their links are enqueued in the transaction that writes them, so that
-            // neither is ever without the other and their batch is never seen done in between.
-            CrawlQueries crawls = crawls();
-            List<Long> enqueued = new ArrayList<>(1);
+        boolean crawlPages = list.stream().anyMatch(c -> !payload(c).crawlLinks().isEmpty());
+        if (crawlPages || batchEventsWanted()) {
+            // In one transaction: the results, a crawl page's links (so that neither is ever without
+            // the other and the crawl's batch is never seen done in between), and the completion
+            // events of the batches the statement may have finished (settled under their locks).
+            long[] enqueued = {0};
             List<Long> written = transactions.execute(status -> {
                 List<Long> unsure = new ArrayList<>();
                 List<Long> ids = completeMany(list, workerId, finished, unsure);
-                Set<Long> held = new HashSet<>(ids);
-                List<CrawlLink> links = new ArrayList<>();
-                for (Completion c : list) {
-                    if (held.contains(c.claim().jobId())) {
-                        links.addAll(payload(c).crawlLinks());
-                    }
+                if (crawlPages) {
+                    enqueued[0] = enqueueLinks(list, ids);
                 }
-                crawls.lockCrawls(links.stream().map(CrawlLink::crawlId).toList());
-                enqueued.add(crawls.enqueue(links));
                 Events.settleBatches(client, unsure);
                 return ids;
             });
-            if (enqueued.getFirst() > 0) {
-                crawls.announce();
+            if (enqueued[0] > 0) {
+                crawls().announce();
             }
             return written;
-        }
-        if (batchEventsWanted()) {
-            return transactions.execute(status -> {
-                List<Long> unsure = new ArrayList<>();
-                List<Long> written = completeMany(list, workerId, finished, unsure);
-                Events.settleBatches(client, unsure);
-                return written;
-            });
         }
         // No endpoint wanted batch events a moment ago: the statement commits on its own (a
         // transaction around it holds its row locks a round trip longer, measured at 14% of four
@@ -688,6 +675,20 @@ public class QueueQueries {
             transactions.executeWithoutResult(status -> Events.settleBatches(client, unsure));
         }
         return written;
+    }
+
+    /** Enqueues the links of the crawl pages whose claim held ({@code written}), under their crawls' locks. */
+    private long enqueueLinks(List<Completion> list, List<Long> written) {
+        Set<Long> held = new HashSet<>(written);
+        List<CrawlLink> links = new ArrayList<>();
+        for (Completion c : list) {
+            if (held.contains(c.claim().jobId())) {
+                links.addAll(payload(c).crawlLinks());
+            }
+        }
+        CrawlQueries crawls = crawls();
+        crawls.lockCrawls(links.stream().map(CrawlLink::crawlId).toList());
+        return crawls.enqueue(links);
     }
 
     private CrawlQueries crawls() {

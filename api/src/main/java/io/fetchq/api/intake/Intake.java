@@ -217,9 +217,7 @@ public class Intake {
             }
         }
         if (defaults.extract() == null) {
-            defaults = new JobFields(null, null, defaults.headers(), null, defaults.priority(), null, null,
-                    defaults.maxAttempts(), defaults.timeoutMs(), defaults.maxBodyBytes(), defaults.storeBody(),
-                    defaults.followRedirects(), List.of("title", "links"), null, null, null, defaults.metadata());
+            defaults = defaults.withExtract(List.of("title", "links"));
         }
         JsonNode seeds = root.get("seeds");
         if (seeds == null || seeds.isNull()) {

@@ -36,7 +36,13 @@ record JobFields(
                 null, null);
     }
 
-    boolean schedules() {
+    /** The same fields with {@code extract} replaced. */
+    JobFields withExtract(List<String> newExtract) {
+        return new JobFields(url, method, headers, body, priority, runAt, delayMs, maxAttempts, timeoutMs, maxBodyBytes,
+                storeBody, followRedirects, newExtract, conditional, robots, idempotencyKey, metadata);
+    }
+
+        boolean schedules() {
         return runAt != null || delayMs != null;
     }
 }

@@ -482,7 +482,8 @@ public final class ChaosServer implements AutoCloseable {
                 + "</body></html>";
     }
 
-    private static void send(OutputStream out, int status, String type, String body, String... headers) throws IOException {
+    /** Sends one whole answer, then the connection closes (the test servers' way of answering). */
+    static void send(OutputStream out, int status, String type, String body, String... headers) throws IOException {
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
         StringBuilder head = new StringBuilder("HTTP/1.1 ").append(status).append(" X\r\n")
                 .append("Content-Type: ").append(type).append("\r\n")

@@ -254,9 +254,9 @@ public final class CrawlSite implements AutoCloseable {
             if (path.equals("/robots.txt")) {
                 String[] answer = robots.getOrDefault(host, new String[] {"200", "User-agent: *\nDisallow: /private/\n"});
                 String body = answer[1] + (orphans.containsKey(host) ? "Sitemap: " + url(host, "/sitemap-index.xml") + "\n" : "");
-                send(out, Integer.parseInt(answer[0]), "text/plain", body);
+                ChaosServer.send(out, Integer.parseInt(answer[0]), "text/plain", body);
             } else if (path.equals("/sitemap-index.xml") && orphans.containsKey(host)) {
-                send(out, 200, "application/xml", "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+                ChaosServer.send(out, 200, "application/xml", "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
                         + "<sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\"><sitemap><loc>"
                         + url(host, "/sitemap-1.xml") + "</loc></sitemap></sitemapindex>");
             } else if (path.equals("/sitemap-1.xml") && orphans.containsKey(host)) {
@@ -266,32 +266,24 @@ public final class CrawlSite implements AutoCloseable {
                 for (int i = 0; i < orphans.get(host); i++) {
                     xml.append("<url><loc>").append(url(host, "/orphan/" + i)).append("</loc></url>");
                 }
-                send(out, 200, "application/xml", xml.append("</urlset>").toString());
+                ChaosServer.send(out, 200, "application/xml", xml.append("</urlset>").toString());
             } else if (path.startsWith("/orphan/")) {
-                send(out, 200, "text/html", "<html><title>orphan</title></html>");
+                ChaosServer.send(out, 200, "text/html", "<html><title>orphan</title></html>");
             } else if (path.startsWith("/p/") && pages.containsKey(host)) {
                 int i = number(path);
                 if (i < 0 || i >= pages.get(host)) {
-                    send(out, 404, "text/plain", "no such page");
+                    ChaosServer.send(out, 404, "text/plain", "no such page");
                 } else {
-                    send(out, 200, "text/html; charset=utf-8", html(host, i));
+                    ChaosServer.send(out, 200, "text/html; charset=utf-8", html(host, i));
                 }
             } else if (path.startsWith("/private/") || path.startsWith("/trap/")) {
-                send(out, 200, "text/html", "<html><title>leaf</title></html>");
+                ChaosServer.send(out, 200, "text/html", "<html><title>leaf</title></html>");
             } else {
-                send(out, 404, "text/plain", "no such page");
+                ChaosServer.send(out, 404, "text/plain", "no such page");
             }
         } catch (IOException | RuntimeException e) {
             // the client went away
         }
-    }
-
-    private static void send(OutputStream out, int status, String type, String body) throws IOException {
-        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-        out.write(("HTTP/1.1 " + status + " X\r\nContent-Type: " + type + "\r\nContent-Length: " + bytes.length
-                + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
-        out.write(bytes);
-        out.flush();
     }
 
     @Override

@@ -115,18 +115,13 @@ public final class Robots {
         return token.isEmpty() ? "fetchq" : token.toLowerCase(Locale.ROOT);
     }
 
-    /** The origin whose robots.txt governs {@code url}: {@code scheme://host:port}, the port always written. */
-    public static String origin(HttpUrl url) {
-        return CrawlUrls.origin(url);
-    }
-
     /** What the rules of {@code url}'s origin say of it, fetching them first when this worker has none fresh. */
     public Verdict check(String url) {
         HttpUrl parsed = HttpUrl.parse(url);
         if (parsed == null) {
             return ALLOWED; // not fetchable at all: the fetch says why
         }
-        Rules rules = rules(origin(parsed));
+        Rules rules = rules(CrawlUrls.origin(parsed));
         Instant now = clock.instant();
         if (!rules.none()) {
             return rules.rules().isAllowed(url) ? ALLOWED
@@ -145,7 +140,7 @@ public final class Robots {
         if (parsed == null) {
             return List.of();
         }
-        Rules rules = rules(origin(parsed));
+        Rules rules = rules(CrawlUrls.origin(parsed));
         return rules.none() ? List.of() : rules.rules().getSitemaps();
     }
 
@@ -183,7 +178,7 @@ public final class Robots {
             return of(copy.get(), now);
         }
         if (db.takeFetch(origin, workerId, now, now.plus(settings.timeout()).plusSeconds(10))) {
-            Rules direct = fetch(origin);
+            Rules direct = fetch(origin, copy.map(RobotsQueries.Copy::failures).orElse(0));
             return direct != null ? direct : of(db.find(origin).orElseThrow(), clock.instant());
         }
         // Another worker fetches it now: its last good copy serves meanwhile, else wait a moment.
@@ -241,9 +236,10 @@ public final class Robots {
     /**
      * Fetches the origin's robots.txt and records what it answered for the fleet.
      *
+     * @param failures the origin's failures in a row before this fetch
      * @return rules for this worker alone when the answer is not to be recorded, else null
      */
-    private Rules fetch(String origin) {
+    private Rules fetch(String origin, int failures) {
         String url = origin + "/robots.txt";
         HttpUrl parsed = HttpUrl.parse(url);
         Instant started = clock.instant();
@@ -264,7 +260,7 @@ public final class Robots {
                     db.storeAnswer(origin, parsed.host(), at, status, r.body(), crawlDelayMs(rules),
                             at.plus(settings.freshness()));
                 } else if (status == 429 || status >= 500) {
-                    unreachable(origin, at, status, "status " + status);
+                    unreachable(origin, failures, at, status, "status " + status);
                 } else {
                     // 4xx: no robots.txt, allow all. (A 3xx here has no Location, or one OkHttp cannot read.)
                     db.storeAnswer(origin, parsed.host(), at, status, null, null, at.plus(settings.freshness()));
@@ -293,14 +289,13 @@ public final class Robots {
                 return new Rules(origin, ALLOW_ALL, at.plus(settings.retryUnreachable()), null, null);
             }
             default -> {
-                unreachable(origin, at, null, failure.kind().code() + ": " + failure.message());
+                unreachable(origin, failures, at, null, failure.kind().code() + ": " + failure.message());
                 return null;
             }
         }
     }
 
-    private void unreachable(String origin, Instant at, Integer status, String error) {
-        int failures = db.find(origin).map(RobotsQueries.Copy::failures).orElse(0);
+    private void unreachable(String origin, int failures, Instant at, Integer status, String error) {
         Duration retry = settings.retryUnreachable().multipliedBy(1L << Math.min(failures, 20));
         if (retry.compareTo(MAX_RETRY) > 0) {
             retry = MAX_RETRY;
