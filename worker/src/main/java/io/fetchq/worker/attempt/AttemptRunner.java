@@ -8,6 +8,7 @@ import io.fetchq.db.QueueQueries;
 import io.fetchq.worker.WorkerMetrics;
 import io.fetchq.worker.WorkerProperties;
 import io.fetchq.worker.complete.Completer;
+import io.fetchq.worker.crawl.CrawlLinks;
 import io.fetchq.worker.fetch.BodyBudget;
 import io.fetchq.worker.fetch.FetchOutcome;
 import io.fetchq.worker.fetch.Fetcher;
@@ -15,7 +16,6 @@ import io.fetchq.worker.host.HostGuard;
 import io.fetchq.worker.host.HostGuards;
 import io.fetchq.worker.process.Processor;
 import io.fetchq.worker.retry.RetryPolicy;
-import io.fetchq.worker.crawl.CrawlLinks;
 import io.fetchq.worker.robots.Robots;
 import io.github.resilience4j.bulkhead.Bulkhead;
 import io.github.resilience4j.bulkhead.BulkheadConfig;
@@ -92,8 +92,8 @@ public final class AttemptRunner implements AutoCloseable {
     private volatile boolean stopping;
 
     public AttemptRunner(WorkerProperties properties, QueueQueries queue, Fetcher fetcher, Robots robots,
-            CrawlLinks crawlLinks, RetryPolicy retryPolicy, HostGuards hosts, Completer completer, WorkerMetrics metrics, Freed freed,
-            Clock clock) {
+            CrawlLinks crawlLinks, RetryPolicy retryPolicy, HostGuards hosts, Completer completer, WorkerMetrics metrics,
+            Freed freed, Clock clock) {
         this.properties = properties;
         this.queue = queue;
         this.fetcher = fetcher;
@@ -321,15 +321,11 @@ public final class AttemptRunner implements AutoCloseable {
                 log.debug("[{}] no robots.txt rules for job {}: {}", properties.id(), job.jobId(), databaseAway.toString());
                 return Attempt.last(job, endings.release(job, properties.retryBase().toMillis()));
             }
-            switch (verdict) {
-                case Robots.Verdict.Refused refused -> {
-                    return Attempt.last(job, endings.refusedByRobots(job, refused.reason()));
-                }
-                case Robots.Verdict.Wait wait -> {
-                    return Attempt.last(job, endings.release(job, wait.ms()));
-                }
-                case Robots.Verdict.Allowed allowed -> {
-                }
+            if (verdict instanceof Robots.Verdict.Refused refused) {
+                return Attempt.last(job, endings.refusedByRobots(job, refused.reason()));
+            }
+            if (verdict instanceof Robots.Verdict.Wait wait) {
+                return Attempt.last(job, endings.release(job, wait.ms()));
             }
         }
         long paused = guard.pausedForMs();

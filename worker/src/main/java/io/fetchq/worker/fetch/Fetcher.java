@@ -1,8 +1,7 @@
 package io.fetchq.worker.fetch;
 
-import io.fetchq.url.UrlPolicy;
-
 import io.fetchq.db.ClaimedJob;
+import io.fetchq.url.UrlPolicy;
 
 /**
  * Makes one attempt at a claimed job. {@link HttpFetcher} is the real one; the benchmark harness
